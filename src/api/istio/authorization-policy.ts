@@ -135,6 +135,11 @@ function checkPath(path: string): string | undefined {
   return undefined;
 }
 
+/** A source or operation that constrains nothing: no field, or only empty lists (Istio counts entries). */
+function isEmptyClause(clause: Record<string, unknown[] | undefined>): boolean {
+  return Object.values(clause).every((v) => v === undefined || v.length === 0);
+}
+
 function checkRule(r: AuthzRule, i: number, out: Finding[]) {
   const at = (...p: Array<string | number>) => ["spec", "rules", i, ...p];
   if (r.from !== undefined) {
@@ -146,7 +151,7 @@ function checkRule(r: AuthzRule, i: number, out: Finding[]) {
       });
     r.from.forEach((f, j) => {
       if (!f.source) out.push({ severity: "error", path: at("from", j), message: "missing source" });
-      else if (Object.keys(f.source).length === 0)
+      else if (isEmptyClause(f.source))
         out.push({
           severity: "error",
           path: at("from", j, "source"),
@@ -163,7 +168,7 @@ function checkRule(r: AuthzRule, i: number, out: Finding[]) {
       });
     r.to.forEach((t, j) => {
       if (!t.operation) out.push({ severity: "error", path: at("to", j), message: "missing operation" });
-      else if (Object.keys(t.operation).length === 0)
+      else if (isEmptyClause(t.operation))
         out.push({
           severity: "error",
           path: at("to", j, "operation"),

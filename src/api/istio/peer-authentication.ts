@@ -28,6 +28,12 @@ export type PeerAuthentication = z.infer<typeof peerAuthenticationSchema>;
 export function checkPeerAuthentication(p: PeerAuthentication): Finding[] {
   const out: Finding[] = [];
   const ports = p.spec.portLevelMtls;
+  if (ports && Object.keys(ports).length === 0)
+    out.push({
+      severity: "error",
+      path: ["spec", "portLevelMtls"],
+      message: "must list at least one port when set",
+    });
   if (ports && Object.keys(ports).length > 0) {
     if (!p.spec.selector?.matchLabels || Object.keys(p.spec.selector.matchLabels).length === 0)
       out.push({
