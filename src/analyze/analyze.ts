@@ -1,0 +1,71 @@
+// `analyze(resources)`: validation errors and warnings plus every analyzer's findings, in istioctl's
+// message shape, filtered to the namespaces asked for.
+import type { Diagnostic } from "../api/diagnostic.js";
+import type { LoadedDocument } from "../api/load.js";
+import type { AnyResource } from "../api/meta.js";
+import { validateDocument } from "../api/validate.js";
+import { httpFieldsOnTcp } from "./analyzers/http-fields-on-tcp.js";
+import { noMatchingWorkloads } from "./analyzers/no-matching-workloads.js";
+import { portNameConvention } from "./analyzers/port-name.js";
+import { referencedResources } from "./analyzers/referenced-resource.js";
+import { buildInventory } from "./inventory.js";
+import type { AnalysisMessage } from "./message.js";
+import { messageFromDiagnostic } from "./message.js";
+
+export interface AnalyzeOptions {
+  /** Only report messages about resources in this namespace (`-n`); also the default namespace. */
+  namespace?: string | undefined;
+  rootNamespace?: string | undefined;
+}
+
+export interface AnalyzeResult {
+  messages: AnalysisMessage[];
+  /** The resources that passed validation (what the analyzers saw). */
+  resources: AnyResource[];
+}
+
+const LEVEL_ORDER = { Error: 0, Warning: 1, Info: 2 } as const;
+
+/** Runs every analyzer over already-valid resources. */
+export function analyze(resources: AnyResource[], rootNamespace = "istio-system"): AnalysisMessage[] {
+  const inv = buildInventory(resources, rootNamespace);
+  return [
+    ...referencedResources(inv),
+    ...portNameConvention(inv),
+    ...noMatchingWorkloads(inv, rootNamespace),
+    ...httpFieldsOnTcp(inv),
+  ];
+}
+
+/** Validates loaded documents, analyzes the valid ones and returns every message, sorted. */
+export function analyzeDocuments(
+  documents: LoadedDocument[],
+  parseErrors: Diagnostic[],
+  options: AnalyzeOptions = {},
+): AnalyzeResult {
+  const messages: AnalysisMessage[] = parseErrors.map(messageFromDiagnostic);
+  const resources: AnyResource[] = [];
+  const origins = new Map<AnyResource, string>();
+  for (const doc of documents) {
+    const v = validateDocument(doc, { defaultNamespace: options.namespace ?? "default" });
+    messages.push(...v.errors.map(messageFromDiagnostic), ...v.warnings.map(messageFromDiagnostic));
+    if (!v.resource) continue;
+    resources.push(v.resource);
+    const line = doc.lineOf([]);
+    origins.set(v.resource, line ? `${doc.source}:${line}` : doc.source);
+  }
+  for (const m of analyze(resources, options.rootNamespace))
+    messages.push({ ...m, origin: m.subject ? origins.get(m.subject) : undefined });
+  const inScope = options.namespace
+    ? messages.filter((m) => m.resource.namespace === undefined || m.resource.namespace === options.namespace)
+    : messages;
+  inScope.sort(
+    (a, b) =>
+      LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] ||
+      a.code.localeCompare(b.code) ||
+      `${a.resource.kind}/${a.resource.namespace}/${a.resource.name}`.localeCompare(
+        `${b.resource.kind}/${b.resource.namespace}/${b.resource.name}`,
+      ),
+  );
+  return { messages: inScope, resources };
+}
