@@ -65,7 +65,7 @@ test("garbage input is a clear error with exit 1, never a stack trace", async ()
     }
     const missing = await runCli(["analyze", "-f", join(dir, "nope.yaml")]);
     assert.equal(missing.code, 1);
-    assert.match(missing.stdout, /no such file or directory/);
+    assert.match(missing.stdout, /does not exist/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,119 @@
+// `shoal up`: starts the cluster daemon for a state directory, in the background by default (detached,
+// ready once its socket answers) or in the foreground with --foreground.
+import { spawn } from "node:child_process";
+import { mkdir, open, readFile } from "node:fs/promises";
+import { fileURLToPath } from "node:url";
+import { parseArgs } from "node:util";
+import { isShoalError, ShoalError } from "../../api/errors.js";
+import { startDaemon } from "../../controlplane/daemon.js";
+import { imageResolver } from "../../controlplane/controllers/image-resolver.js";
+import { LocalRuntime } from "../../controlplane/local-runtime.js";
+import { RecordingRuntime } from "../../controlplane/runtime-port.js";
+import { resolveStateDir, stateFiles } from "../../controlplane/state-dir.js";
+import { DaemonClient } from "../daemon-client.js";
+import type { CliIo, Command } from "../io.js";
+
+const READY_TIMEOUT_MS = 30_000;
+
+async function runForeground(stateDir: string, clusterId: string | undefined, io: CliIo): Promise<number> {
+  const files = stateFiles(stateDir);
+  const log = (line: string) => io.stderr(`${line}\n`);
+  const root = process.getuid?.() === 0;
+  const runtime = root
+    ? new LocalRuntime(files.logs, (event, fields) =>
+        log(JSON.stringify({ time: new Date().toISOString(), event, ...fields })),
+      )
+    : new RecordingRuntime();
+  if (!root)
+    log("not running as root: resources are stored but pods are not started (no network namespaces)");
+  const daemon = await startDaemon({
+    stateDir,
+    runtime,
+    resolve: imageResolver,
+    log,
+    ...(clusterId ? { clusterId } : {}),
+  });
+  const onSignal = () => void daemon.stop();
+  process.once("SIGTERM", onSignal);
+  process.once("SIGINT", onSignal);
+  await daemon.stopped;
+  process.off("SIGTERM", onSignal);
+  process.off("SIGINT", onSignal);
+  return 0;
+}
+
+async function runBackground(stateDir: string, clusterId: string | undefined, io: CliIo): Promise<number> {
+  const client = new DaemonClient(stateDir);
+  const t0 = performance.now();
+  try {
+    const h = await client.health();
+    io.stdout(`cluster ${h.clusterId} is already running (daemon pid ${h.pid}, state dir ${stateDir})\n`);
+    return 0;
+  } catch (err) {
+    if (!isShoalError(err, "NO_DAEMON")) throw err;
+  }
+  const files = stateFiles(stateDir);
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  const logFile = await open(files.log, "a", 0o600);
+  const main = fileURLToPath(new URL("../main.js", import.meta.url));
+  const args = [
+    main,
+    "up",
+    "--foreground",
+    "--state-dir",
+    stateDir,
+    ...(clusterId ? ["--cluster-id", clusterId] : []),
+  ];
+  const child = spawn(process.execPath, args, {
+    detached: true,
+    cwd: "/",
+    stdio: ["ignore", logFile.fd, logFile.fd],
+  });
+  let exited: number | null | undefined;
+  child.once("exit", (code) => (exited = code));
+  child.unref();
+  await logFile.close();
+  while (performance.now() - t0 < READY_TIMEOUT_MS) {
+    if (exited !== undefined) break;
+    try {
+      const h = await client.health(1000);
+      const ms = Math.round(performance.now() - t0);
+      io.stdout(
+        `cluster ${h.clusterId} ready in ${(ms / 1000).toFixed(2)}s (daemon pid ${h.pid}, state dir ${stateDir})\n`,
+      );
+      return 0;
+    } catch {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+  const tail = (await readFile(files.log, "utf8").catch(() => "")).trim().split("\n").slice(-10).join("\n");
+  throw new ShoalError(
+    "UP_FAILED",
+    `the daemon did not become ready${exited !== undefined ? ` (it exited with code ${exited})` : ""}; last lines of ${files.log}:\n${tail}`,
+  );
+}
+
+export const upCommand: Command = {
+  path: ["up"],
+  summary: "Start the local cluster (daemon) for a state directory",
+  usage:
+    "Usage: shoal up [--state-dir DIR] [--foreground] [--cluster-id ID]\n\n" +
+    "  --state-dir DIR   where the cluster keeps its resources (default $SHOAL_STATE_DIR or ~/.shoal)\n" +
+    "  --foreground      run the daemon in this process instead of in the background\n" +
+    "  --cluster-id ID   id used in every name the cluster creates (first start only)",
+  async run(args, io) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        "state-dir": { type: "string" },
+        foreground: { type: "boolean", default: false },
+        "cluster-id": { type: "string" },
+      },
+      strict: true,
+    });
+    const stateDir = resolveStateDir(values["state-dir"]);
+    return values.foreground
+      ? runForeground(stateDir, values["cluster-id"], io)
+      : runBackground(stateDir, values["cluster-id"], io);
+  },
+};

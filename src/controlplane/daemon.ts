@@ -1,0 +1,204 @@
+// The cluster daemon: owns a state directory, restores the store, runs the control loop against the
+// runtime and serves the API on the state directory's unix socket until told to stop.
+import { randomBytes } from "node:crypto";
+import { chmod, mkdir, readFile, rm } from "node:fs/promises";
+import type { Server } from "node:http";
+import { ShoalError } from "../api/errors.js";
+import type { DaemonApi, HealthInfo } from "./api-server.js";
+import { createApiServer } from "./api-server.js";
+import { BUILTIN_NAMESPACES, applyToStore } from "./apply.js";
+import type { ContainerResolver } from "./controllers/containers.js";
+import { Reconciler } from "./controllers/reconciler.js";
+import { execTarget, streamFile } from "./pod-access.js";
+import { claimPidFile, releasePidFile } from "./pidfile.js";
+import type { ClusterRuntime } from "./runtime-port.js";
+import { parseSelector } from "./selector.js";
+import { stateFiles } from "./state-dir.js";
+import { ResourceStore, writeFileDurable } from "./store.js";
+
+export interface DaemonOptions {
+  stateDir: string;
+  runtime: ClusterRuntime;
+  resolve: ContainerResolver;
+  /** Overrides the id kept in the state directory (first start only picks one). */
+  clusterId?: string;
+  log?: (line: string) => void;
+  /** Parts started with the daemon and stopped before it (the xds push server, the CA, ...). */
+  extensions?: DaemonExtension[];
+}
+
+export interface DaemonContext {
+  stateDir: string;
+  clusterId: string;
+  store: ResourceStore;
+  log: (event: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Starts one part of the daemon; resolves to the function that stops it. */
+export type DaemonExtension = (ctx: DaemonContext) => Promise<{ stop(): Promise<void> }>;
+
+export interface DaemonHandle {
+  clusterId: string;
+  store: ResourceStore;
+  reconciler: Reconciler;
+  /** Resolves when the daemon has stopped (after `stop()` or a shutdown request). */
+  stopped: Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function loadClusterId(stateDir: string, wanted?: string): Promise<string> {
+  const file = stateFiles(stateDir).clusterId;
+  try {
+    const existing = (await readFile(file, "utf8")).trim();
+    if (existing) return existing;
+  } catch {
+    // first start
+  }
+  const id = wanted ?? `c${randomBytes(3).toString("hex")}`;
+  await writeFileDurable(stateDir, "cluster-id", `${id}\n`);
+  return id;
+}
+
+export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle> {
+  const { stateDir, runtime } = options;
+  const files = stateFiles(stateDir);
+  const log = (event: string, fields: Record<string, unknown> = {}) =>
+    (options.log ?? ((l) => process.stderr.write(`${l}\n`)))(
+      JSON.stringify({ time: new Date().toISOString(), event, ...fields }),
+    );
+  await mkdir(stateDir, { recursive: true, mode: 0o700 });
+  await claimPidFile(files.pid, files.socket);
+  const startedAt = new Date().toISOString();
+  let server: Server | undefined;
+  let reconciler: Reconciler | undefined;
+  const started: Array<{ stop(): Promise<void> }> = [];
+  try {
+    const clusterId = await loadClusterId(stateDir, options.clusterId);
+    const store = await ResourceStore.open(stateDir);
+    if (store.skipped.length > 0) log("unreadable resource files skipped", { files: store.skipped });
+    for (const ns of BUILTIN_NAMESPACES)
+      if (!store.get({ kind: "Namespace", name: ns }))
+        await store.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    // Whatever a previous daemon left running (after kill -9) is removed, then rebuilt from the store;
+    // until the runtime has started them again, no pod is ready (so no Service sends traffic to it).
+    await runtime.teardown(clusterId);
+    await markPodsNotReady(store);
+    const rec = new Reconciler(store, runtime, clusterId, options.resolve, log);
+    reconciler = rec;
+
+    let resolveStopped!: () => void;
+    const stopped = new Promise<void>((r) => (resolveStopped = r));
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        log("daemon stopping", { clusterId });
+        rec.stop();
+        for (const ext of started.reverse()) {
+          try {
+            await ext.stop();
+          } catch (err) {
+            log("extension stop failed", { error: (err as Error).message });
+          }
+        }
+        await new Promise<void>((r) => {
+          if (!server) return r();
+          server.close(() => r());
+          // Kept-alive and streaming (logs -f) connections would hold close() open: end them once the
+          // answer to the shutdown request has been flushed.
+          setTimeout(() => server?.closeAllConnections(), 50);
+        });
+        try {
+          await runtime.teardown(clusterId);
+        } catch (err) {
+          log("teardown failed", { error: (err as Error).message });
+        }
+        await rm(files.socket, { force: true });
+        await releasePidFile(files.pid);
+        resolveStopped();
+      })());
+
+    const api: DaemonApi = {
+      health: (): HealthInfo => ({
+        pid: process.pid,
+        clusterId,
+        stateDir,
+        startedAt,
+        resourceVersion: store.resourceVersion,
+      }),
+      apply: (req) => applyToStore(store, req),
+      list: (q) => {
+        const query: { kind?: string; namespace?: string; labelSelector?: ReturnType<typeof parseSelector> } =
+          {};
+        if (q.kind) query.kind = q.kind;
+        if (q.namespace) query.namespace = q.namespace;
+        if (q.selector) query.labelSelector = parseSelector(q.selector);
+        return store.list(query);
+      },
+      get: (key) => store.get(key),
+      delete: (key) => {
+        // Kubernetes: the default namespace cannot be deleted.
+        if (key.kind === "Namespace" && key.name === "default")
+          throw new ShoalError(
+            "FORBIDDEN",
+            'namespaces "default" is forbidden: this namespace may not be deleted',
+          );
+        return store.delete(key);
+      },
+      execTarget: (namespace, pod, container) =>
+        execTarget(
+          store.get({ kind: "Pod", namespace, name: pod }),
+          clusterId,
+          options.resolve,
+          namespace,
+          pod,
+          container,
+        ),
+      logs: async (q, out, signal) => {
+        const target = execTarget(
+          store.get({ kind: "Pod", namespace: q.namespace, name: q.pod }),
+          clusterId,
+          options.resolve,
+          q.namespace,
+          q.pod,
+          q.container,
+        );
+        const file = runtime.logFile?.(q.namespace, q.pod, target.container);
+        if (!file) throw new ShoalError("NO_LOGS", `no logs are kept for pod ${q.namespace}/${q.pod}`);
+        await streamFile(file, out, q.follow, signal);
+      },
+      shutdown: () => void stop(),
+    };
+    server = createApiServer(api);
+    await new Promise<void>((resolveListen, reject) => {
+      server!.once("error", reject);
+      server!.listen(files.socket, () => resolveListen());
+    });
+    await chmod(files.socket, 0o600);
+    for (const ext of options.extensions ?? []) started.push(await ext({ stateDir, clusterId, store, log }));
+    rec.start();
+    log("daemon ready", { clusterId, stateDir, pid: process.pid, resources: store.list().length });
+    return { clusterId, store, reconciler: rec, stopped, stop };
+  } catch (err) {
+    reconciler?.stop();
+    for (const ext of started.reverse()) await ext.stop().catch(() => undefined);
+    server?.close();
+    await rm(files.socket, { force: true });
+    await releasePidFile(files.pid);
+    throw err;
+  }
+}
+
+async function markPodsNotReady(store: ResourceStore): Promise<void> {
+  for (const pod of store.list({ kind: "Pod" })) {
+    const status = (pod["status"] ?? {}) as Record<string, unknown>;
+    if (status["phase"] !== "Running") continue;
+    await store.put({
+      ...pod,
+      status: {
+        ...status,
+        phase: "Pending",
+        conditions: [{ type: "Ready", status: "False", reason: "DaemonRestarted" }],
+      },
+    });
+  }
+}

@@ -1,0 +1,294 @@
+// The durable, versioned, watchable resource store: one JSON file per resource in a state directory,
+// each write made durable (temp file, fsync, rename, fsync directory) before it is acknowledged.
+// Callers validate; the store assigns uid, creationTimestamp, resourceVersion and generation.
+import { randomUUID } from "node:crypto";
+import { mkdir, open, readFile, readdir, rename, rm, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { ShoalError } from "../api/errors.js";
+import type { AnyResource } from "../api/meta.js";
+import { matchesSelector } from "./selector.js";
+import type { LabelSelector } from "./selector.js";
+
+export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
+export interface WatchEvent {
+  type: WatchEventType;
+  resource: AnyResource;
+}
+export type WatchListener = (event: WatchEvent) => void;
+
+export interface ResourceKey {
+  kind: string;
+  /** Undefined for cluster-scoped kinds (Namespace). */
+  namespace?: string | undefined;
+  name: string;
+}
+
+export interface ListQuery {
+  kind?: string;
+  namespace?: string;
+  labelSelector?: LabelSelector;
+}
+
+export interface PutOptions {
+  /** Optimistic concurrency: write only if the stored object still has this resourceVersion. */
+  expectResourceVersion?: string;
+}
+
+export type PutOutcome = "created" | "configured" | "unchanged";
+
+export interface PutResult {
+  resource: AnyResource;
+  outcome: PutOutcome;
+}
+
+const COUNTER_FILE = "resource-version";
+const RESOURCE_DIR = "resources";
+const CLUSTER_SCOPE = "_";
+
+/** `Kind_namespace_name`: '_' never appears in kinds, namespaces (DNS labels) or names (subdomains). */
+export function keyOf(k: ResourceKey): string {
+  return `${k.kind}_${k.namespace ?? CLUSTER_SCOPE}_${k.name}`;
+}
+
+export function refOf(r: AnyResource): ResourceKey {
+  return { kind: r.kind, namespace: r.metadata.namespace, name: r.metadata.name };
+}
+
+/** Fields the store owns: an applied manifest never overrides them. */
+function userContent(r: AnyResource): string {
+  const { metadata, ...rest } = r;
+  const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _g, ...meta } = metadata;
+  return JSON.stringify(canonical({ ...rest, metadata: meta }));
+}
+
+function specOf(r: AnyResource): string {
+  return JSON.stringify(canonical(r["spec"] ?? null));
+}
+
+/** Same data with object keys sorted, so equality does not depend on key order. */
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(value).sort()) out[k] = canonical((value as Record<string, unknown>)[k]);
+    return out;
+  }
+  return value;
+}
+
+/** Writes `data` to `path` so that a crash leaves either the old file or the new one, never a mix. */
+export async function writeFileDurable(dir: string, file: string, data: string): Promise<void> {
+  const tmp = join(dir, `.${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
+  const fh = await open(tmp, "w", 0o600);
+  try {
+    await fh.writeFile(data);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, join(dir, file));
+  await syncDir(dir);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const dh = await open(dir, "r");
+  try {
+    await dh.sync();
+  } finally {
+    await dh.close();
+  }
+}
+
+export class ResourceStore {
+  private readonly items = new Map<string, AnyResource>();
+  private readonly listeners = new Set<WatchListener>();
+  private version = 0;
+  /** Writes run one at a time, in order. */
+  private queue: Promise<unknown> = Promise.resolve();
+  /** Files that could not be read on open (a crash mid-write of an older, non-atomic writer). */
+  readonly skipped: string[] = [];
+
+  private constructor(private readonly dir: string) {}
+
+  get resourceDir(): string {
+    return join(this.dir, RESOURCE_DIR);
+  }
+
+  /** Opens (creating if needed) the store in `stateDir` and restores every resource in it. */
+  static async open(stateDir: string): Promise<ResourceStore> {
+    const store = new ResourceStore(stateDir);
+    await mkdir(store.resourceDir, { recursive: true, mode: 0o700 });
+    await store.restore();
+    return store;
+  }
+
+  private async restore(): Promise<void> {
+    let maxSeen = 0;
+    try {
+      maxSeen = Number((await readFile(join(this.dir, COUNTER_FILE), "utf8")).trim()) || 0;
+    } catch {
+      // no counter yet: a new store
+    }
+    for (const name of (await readdir(this.resourceDir)).sort()) {
+      const path = join(this.resourceDir, name);
+      if (name.endsWith(".tmp")) {
+        // A write that never reached its rename: the previous version (if any) is still in place.
+        await rm(path, { force: true });
+        continue;
+      }
+      if (!name.endsWith(".json")) continue;
+      try {
+        const r = JSON.parse(await readFile(path, "utf8")) as AnyResource;
+        if (!r || typeof r.kind !== "string" || !r.metadata?.name) throw new Error("not a resource");
+        if (`${keyOf(refOf(r))}.json` !== name) throw new Error("file name does not match the resource");
+        this.items.set(keyOf(refOf(r)), r);
+        maxSeen = Math.max(maxSeen, Number(r.metadata.resourceVersion) || 0);
+      } catch {
+        this.skipped.push(name);
+      }
+    }
+    this.version = maxSeen;
+  }
+
+  /** The last resourceVersion handed out. */
+  get resourceVersion(): number {
+    return this.version;
+  }
+
+  get(key: ResourceKey): AnyResource | undefined {
+    const r = this.items.get(keyOf(key));
+    return r ? structuredClone(r) : undefined;
+  }
+
+  list(query: ListQuery = {}): AnyResource[] {
+    const out: AnyResource[] = [];
+    for (const r of this.items.values()) {
+      if (query.kind && r.kind !== query.kind) continue;
+      if (query.namespace !== undefined && r.metadata.namespace !== query.namespace) continue;
+      if (query.labelSelector && !matchesSelector(query.labelSelector, r.metadata.labels ?? {})) continue;
+      out.push(structuredClone(r));
+    }
+    return out.sort(
+      (a, b) =>
+        a.kind.localeCompare(b.kind) ||
+        (a.metadata.namespace ?? "").localeCompare(b.metadata.namespace ?? "") ||
+        a.metadata.name.localeCompare(b.metadata.name),
+    );
+  }
+
+  /** Calls `listener` for every change after this call; returns the function that stops it. */
+  watch(listener: WatchListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Creates or replaces a resource. On replace, uid and creationTimestamp are kept (Istio's oldest-wins
+   * rules compare them) and `status` is kept when the new object has none (apply never carries status).
+   * Resolves once the resource is on disk.
+   */
+  put(resource: AnyResource, options: PutOptions = {}): Promise<PutResult> {
+    return this.serialize(() => this.putNow(resource, options));
+  }
+
+  /** Several puts in order, under one turn of the write queue. */
+  putAll(resources: AnyResource[]): Promise<PutResult[]> {
+    return this.serialize(async () => {
+      const out: PutResult[] = [];
+      for (const r of resources) out.push(await this.putNow(r));
+      return out;
+    });
+  }
+
+  /**
+   * Deletes a resource; resolves to it, or undefined when there was none. Deleting a Namespace deletes
+   * every resource in it first, as Kubernetes' namespace controller does.
+   */
+  delete(key: ResourceKey): Promise<AnyResource | undefined> {
+    return this.serialize(async () => {
+      const existing = this.items.get(keyOf(key));
+      if (!existing) return undefined;
+      if (existing.kind === "Namespace") {
+        for (const r of [...this.items.values()]) {
+          if (r.metadata.namespace === existing.metadata.name) await this.deleteNow(r);
+        }
+      }
+      await this.deleteNow(existing);
+      return structuredClone(existing);
+    });
+  }
+
+  private serialize<T>(fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+
+  private async nextVersion(): Promise<string> {
+    this.version += 1;
+    // The counter is durable before any resource carries the version, so versions never repeat.
+    await writeFileDurable(this.dir, COUNTER_FILE, `${this.version}\n`);
+    return String(this.version);
+  }
+
+  private async putNow(input: AnyResource, options: PutOptions = {}): Promise<PutResult> {
+    if (!input?.kind || !input.metadata?.name)
+      throw new ShoalError("STORE_INVALID", "a stored resource needs kind and metadata.name");
+    const key = keyOf(refOf(input));
+    const existing = this.items.get(key);
+    if (
+      options.expectResourceVersion !== undefined &&
+      existing?.metadata.resourceVersion !== options.expectResourceVersion
+    )
+      throw new ShoalError(
+        "CONFLICT",
+        `${input.kind} ${input.metadata.namespace ?? ""}/${input.metadata.name} changed (or was deleted) since it was read`,
+      );
+    const next: AnyResource = structuredClone(input);
+    if (existing && next["status"] === undefined && existing["status"] !== undefined)
+      next["status"] = structuredClone(existing["status"]);
+    if (existing && userContent(existing) === userContent(next)) {
+      return { resource: structuredClone(existing), outcome: "unchanged" };
+    }
+    const generation = !existing
+      ? 1
+      : specOf(existing) === specOf(next)
+        ? (existing.metadata.generation ?? 1)
+        : (existing.metadata.generation ?? 1) + 1;
+    next.metadata = {
+      ...next.metadata,
+      uid: existing?.metadata.uid ?? randomUUID(),
+      creationTimestamp: existing?.metadata.creationTimestamp ?? new Date().toISOString(),
+      generation,
+      resourceVersion: await this.nextVersion(),
+    };
+    await writeFileDurable(this.resourceDir, `${key}.json`, `${JSON.stringify(next, null, 2)}\n`);
+    this.items.set(key, next);
+    this.emit({ type: existing ? "MODIFIED" : "ADDED", resource: next });
+    return { resource: structuredClone(next), outcome: existing ? "configured" : "created" };
+  }
+
+  private async deleteNow(r: AnyResource): Promise<void> {
+    const key = keyOf(refOf(r));
+    try {
+      await unlink(join(this.resourceDir, `${key}.json`));
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+    }
+    await syncDir(this.resourceDir);
+    this.items.delete(key);
+    const gone = structuredClone(r);
+    gone.metadata.resourceVersion = await this.nextVersion();
+    this.emit({ type: "DELETED", resource: gone });
+  }
+
+  private emit(event: WatchEvent): void {
+    for (const l of this.listeners) {
+      try {
+        l(structuredClone(event));
+      } catch {
+        // A listener's failure is its own; the write already happened.
+      }
+    }
+  }
+}
