@@ -8,7 +8,10 @@ import { buildSnapshot } from "./snapshot.js";
 
 const owned = (p: AnyResource, deployment: string): AnyResource => ({
   ...p,
-  metadata: { ...p.metadata, ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: deployment }] },
+  metadata: {
+    ...p.metadata,
+    ownerReferences: [{ apiVersion: "apps/v1", kind: "Deployment", name: deployment }],
+  },
 });
 
 test("pods with an IP are workloads; sidecar and workload name come from the pod", () => {
@@ -29,9 +32,24 @@ test("pods with an IP are workloads; sidecar and workload name come from the pod
 
 test("Services: FQDN, VIP, protocol, and only ready selected pods as endpoints with resolved target ports", () => {
   const snap = buildSnapshot([
-    service("foo", "web", "10.96.0.5", [{ name: "http-web", port: 80, targetPort: "web" }, { name: "tcp", port: 9000 }], { app: "web" }),
+    service(
+      "foo",
+      "web",
+      "10.96.0.5",
+      [
+        { name: "http-web", port: 80, targetPort: "web" },
+        { name: "tcp", port: 9000 },
+      ],
+      { app: "web" },
+    ),
     service("foo", "headless", undefined, [{ name: "grpc", port: 7070 }], { app: "web" }),
-    pod({ ns: "foo", name: "w1", ip: "10.244.0.9", labels: { app: "web" }, ports: [{ name: "web", containerPort: 8080 }] }),
+    pod({
+      ns: "foo",
+      name: "w1",
+      ip: "10.244.0.9",
+      labels: { app: "web" },
+      ports: [{ name: "web", containerPort: 8080 }],
+    }),
     pod({ ns: "foo", name: "w0", ip: "10.244.0.8", labels: { app: "web" }, ready: false }),
     pod({ ns: "bar", name: "other-ns", ip: "10.244.0.7", labels: { app: "web" } }),
   ]);
@@ -46,14 +64,28 @@ test("Services: FQDN, VIP, protocol, and only ready selected pods as endpoints w
       [9000, 9000, undefined, "TCP"],
     ],
   );
-  assert.deepEqual(web?.endpoints.map((e) => [e.podName, e.targetPorts]), [["w1", { "80": 8080, "9000": 9000 }]]);
+  assert.deepEqual(
+    web?.endpoints.map((e) => [e.podName, e.targetPorts]),
+    [["w1", { "80": 8080, "9000": 9000 }]],
+  );
 });
 
 test("Istio resources are sorted by namespace/name and the snapshot is deeply frozen", () => {
-  const input = [istio("AuthorizationPolicy", "foo", "b", {}), istio("AuthorizationPolicy", "bar", "z", {}), istio("AuthorizationPolicy", "foo", "a", {})];
+  const input = [
+    istio("AuthorizationPolicy", "foo", "b", {}),
+    istio("AuthorizationPolicy", "bar", "z", {}),
+    istio("AuthorizationPolicy", "foo", "a", {}),
+  ];
   const snap = buildSnapshot(input, { trustDomain: "example.org" });
-  assert.deepEqual(snap.authorizationPolicies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`), ["bar/z", "foo/a", "foo/b"]);
-  assert.deepEqual(snap.mesh, { rootNamespace: "istio-system", trustDomain: "example.org", outboundTrafficPolicy: "ALLOW_ANY" });
+  assert.deepEqual(
+    snap.authorizationPolicies.map((p) => `${p.metadata.namespace}/${p.metadata.name}`),
+    ["bar/z", "foo/a", "foo/b"],
+  );
+  assert.deepEqual(snap.mesh, {
+    rootNamespace: "istio-system",
+    trustDomain: "example.org",
+    outboundTrafficPolicy: "ALLOW_ANY",
+  });
   assert.ok(Object.isFrozen(snap.authorizationPolicies[0]?.metadata));
   assert.ok(!Object.isFrozen(input[0]), "the caller's resources are not frozen");
 });

@@ -84,7 +84,9 @@ function workloadOf(pod: AnyResource): MeshWorkload | undefined {
       if (p.name && typeof p.containerPort === "number" && !(p.name in namedPorts))
         namedPorts[p.name] = p.containerPort;
   // kube-inject marks a pod by adding the istio-proxy container (or native sidecar init container).
-  const hasSidecar = [...containers, ...(spec.initContainers ?? [])].some((c) => c.name === SIDECAR_CONTAINER);
+  const hasSidecar = [...containers, ...(spec.initContainers ?? [])].some(
+    (c) => c.name === SIDECAR_CONTAINER,
+  );
   return {
     namespace: nsOf(pod),
     name: pod.metadata.name,
@@ -110,7 +112,11 @@ function selects(selector: Record<string, string>, labels: Record<string, string
   return true;
 }
 
-function resolveTarget(target: number | string | undefined, port: number, w: MeshWorkload): number | undefined {
+function resolveTarget(
+  target: number | string | undefined,
+  port: number,
+  w: MeshWorkload,
+): number | undefined {
   if (target === undefined) return port;
   if (typeof target === "number") return target;
   if (/^\d+$/.test(target)) return Number(target);
@@ -136,10 +142,13 @@ function serviceOf(svc: AnyResource, pods: PodIndex): MeshService | undefined {
   const spec = (svc["spec"] ?? {}) as ServiceShape;
   if (spec.type === "ExternalName") return undefined;
   const namespace = nsOf(svc);
-  const selector = spec.selector && Object.keys(spec.selector).length > 0 ? sortedLabels(spec.selector) : undefined;
+  const selector =
+    spec.selector && Object.keys(spec.selector).length > 0 ? sortedLabels(spec.selector) : undefined;
   const [firstKey, firstValue] = Object.entries(selector ?? {})[0] ?? [];
   const selected = selector
-    ? (pods.get(`${namespace}|${firstKey}=${firstValue}`) ?? []).filter((w) => w.ready && selects(selector, w.labels))
+    ? (pods.get(`${namespace}|${firstKey}=${firstValue}`) ?? []).filter(
+        (w) => w.ready && selects(selector, w.labels),
+      )
     : [];
   const rawPorts = [...(spec.ports ?? [])].sort((a, b) => a.port - b.port);
   const endpoints: ServiceEndpoint[] = selected
@@ -170,7 +179,8 @@ function serviceOf(svc: AnyResource, pods: PodIndex): MeshService | undefined {
         : p.targetPort === undefined
           ? p.port
           : Number(p.targetPort),
-    targetPortName: typeof p.targetPort === "string" && !/^\d+$/.test(p.targetPort) ? p.targetPort : undefined,
+    targetPortName:
+      typeof p.targetPort === "string" && !/^\d+$/.test(p.targetPort) ? p.targetPort : undefined,
     protocol: portProtocol(p),
     transport: p.protocol ?? "TCP",
   }));
@@ -207,7 +217,10 @@ function ofKind<T>(resources: readonly AnyResource[], kind: string): T[] {
     .map((r) => structuredClone(r) as unknown as T);
 }
 
-export function buildSnapshot(resources: readonly AnyResource[], mesh: Partial<MeshConfig> = {}): MeshSnapshot {
+export function buildSnapshot(
+  resources: readonly AnyResource[],
+  mesh: Partial<MeshConfig> = {},
+): MeshSnapshot {
   const workloads = resources
     .filter((r) => r.kind === "Pod")
     .sort(byNsName)

@@ -72,6 +72,17 @@ export const inboundChainSchema = z.strictObject({
   port: z.number().int().min(1).max(65535).nullable(),
   protocol: CHAIN_PROTOCOL,
   mtls: z.strictObject({ mode: MTLS_MODE, policy: z.string().nullable() }),
+  /** Passthrough chain only: modes for original destination ports that a workload PeerAuthentication's
+   *  portLevelMtls names but no Service declares; other ports use `mtls`. */
+  portMtls: z
+    .array(
+      z.strictObject({
+        port: z.number().int().min(1).max(65535),
+        mode: MTLS_MODE,
+        policy: z.string().nullable(),
+      }),
+    )
+    .optional(),
   /** Where the application listens (the pod IP); the port is the chain's, or the original one. */
   upstreamAddress: z.string(),
 });

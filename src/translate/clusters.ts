@@ -1,0 +1,100 @@
+// Outbound clusters: one per visible service port (`outbound|PORT||HOST`) and per DestinationRule subset
+// (`outbound|PORT|SUBSET|HOST`), with endpoints and the TLS to use towards each; plus the fixed
+// PassthroughCluster and BlackHoleCluster.
+import type { DestinationRule } from "../api/istio/destination-rule.js";
+import type { ProxyCluster, ProxyEndpoint } from "../proxy/proxy-config.js";
+import type { MeshIndex, ServiceView, ViewEndpoint } from "./mesh-index.js";
+import { endpointTls, tlsSetting, upstreamTlsOf } from "./mtls.js";
+import type { Labels } from "./snapshot-types.js";
+
+export const PASSTHROUGH_CLUSTER = "PassthroughCluster";
+export const BLACKHOLE_CLUSTER = "BlackHoleCluster";
+export const INBOUND_PASSTHROUGH = "InboundPassthroughCluster";
+
+export function outboundClusterName(port: number, host: string, subset = ""): string {
+  return `outbound|${port}|${subset}|${host}`;
+}
+
+/** The clusters every sidecar has, whatever the registry says. */
+export function fixedClusters(): ProxyCluster[] {
+  return [
+    { name: BLACKHOLE_CLUSTER, type: "BLACKHOLE", endpoints: [], connectTimeoutMs: 10_000 },
+    { name: PASSTHROUGH_CLUSTER, type: "ORIGINAL_DST", endpoints: [], connectTimeoutMs: 10_000 },
+  ];
+}
+
+function selects(selector: Labels, labels: Labels): boolean {
+  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
+  return true;
+}
+
+function byAddress(a: ProxyEndpoint, b: ProxyEndpoint): number {
+  if (a.address !== b.address) return a.address < b.address ? -1 : 1;
+  return a.port - b.port;
+}
+
+function oneCluster(
+  index: MeshIndex,
+  view: ServiceView,
+  port: number,
+  dr: DestinationRule | undefined,
+  subset: { name: string; labels: Labels } | undefined,
+): ProxyCluster {
+  const setting = tlsSetting(dr, port, subset?.name)?.tls;
+  const cluster: ProxyCluster = {
+    name: outboundClusterName(port, view.host, subset?.name),
+    type: view.clusterType,
+    service: { host: view.host, namespace: view.namespace, port },
+    endpoints: [],
+    connectTimeoutMs: 10_000,
+  };
+  if (subset) cluster.subset = subset.name;
+  const members: ViewEndpoint[] = subset
+    ? view.endpoints.filter((e) => selects(subset.labels, e.labels))
+    : view.endpoints;
+  if (view.clusterType === "EDS") {
+    cluster.endpoints = members
+      .map((e) => {
+        const ep: ProxyEndpoint = {
+          address: e.address,
+          port: e.ports[String(port)] ?? port,
+          labels: { ...e.labels },
+          weight: e.weight ?? 1,
+        };
+        const tls = endpointTls(index, view, port, e, setting);
+        if (tls) ep.tls = tls;
+        return ep;
+      })
+      .sort(byAddress);
+  } else {
+    // STRICT_DNS / ORIGINAL_DST: no per-endpoint identity, so TLS is only what a DestinationRule sets,
+    // for the whole cluster (auto mTLS never applies: these endpoints are not known mesh pods).
+    if (view.clusterType === "STRICT_DNS")
+      cluster.endpoints = members
+        .map((e) => ({
+          address: e.address,
+          port: e.ports[String(port)] ?? port,
+          labels: { ...e.labels },
+          weight: e.weight ?? 1,
+        }))
+        .sort(byAddress);
+    const tls = setting ? upstreamTlsOf(setting, [...view.subjectAltNames]) : undefined;
+    if (tls) cluster.tls = tls;
+  }
+  return cluster;
+}
+
+/** Clusters for one visible view: each port, and each subset of the DestinationRule that applies. */
+export function viewClusters(
+  index: MeshIndex,
+  view: ServiceView,
+  dr: DestinationRule | undefined,
+): ProxyCluster[] {
+  const out: ProxyCluster[] = [];
+  for (const p of view.ports) {
+    out.push(oneCluster(index, view, p.port, dr, undefined));
+    for (const s of dr?.spec.subsets ?? [])
+      out.push(oneCluster(index, view, p.port, dr, { name: s.name, labels: s.labels ?? {} }));
+  }
+  return out;
+}
