@@ -8,6 +8,7 @@ import { deleteCommand } from "./delete.js";
 import { downCommand } from "./down.js";
 import { execCommand } from "./exec.js";
 import { getCommand } from "./get.js";
+import { kubeInjectCommand } from "./kube-inject.js";
 import { labelCommand } from "./label.js";
 import { logsCommand } from "./logs.js";
 import { rolloutRestartCommand } from "./rollout-restart.js";
@@ -25,5 +26,6 @@ export const COMMANDS: Command[] = [
   execCommand,
   logsCommand,
   analyzeCommand,
+  kubeInjectCommand,
   authzCheckCommand,
 ];

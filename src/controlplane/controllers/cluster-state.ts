@@ -2,6 +2,12 @@
 // services with their ClusterIP, ports and ready endpoints, the outside world, and each pod's
 // containers as processes.
 import type { AnyResource } from "../../api/meta.js";
+import { captureOptionsFromPod } from "../../inject/capture-options.js";
+import type { ProxyLaunch } from "../../inject/proxy-argv.js";
+import { proxyContainerArgv } from "../../inject/proxy-argv.js";
+import type { PodTemplateLike } from "../../inject/sidecar.js";
+import { INIT_CONTAINER, PROXY_CONTAINER, hasSidecar } from "../../inject/sidecar.js";
+import { captureRules } from "../../runtime/capture-rules.js";
 import type {
   ClusterState,
   ContainerState,
@@ -97,27 +103,66 @@ export function buildServiceState(svc: AnyResource, pods: AnyResource[]): Servic
   };
 }
 
-export function buildPodState(pod: AnyResource, clusterId: string, resolve: ContainerResolver): PodState {
+/** Builds the `istio-proxy` container's process; replaceable so tests need no built proxy. */
+export type ProxyLauncher = (
+  pod: Pick<PodState, "namespace" | "name" | "ip" | "serviceAccount">,
+) => ProxyLaunch;
+
+export function buildPodState(
+  pod: AnyResource,
+  clusterId: string,
+  resolve: ContainerResolver,
+  launchProxy: ProxyLauncher = proxyContainerArgv,
+): PodState {
   const ns = pod.metadata.namespace ?? "default";
   const spec = (pod["spec"] ?? {}) as PodSpecShape;
-  const containers: ContainerState[] = [];
-  const all = [
-    ...(spec.initContainers ?? []).map((c) => ({ c, init: true })),
-    ...(spec.containers ?? []).map((c) => ({ c, init: false })),
-  ];
-  all.forEach(({ c, init }, index) => containers.push(resolve({ pod, container: c, index, init })));
-  return {
+  const identity = {
     namespace: ns,
     name: pod.metadata.name,
-    uid: pod.metadata.uid ?? "",
     ip: podIP(pod)!,
-    labels: { ...(pod.metadata.labels ?? {}) },
     serviceAccount: spec.serviceAccountName ?? "default",
+  };
+  const sidecar = hasSidecar(spec);
+  const capture = sidecar ? captureOptionsFromPod(pod as unknown as PodTemplateLike) : undefined;
+  // istio-init becomes no process: its whole job, the capture rules, is installed with the pod's
+  // namespace before any container starts.
+  const inits = (spec.initContainers ?? []).filter((c) => !(sidecar && c.name === INIT_CONTAINER));
+  const all = [
+    ...inits.map((c) => ({ c, init: true })),
+    ...(spec.containers ?? []).map((c) => ({ c, init: false })),
+  ];
+  // With a sidecar, the proxy starts right after the init containers, before the application.
+  const proxyOrder = inits.filter((c) => c.name !== PROXY_CONTAINER).length;
+  const containers: ContainerState[] = [];
+  let next = 0;
+  for (const { c, init } of all) {
+    if (capture && c.name === PROXY_CONTAINER) {
+      const launch = launchProxy(identity);
+      containers.push({
+        name: c.name,
+        argv: launch.argv,
+        env: launch.env,
+        uid: capture.proxyUid,
+        gid: capture.proxyGid,
+        restartPolicy: "Always",
+        startOrder: proxyOrder,
+        runToCompletion: false,
+      });
+      continue;
+    }
+    const index = sidecar && next >= proxyOrder ? next + 1 : next;
+    next++;
+    containers.push(resolve({ pod, container: c, index, init }));
+  }
+  return {
+    ...identity,
+    uid: pod.metadata.uid ?? "",
+    labels: { ...(pod.metadata.labels ?? {}) },
     netns: podNetnsName(clusterId, ns, pod.metadata.name),
     ...podVethNames(clusterId, ns, pod.metadata.name),
     hosts: [],
     containers,
-    captureRules: "",
+    captureRules: capture ? captureRules(capture) : "",
   };
 }
 

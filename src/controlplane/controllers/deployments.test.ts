@@ -59,3 +59,34 @@ test("the template hash ignores key order", () => {
   assert.equal(templateHash({ a: 1, b: { c: 2, d: 3 } }), templateHash({ b: { d: 3, c: 2 }, a: 1 }));
   assert.notEqual(templateHash({ a: 1 }), templateHash({ a: 2 }));
 });
+
+test("pods created in a namespace labelled for injection get the sidecar; the hash stays the template's", () => {
+  const plain = planDeployment(deployment(1), []).create[0]!;
+  const injected = planDeployment(deployment(1), [], Math.random, { "istio-injection": "enabled" })
+    .create[0]!;
+  const containers = (p: AnyResource) =>
+    (p["spec"] as { containers: Array<{ name: string }> }).containers.map((c) => c.name);
+  assert.deepEqual(containers(plain), ["tcp-echo"]);
+  assert.deepEqual(containers(injected), ["tcp-echo", "istio-proxy"]);
+  assert.equal(
+    injected.metadata.labels?.[TEMPLATE_HASH_LABEL],
+    templateHash((deployment(1)["spec"] as { template: unknown }).template),
+  );
+  assert.ok(injected.metadata.annotations?.["sidecar.istio.io/status"]);
+  const optOut = deployment(1, { "sidecar.istio.io/inject": "false" });
+  const kept = planDeployment(optOut, [], Math.random, { "istio-injection": "enabled" }).create[0]!;
+  assert.deepEqual(containers(kept), ["tcp-echo"]);
+});
+
+test("labelling the namespace later leaves existing pods alone until they are recreated (webhook semantics)", () => {
+  const before = planDeployment(deployment(1), []).create;
+  const after = planDeployment(deployment(1), before, Math.random, { "istio-injection": "enabled" });
+  assert.deepEqual(after, { create: [], remove: [] });
+  const restarted = deployment(1, { "kubectl.kubernetes.io/restartedAt": "2026-01-01T00:00:00Z" });
+  const plan = planDeployment(restarted, before, Math.random, { "istio-injection": "enabled" });
+  assert.equal(plan.remove.length, 1);
+  assert.deepEqual(
+    (plan.create[0]!["spec"] as { containers: Array<{ name: string }> }).containers.map((c) => c.name),
+    ["tcp-echo", "istio-proxy"],
+  );
+});

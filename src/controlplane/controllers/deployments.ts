@@ -1,8 +1,10 @@
 // The Deployment controller (pure): from a Deployment and the pods that exist, which pods to create and
 // which to delete. Pods are named `<deployment>-<template-hash>-<rand5>` like Kubernetes' and stored as
 // resources, so names survive daemon restarts. A changed template (e.g. `rollout restart`, which stamps
-// an annotation) gets a new hash, and the old pods are replaced (recreate, not rolling).
+// an annotation) gets a new hash, and the old pods are replaced (recreate, not rolling). The hash is
+// of the template as written, so injecting the created pods never makes the Deployment roll.
 import type { AnyResource } from "../../api/meta.js";
+import { admitPod } from "../../inject/admission.js";
 import type { ResourceKey } from "../store.js";
 
 /** Kubernetes' "safe" alphabet for generated names (no vowels, no look-alikes). */
@@ -79,11 +81,15 @@ export function ownerName(pod: AnyResource): string | undefined {
   return typeof ref?.["name"] === "string" ? ref["name"] : undefined;
 }
 
-/** The pods a deployment should have, given the pods it owns now. */
+/**
+ * The pods a deployment should have, given the pods it owns now. With `namespaceLabels`, each new pod
+ * goes through the injection webhook (pods that already exist are never changed, as in Kubernetes).
+ */
 export function planDeployment(
   deployment: AnyResource,
   ownedPods: AnyResource[],
   random: () => number = Math.random,
+  namespaceLabels?: Record<string, string>,
 ): DeploymentPlan {
   const spec = (deployment["spec"] ?? {}) as DeploymentSpec;
   const template = spec.template ?? {};
@@ -106,7 +112,8 @@ export function planDeployment(
     do name = `${deployment.metadata.name}-${hash}-${randomSuffix(random)}`;
     while (taken.has(name));
     taken.add(name);
-    create.push(podFromTemplate(deployment, template, hash, name));
+    const pod = podFromTemplate(deployment, template, hash, name);
+    create.push(namespaceLabels ? admitPod(pod, namespaceLabels, deployment.metadata.name).pod : pod);
   }
   return { create, remove };
 }
