@@ -1,0 +1,42 @@
+// The admin server on 127.0.0.1:15000: /config_dump (the current ProxyConfig and its version), /ready
+// (200 once a config is loaded) and /stats (the counters, text or ?format=json).
+import http from "node:http";
+import type { ProxyConfig } from "./proxy-config.js";
+import type { ProxyStats } from "./stats.js";
+
+export interface AdminSource {
+  config(): ProxyConfig | undefined;
+  stats: ProxyStats;
+}
+
+export function adminServer(src: AdminSource): http.Server {
+  return http.createServer((req, res) => {
+    const url = new URL(req.url ?? "/", "http://admin");
+    const send = (code: number, body: string, type = "text/plain; charset=utf-8") => {
+      res.writeHead(code, { "content-type": type });
+      res.end(body);
+    };
+    if (req.method !== "GET") return send(405, "method not allowed\n");
+    const config = src.config();
+    switch (url.pathname) {
+      case "/ready":
+        return config ? send(200, "LIVE\n") : send(503, "no config yet\n");
+      case "/config_dump":
+        return send(
+          200,
+          JSON.stringify({ version: config?.version ?? null, config: config ?? null }, null, 2) + "\n",
+          "application/json",
+        );
+      case "/stats":
+        return url.searchParams.get("format") === "json"
+          ? send(
+              200,
+              JSON.stringify({ counters: src.stats.snapshot(), peers: src.stats.peers() }) + "\n",
+              "application/json",
+            )
+          : send(200, src.stats.text());
+      default:
+        return send(404, "endpoints: /config_dump /ready /stats\n");
+    }
+  });
+}

@@ -1,0 +1,94 @@
+// What the proxy remembers about one downstream connection while it lives, and the access log line and
+// counters it leaves when it ends (exactly once).
+import type { Socket } from "node:net";
+import type { SecureContext } from "node:tls";
+import type { TcpLogEntry } from "./access-log.js";
+import { formatTcpLine, hostPort } from "./access-log.js";
+import type { OriginalDstLookup } from "../native/original-dst.js";
+import type { RoutingTable } from "./routing-table.js";
+import type { Counters, ProxyStats } from "./stats.js";
+import { bridge } from "./tcp-bridge.js";
+import type { SessionCache } from "./tls-sessions.js";
+
+/** The workload identity the proxy presents and trusts. */
+export interface ProxyIdentity {
+  /** The SecureContext of the current certificate (key, chain and mesh roots), built once per certificate. */
+  getSecureContext(): SecureContext;
+  rootsPem: string;
+  trustDomain: string;
+}
+
+/** Everything a connection handler needs, shared by all connections of a proxy. */
+export interface ProxyRuntime {
+  table(): RoutingTable | undefined;
+  identity: ProxyIdentity;
+  originalDst: OriginalDstLookup;
+  stats: ProxyStats;
+  log(line: string): void;
+  idleTimeoutMs: number;
+  detectTimeoutMs: number;
+  /** Upstream TLS sessions to resume. */
+  sessions: SessionCache;
+}
+
+export class ConnectionRecord {
+  readonly entry: TcpLogEntry;
+  #counters: Counters | undefined;
+  #done = false;
+  readonly #t0 = performance.now();
+
+  constructor(
+    private readonly rt: ProxyRuntime,
+    down: Socket,
+  ) {
+    this.entry = {
+      start: new Date(),
+      flags: [],
+      bytesReceived: 0,
+      bytesSent: 0,
+      durationMs: 0,
+      downstreamRemote: hostPort(down.remoteAddress, down.remotePort),
+    };
+  }
+
+  /** Counts the connection as opened against a chain or cluster name (also its log's cluster). */
+  opened(name: string): void {
+    this.entry.upstreamCluster = name;
+    this.#counters = this.rt.stats.counters(name);
+    this.#counters.opened++;
+  }
+
+  /** Ends the connection record: counters, then one access log line. */
+  finish(outcome: { denied?: boolean; failed?: boolean } = {}): void {
+    if (this.#done) return;
+    this.#done = true;
+    this.entry.durationMs = performance.now() - this.#t0;
+    const c = this.#counters ?? this.rt.stats.counters(this.entry.upstreamCluster ?? "unrouted");
+    if (!this.#counters) c.opened++;
+    c.closed++;
+    if (outcome.denied) c.denied++;
+    if (outcome.failed) c.failed++;
+    c.bytesReceived += this.entry.bytesReceived;
+    c.bytesSent += this.entry.bytesSent;
+    this.rt.log(formatTcpLine(this.entry));
+  }
+
+  /** Refuses the connection: flag and details go to the log; the downstream is destroyed. */
+  refuse(down: Socket, o: { flag?: string; details?: string; denied?: boolean; failure?: string }): void {
+    if (o.flag) this.entry.flags.push(o.flag);
+    if (o.details) this.entry.terminationDetails = o.details;
+    if (o.failure) this.entry.upstreamTransportFailure = o.failure;
+    down.destroy();
+    this.finish({ denied: o.denied === true, failed: o.flag !== undefined && !o.denied });
+  }
+
+  /** Proxies bytes until both sides are closed, then finishes the record. */
+  bridge(down: Socket, up: Socket): void {
+    this.entry.upstreamLocal = hostPort(up.localAddress, up.localPort);
+    bridge(down, up, this.rt.idleTimeoutMs, (r) => {
+      this.entry.bytesReceived = r.received;
+      this.entry.bytesSent = r.sent;
+      this.finish();
+    });
+  }
+}

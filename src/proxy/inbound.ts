@@ -1,0 +1,184 @@
+// The inbound listener's per-connection path (15006): original port → chain (or the passthrough chain),
+// TLS or plaintext by the first bytes, the chain's mTLS mode, connection-level authorization, then the
+// application at the chain's upstream address.
+import type { Socket } from "node:net";
+import tls from "node:tls";
+import type { TLSSocket } from "node:tls";
+import { peerIdentity } from "../ca/peer-identity.js";
+import { rbacDeniedDetails } from "../policy/index.js";
+import { hostPort } from "./access-log.js";
+import { ConnectionRecord } from "./connection-record.js";
+import type { ProxyRuntime } from "./connection-record.js";
+import { isMeshTls, parseClientHello } from "./client-hello.js";
+import { detectProtocol } from "./protocol-detect.js";
+import type { InboundChain } from "./proxy-config.js";
+import type { RoutingTable } from "./routing-table.js";
+import { connectUpstream } from "./upstream-connect.js";
+
+const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+const noop = () => undefined;
+
+interface Pending {
+  rec: ConnectionRecord;
+  table: RoutingTable;
+  chain: InboundChain;
+  dst: { address: string; port: number };
+}
+
+const endpointKey = (s: Socket) => `${s.remoteAddress}|${s.remotePort}`;
+
+export interface InboundHandler {
+  onConnection(raw: Socket): void;
+  close(): void;
+}
+
+export function inboundHandler(rt: ProxyRuntime): InboundHandler {
+  // Terminates mesh mTLS: client certificates required and verified against the mesh roots. Mesh clients
+  // send SNI and get the workload's current SecureContext (so rotation applies to the next handshake).
+  const terminator = tls.createServer({
+    requestCert: true,
+    rejectUnauthorized: true,
+    ca: rt.identity.rootsPem,
+    minVersion: "TLSv1.2",
+    allowHalfOpen: true,
+    handshakeTimeout: 10_000,
+    SNICallback: (_servername, cb) => {
+      try {
+        cb(null, rt.identity.getSecureContext());
+      } catch (err) {
+        cb(err as Error, undefined);
+      }
+    },
+  });
+  // The TLS server wraps our raw socket; its TLSSocket is found again by the peer's address and port.
+  const handshaking = new Map<string, Pending>();
+  const take = (s: TLSSocket) => {
+    const key = endpointKey(s);
+    const p = handshaking.get(key);
+    handshaking.delete(key);
+    return p;
+  };
+  terminator.on("secureConnection", (s: TLSSocket) => {
+    const p = take(s);
+    if (!p) return void s.destroy();
+    s.on("error", noop);
+    s.allowHalfOpen = true;
+    // Read the verified peer certificate once per connection.
+    const peer = peerIdentity(s);
+    p.rec.entry.sni = s.servername || undefined;
+    if (!peer || peer.identity.trustDomain !== rt.identity.trustDomain) {
+      return p.rec.refuse(s, {
+        flag: "UF",
+        failure: `TLS_error:peer identity not in ${rt.identity.trustDomain}`,
+      });
+    }
+    rt.stats.peerOpened(p.chain.name, peer.spiffeId);
+    authorize(p, s, peer.spiffeId.slice("spiffe://".length));
+  });
+  terminator.on("tlsClientError", (err: NodeJS.ErrnoException, s: TLSSocket) => {
+    const p = take(s);
+    s.destroy();
+    // Envoy logs a failed downstream handshake with no flag and the TLS error as failure reason.
+    p?.rec.refuse(s, { failure: `TLS_error:${err.code ?? ""}:${err.message}` });
+  });
+
+  function authorize(p: Pending, down: Socket, principal: string | undefined): void {
+    const { rec, table, chain, dst } = p;
+    const decision = table.authz[chain.protocol]({
+      port: dst.port,
+      destinationIp: dst.address,
+      ...(principal ? { principal } : {}),
+      ...(down.remoteAddress ? { sourceIp: stripMapped(down.remoteAddress) } : {}),
+      ...(rec.entry.sni ? { sni: rec.entry.sni } : {}),
+    });
+    // A denied TCP connection is closed before any byte reaches the application.
+    if (!decision.allow) return rec.refuse(down, { details: rbacDeniedDetails(decision), denied: true });
+    const timeout = table.clusters.get(chain.name)?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const target = { address: chain.upstreamAddress, port: dst.port, tls: undefined };
+    rec.entry.upstreamHost = hostPort(target.address, target.port);
+    const up = connectUpstream(
+      target,
+      () => rt.identity.getSecureContext(),
+      timeout,
+      (failure, upSock) => {
+        down.removeListener("close", onDownClose);
+        if (failure || down.destroyed) {
+          upSock.destroy();
+          return rec.refuse(down, failure ? { flag: failure.flag, failure: failure.reason } : {});
+        }
+        rec.bridge(down, upSock);
+      },
+    );
+    const onDownClose = () => up.destroy();
+    down.once("close", onDownClose);
+  }
+
+  function onConnection(raw: Socket): void {
+    raw.on("error", noop);
+    raw.setNoDelay(true);
+    const rec = new ConnectionRecord(rt, raw);
+    const table = rt.table();
+    // A proxy with no config accepts nothing.
+    if (!table) return rec.refuse(raw, { flag: "NR", details: "no_config" });
+    let dst;
+    try {
+      dst = rt.originalDst(raw);
+    } catch {
+      dst = undefined;
+    }
+    if (!dst) return rec.refuse(raw, { flag: "NR", details: "no_original_destination" });
+    rec.entry.downstreamLocal = hostPort(dst.address, dst.port);
+    // The chain of the original port, else the passthrough chain (ports no Service declares).
+    const chain = table.inbound.get(dst.port) ?? table.passthrough;
+    if (!chain) return rec.refuse(raw, { flag: "NR", details: "filter_chain_not_found" });
+    rec.opened(chain.name);
+    const p: Pending = { rec, table, chain, dst };
+    detectProtocol(raw, rt.detectTimeoutMs, (detected, first) => {
+      if (detected === "closed") return rec.refuse(raw, {});
+      const mode = chain.mtls.mode;
+      let kind = detected;
+      if (kind === "tls" && mode !== "STRICT") {
+        // Like Istio's filter chain match: TLS without an `istio` ALPN is the application's own TLS,
+        // plaintext to the mesh (passed through as bytes, no principal) unless the port is STRICT.
+        const hello = first ? parseClientHello(first) : undefined;
+        if (!isMeshTls(hello)) {
+          kind = "plaintext";
+          if (hello?.serverName) rec.entry.sni = hello.serverName;
+        }
+      }
+      if (kind === "plaintext") {
+        // STRICT rejects plaintext; PERMISSIVE and DISABLE accept it.
+        if (mode === "STRICT") return rec.refuse(raw, { flag: "NR", details: "filter_chain_not_found" });
+        return authorize(p, raw, undefined);
+      }
+      // DISABLE accepts plaintext only: a mesh mTLS handshake is refused.
+      if (mode === "DISABLE") return rec.refuse(raw, { flag: "NR", details: "filter_chain_not_found" });
+      const key = endpointKey(raw);
+      handshaking.set(key, p);
+      // A handshake that fails after verification (an untrusted client certificate) reaches no handler
+      // with the peer's address any more; the raw socket's close reports it.
+      raw.once("close", () => {
+        if (handshaking.get(key) !== p) return;
+        handshaking.delete(key);
+        rec.refuse(raw, {
+          failure: "TLS_error:handshake failed (client certificate missing or not trusted)",
+        });
+      });
+      // Half-open only once secure: a client that gives up mid-handshake (FIN) must close the socket.
+      raw.allowHalfOpen = false;
+      terminator.emit("connection", raw);
+    });
+  }
+
+  return {
+    onConnection,
+    close: () => {
+      handshaking.clear();
+      terminator.close();
+    },
+  };
+}
+
+function stripMapped(ip: string): string {
+  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
+}

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// The proxy executable: `node dist/src/proxy/main.js --config file.json [--cert-dir DIR]`. Runs from a
+// config file (xDS comes later); refuses to start without the original-destination addon. SIGHUP
+// reloads the config file and the certificates.
+import { readFileSync } from "node:fs";
+import { parseArgs } from "node:util";
+import { isShoalError } from "../api/errors.js";
+import { loadOriginalDst } from "../native/original-dst.js";
+import { fileIdentity, noIdentity } from "./file-identity.js";
+import { parseProxyConfig } from "./proxy-config.js";
+import { startProxy } from "./proxy.js";
+
+const USAGE =
+  "usage: main.js --config FILE [--cert-dir DIR] [--idle-timeout-ms N] [--inbound-port N] [--outbound-port N] [--admin-port N]";
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      config: { type: "string" },
+      "cert-dir": { type: "string" },
+      "idle-timeout-ms": { type: "string" },
+      "inbound-port": { type: "string" },
+      "outbound-port": { type: "string" },
+      "admin-port": { type: "string" },
+    },
+  });
+  if (!values.config) throw new Error(USAGE);
+  const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  // No silent fallback: without SO_ORIGINAL_DST the proxy cannot tell where a connection was going.
+  const originalDst = loadOriginalDst();
+  const parsed = parseProxyConfig(JSON.parse(readFileSync(values.config, "utf8")));
+  if (!parsed.ok) throw new Error(`${values.config}: ${parsed.errors.join("; ")}`);
+  const files = values["cert-dir"] ? fileIdentity(values["cert-dir"]) : undefined;
+  const identity = files ?? noIdentity(parsed.config.mesh.trustDomain);
+  const out = process.stdout;
+  const proxy = await startProxy({
+    config: parsed.config,
+    identity,
+    originalDst,
+    log: (line) => out.write(line + "\n"),
+    idleTimeoutMs: num(values["idle-timeout-ms"]),
+    ports: {
+      inbound: num(values["inbound-port"]),
+      outbound: num(values["outbound-port"]),
+      admin: num(values["admin-port"]),
+    },
+  });
+  const p = proxy.ports;
+  console.error(
+    JSON.stringify({
+      event: "proxy_started",
+      version: parsed.config.version,
+      inbound: p.inbound,
+      outbound: p.outbound,
+      admin: p.admin,
+    }),
+  );
+  // SIGHUP: re-read the config file (and the certificate files); a bad one is refused, the old one kept.
+  process.on("SIGHUP", () => {
+    try {
+      files?.reload();
+      proxy.updateConfig(JSON.parse(readFileSync(values.config as string, "utf8")));
+      console.error(JSON.stringify({ event: "config_reloaded", version: proxy.config()?.version }));
+    } catch (err) {
+      console.error(JSON.stringify({ event: "config_rejected", error: (err as Error).message }));
+    }
+  });
+  const stop = () => void proxy.close().then(() => process.exit(0));
+  process.once("SIGTERM", stop);
+  process.once("SIGINT", stop);
+}
+
+main().catch((err: unknown) => {
+  const e = err as Error;
+  console.error(isShoalError(err) ? `shoal proxy: ${e.message} (${err.code})` : `shoal proxy: ${e.message}`);
+  process.exit(1);
+});

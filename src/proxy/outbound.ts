@@ -1,0 +1,84 @@
+// The outbound listener's per-connection path (15001): original destination → listener (`VIP_PORT`, else
+// `0.0.0.0_PORT`) → cluster, else the default cluster; then an endpoint and its TLS, and the bytes.
+import type { Socket } from "node:net";
+import { hostPort } from "./access-log.js";
+import { ConnectionRecord } from "./connection-record.js";
+import type { ProxyRuntime } from "./connection-record.js";
+import { detectProtocol } from "./protocol-detect.js";
+import { clientHelloServerName } from "./client-hello.js";
+import type { RoutingTable } from "./routing-table.js";
+import { clusterFor, findListener, nextEndpoint } from "./routing-table.js";
+import type { UpstreamTarget } from "./upstream-connect.js";
+import { connectUpstream } from "./upstream-connect.js";
+
+const noop = () => undefined;
+
+export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
+  function route(
+    table: RoutingTable,
+    rec: ConnectionRecord,
+    down: Socket,
+    dst: { address: string; port: number },
+    clusterName: string,
+  ): void {
+    const cluster = table.clusters.get(clusterName);
+    rec.opened(clusterName);
+    if (!cluster) return rec.refuse(down, { flag: "NC" });
+    let target: UpstreamTarget | undefined;
+    if (cluster.type === "BLACKHOLE") {
+      // BlackHoleCluster has no hosts: the connection is closed (REGISTRY_ONLY for unknown TCP).
+      return rec.refuse(down, { flag: "UH" });
+    } else if (cluster.type === "ORIGINAL_DST") {
+      // PassthroughCluster: where the application wanted to go.
+      target = { address: dst.address, port: dst.port, tls: cluster.tls };
+    } else {
+      target = nextEndpoint(cluster);
+      if (!target) return rec.refuse(down, { flag: "UH" });
+    }
+    rec.entry.upstreamHost = hostPort(target.address, target.port);
+    const up = connectUpstream(
+      target,
+      () => rt.identity.getSecureContext(),
+      cluster.connectTimeoutMs,
+      (failure, upSock) => {
+        down.removeListener("close", onDownClose);
+        if (failure || down.destroyed) {
+          upSock.destroy();
+          return rec.refuse(down, failure ? { flag: failure.flag, failure: failure.reason } : {});
+        }
+        rec.bridge(down, upSock);
+      },
+      rt.sessions,
+    );
+    const onDownClose = () => up.destroy();
+    down.once("close", onDownClose);
+  }
+
+  return (down: Socket) => {
+    down.on("error", noop);
+    down.setNoDelay(true);
+    const rec = new ConnectionRecord(rt, down);
+    const table = rt.table();
+    if (!table) return rec.refuse(down, { flag: "NR", details: "no_config" });
+    let dst;
+    try {
+      dst = rt.originalDst(down);
+    } catch {
+      dst = undefined;
+    }
+    if (!dst) return rec.refuse(down, { flag: "NR", details: "no_original_destination" });
+    rec.entry.downstreamLocal = hostPort(dst.address, dst.port);
+    const listener = findListener(table, dst.address, dst.port);
+    const fallback = table.config.outbound.defaultCluster;
+    if (!listener) return route(table, rec, down, dst, fallback);
+    if (listener.protocol !== "tls")
+      return route(table, rec, down, dst, clusterFor(listener, dst, undefined) ?? fallback);
+    // TLS listeners route by the client's SNI, read from its ClientHello without consuming it.
+    detectProtocol(down, rt.detectTimeoutMs, (kind, hello) => {
+      if (kind === "closed") return rec.refuse(down, {});
+      const sni = hello ? clientHelloServerName(hello) : undefined;
+      if (sni) rec.entry.sni = sni;
+      route(table, rec, down, dst, clusterFor(listener, dst, sni) ?? fallback);
+    });
+  };
+}

@@ -1,0 +1,126 @@
+// The sidecar proxy: inbound (15006) and outbound (15001) capture listeners and the admin server, all
+// running from one ProxyConfig that can be swapped atomically while connections flow.
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { once } from "node:events";
+import type http from "node:http";
+import { ShoalError } from "../api/errors.js";
+import type { OriginalDstLookup } from "../native/original-dst.js";
+import { adminServer } from "./admin.js";
+import type { ProxyIdentity, ProxyRuntime } from "./connection-record.js";
+import { inboundHandler } from "./inbound.js";
+import { outboundHandler } from "./outbound.js";
+import type { ProxyConfig } from "./proxy-config.js";
+import { PROXY_PORTS, parseProxyConfig } from "./proxy-config.js";
+import type { RoutingTable } from "./routing-table.js";
+import { buildRoutingTable } from "./routing-table.js";
+import { ProxyStats } from "./stats.js";
+import { SessionCache } from "./tls-sessions.js";
+
+export type { ProxyIdentity } from "./connection-record.js";
+
+export interface ProxyPorts {
+  inbound?: number;
+  outbound?: number;
+  /** null: no admin server. */
+  admin?: number | null;
+}
+
+export interface StartProxyOptions {
+  /** The first config; undefined starts a proxy that accepts nothing until `updateConfig`. */
+  config?: ProxyConfig | undefined;
+  identity: ProxyIdentity;
+  /** Original destination of an intercepted socket (the native addon; tests pass a fake). */
+  originalDst: OriginalDstLookup;
+  ports?: ProxyPorts;
+  /** Address the capture listeners bind (default 0.0.0.0; capture redirects to the pod's own address). */
+  host?: string;
+  /** Writes one access log line (no trailing newline). */
+  log: (line: string) => void;
+  /** Idle timeout of a proxied TCP connection (default 1 h; 0 disables). */
+  idleTimeoutMs?: number;
+  /** How long a silent client may wait before it is treated as plaintext (default 1 s). */
+  detectTimeoutMs?: number;
+}
+
+export interface Proxy {
+  readonly ports: { inbound: number; outbound: number; admin: number | undefined };
+  readonly stats: ProxyStats;
+  config(): ProxyConfig | undefined;
+  /** Checks and swaps the config; new connections use it at once. Throws (keeping the old one) when bad. */
+  updateConfig(config: unknown): void;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+
+function compile(input: unknown): RoutingTable {
+  const parsed = parseProxyConfig(input);
+  if (!parsed.ok)
+    throw new ShoalError("PROXY_CONFIG_INVALID", `config rejected: ${parsed.errors.join("; ")}`);
+  return buildRoutingTable(parsed.config);
+}
+
+export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
+  let table = o.config ? compile(o.config) : undefined;
+  const stats = new ProxyStats();
+  const rt: ProxyRuntime = {
+    table: () => table,
+    identity: o.identity,
+    originalDst: o.originalDst,
+    stats,
+    log: o.log,
+    idleTimeoutMs: o.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
+    detectTimeoutMs: o.detectTimeoutMs ?? 1000,
+    sessions: new SessionCache(),
+  };
+  const inbound = inboundHandler(rt);
+  const sockets = new Set<net.Socket>();
+  const track = (handler: (s: net.Socket) => void) => (s: net.Socket) => {
+    sockets.add(s);
+    s.once("close", () => sockets.delete(s));
+    handler(s);
+  };
+  const host = o.host ?? "0.0.0.0";
+  const inServer = net.createServer({ allowHalfOpen: true }, track(inbound.onConnection));
+  const outServer = net.createServer({ allowHalfOpen: true }, track(outboundHandler(rt)));
+  const admin: http.Server | undefined =
+    o.ports?.admin === null ? undefined : adminServer({ config: () => table?.config, stats });
+  const listen = async (server: net.Server, port: number, addr: string) => {
+    server.listen({ port, host: addr, backlog: 4096 });
+    await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e))]);
+    return (server.address() as AddressInfo).port;
+  };
+  const servers: net.Server[] = [];
+  try {
+    const inPort = await listen(inServer, o.ports?.inbound ?? PROXY_PORTS.inboundCapture, host);
+    servers.push(inServer);
+    const outPort = await listen(outServer, o.ports?.outbound ?? PROXY_PORTS.outboundCapture, host);
+    servers.push(outServer);
+    let adminPort: number | undefined;
+    if (admin) {
+      adminPort = await listen(admin, o.ports?.admin ?? PROXY_PORTS.admin, "127.0.0.1");
+      servers.push(admin);
+    }
+    return {
+      ports: { inbound: inPort, outbound: outPort, admin: adminPort },
+      stats,
+      config: () => table?.config,
+      updateConfig(config: unknown) {
+        // Built completely first, then swapped in one assignment: a connection sees one config or the other.
+        table = compile(config);
+      },
+      async close() {
+        inbound.close();
+        for (const s of servers) s.close();
+        for (const s of sockets) s.destroy();
+        admin?.closeAllConnections();
+        await Promise.all(servers.map((s) => (s.listening ? once(s, "close") : undefined)));
+      },
+    };
+  } catch (err) {
+    for (const s of servers) s.close();
+    inbound.close();
+    throw err;
+  }
+}

@@ -1,0 +1,78 @@
+// Outbound routing at L4: listener by `VIP_PORT` then `0.0.0.0_PORT`; HTTP listeners by the virtual host
+// naming the destination; TLS listeners by SNI; endpoints round robin, weight 0 skipped.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { testConfig } from "../testing/proxy-harness.js";
+import { buildRoutingTable, clusterFor, findListener, nextEndpoint } from "./routing-table.js";
+
+const eds = (name: string, endpoints: unknown[] = []) => ({ name, type: "EDS", endpoints });
+const route = (cluster: string) => ({ name: "default", clusters: [{ cluster }] });
+
+const table = buildRoutingTable(
+  testConfig({
+    listeners: [
+      { name: "10.96.0.10_9000", address: "10.96.0.10", port: 9000, protocol: "tcp", cluster: "tcp-a" },
+      {
+        name: "0.0.0.0_80",
+        address: "0.0.0.0",
+        port: 80,
+        protocol: "http",
+        virtualHosts: [
+          {
+            name: "a",
+            domains: ["a.foo.svc.cluster.local", "10.96.0.11", "10.96.0.11:80"],
+            routes: [route("http-a")],
+          },
+          { name: "b", domains: ["b.foo.svc.cluster.local", "10.96.0.12"], routes: [route("http-b")] },
+          { name: "allow_any", domains: ["*"], routes: [route("PassthroughCluster")] },
+        ],
+      },
+      {
+        name: "0.0.0.0_443",
+        address: "0.0.0.0",
+        port: 443,
+        protocol: "tls",
+        sniRoutes: [{ sniHosts: ["*.example.com"], clusters: [{ cluster: "tls-ext" }] }],
+      },
+    ],
+    clusters: [
+      eds("tcp-a", [
+        { address: "10.244.0.2", port: 9000 },
+        { address: "10.244.0.3", port: 9000, weight: 0 },
+        { address: "10.244.0.4", port: 9000 },
+      ]),
+      eds("http-a"),
+      eds("http-b"),
+      eds("tls-ext"),
+    ],
+  }),
+);
+
+test("listener lookup: exact VIP_PORT first, then 0.0.0.0_PORT, else none", () => {
+  assert.equal(findListener(table, "10.96.0.10", 9000)?.name, "10.96.0.10_9000");
+  assert.equal(findListener(table, "10.96.0.11", 80)?.name, "0.0.0.0_80");
+  assert.equal(findListener(table, "10.96.0.10", 9001), undefined);
+});
+
+test("HTTP listeners at L4: the virtual host naming the address, else the `*` one", () => {
+  const l = findListener(table, "10.96.0.11", 80);
+  assert.ok(l);
+  assert.equal(clusterFor(l, { address: "10.96.0.11", port: 80 }, undefined), "http-a");
+  assert.equal(clusterFor(l, { address: "10.96.0.12", port: 80 }, undefined), "http-b");
+  assert.equal(clusterFor(l, { address: "203.0.113.10", port: 80 }, undefined), "PassthroughCluster");
+});
+
+test("TLS listeners route by SNI; no match falls through", () => {
+  const l = findListener(table, "203.0.113.10", 443);
+  assert.ok(l);
+  assert.equal(clusterFor(l, { address: "203.0.113.10", port: 443 }, "www.example.com"), "tls-ext");
+  assert.equal(clusterFor(l, { address: "203.0.113.10", port: 443 }, "example.org"), undefined);
+});
+
+test("endpoints are taken round robin; weight 0 receives nothing", () => {
+  const c = table.clusters.get("tcp-a");
+  assert.ok(c);
+  const picks = [1, 2, 3, 4].map(() => nextEndpoint(c)?.address);
+  assert.deepEqual(picks, ["10.244.0.2", "10.244.0.4", "10.244.0.2", "10.244.0.4"]);
+  assert.equal(nextEndpoint(table.clusters.get("http-a") ?? c), undefined);
+});

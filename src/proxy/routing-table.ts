@@ -1,0 +1,126 @@
+// A ProxyConfig turned into the lookups the data path needs, once per config: inbound chains by port,
+// outbound listeners by name, clusters with their endpoints' TLS prepared, and the authorizers.
+import type { InboundChain, OutboundListener, ProxyCluster, ProxyConfig } from "./proxy-config.js";
+import { compileL4Authz } from "./l4-authz.js";
+import type { TlsPlan } from "./upstream-tls.js";
+import { tlsPlan } from "./upstream-tls.js";
+
+export interface EndpointPlan {
+  address: string;
+  port: number;
+  tls: TlsPlan | undefined;
+}
+
+export interface ClusterPlan {
+  name: string;
+  type: ProxyCluster["type"];
+  endpoints: EndpointPlan[];
+  /** TLS for ORIGINAL_DST / STRICT_DNS destinations (no per-endpoint data). */
+  tls: TlsPlan | undefined;
+  connectTimeoutMs: number;
+  /** Round-robin position. */
+  next: number;
+}
+
+export interface RoutingTable {
+  config: ProxyConfig;
+  inbound: Map<number, InboundChain>;
+  passthrough: InboundChain | undefined;
+  authz: ReturnType<typeof compileL4Authz>;
+  listeners: Map<string, OutboundListener>;
+  clusters: Map<string, ClusterPlan>;
+}
+
+export function buildRoutingTable(config: ProxyConfig): RoutingTable {
+  const inbound = new Map<number, InboundChain>();
+  let passthrough: InboundChain | undefined;
+  for (const chain of config.inbound.chains) {
+    if (chain.port === null) passthrough ??= chain;
+    else if (!inbound.has(chain.port)) inbound.set(chain.port, chain);
+  }
+  const td = config.mesh.trustDomain;
+  const clusters = new Map<string, ClusterPlan>();
+  for (const c of config.clusters) {
+    const clusterTls = c.tls ? tlsPlan(c.tls, c.name, td) : undefined;
+    clusters.set(c.name, {
+      name: c.name,
+      type: c.type,
+      // Endpoints with weight 0 receive no traffic.
+      endpoints: c.endpoints
+        .filter((e) => e.weight > 0)
+        .map((e) => ({
+          address: e.address,
+          port: e.port,
+          tls: e.tls ? tlsPlan(e.tls, c.name, td) : clusterTls,
+        })),
+      tls: clusterTls,
+      connectTimeoutMs: c.connectTimeoutMs,
+      next: 0,
+    });
+  }
+  return {
+    config,
+    inbound,
+    passthrough,
+    authz: compileL4Authz(config),
+    listeners: new Map(config.outbound.listeners.map((l) => [l.name, l])),
+    clusters,
+  };
+}
+
+/** The listener for an original destination: exact `VIP_PORT`, else `0.0.0.0_PORT`. */
+export function findListener(t: RoutingTable, address: string, port: number): OutboundListener | undefined {
+  return t.listeners.get(`${address}_${port}`) ?? t.listeners.get(`0.0.0.0_${port}`);
+}
+
+function pickWeighted(list: ReadonlyArray<{ cluster: string; weight: number }>): string | undefined {
+  if (list.length === 1) return list[0]?.cluster;
+  const total = list.reduce((n, c) => n + c.weight, 0);
+  let r = Math.random() * total;
+  for (const c of list) {
+    r -= c.weight;
+    if (r < 0) return c.cluster;
+  }
+  return list[list.length - 1]?.cluster;
+}
+
+function domainMatches(pattern: string, host: string): boolean {
+  if (pattern === "*") return true;
+  if (pattern.startsWith("*")) return host.endsWith(pattern.slice(1));
+  return pattern === host;
+}
+
+/**
+ * The cluster a connection goes to at L4. HTTP listeners (no L7 yet): the virtual host naming the
+ * destination address (`ip` or `ip:port`), else a `*` one, else the only one; its first route.
+ * TLS listeners: the SNI route whose hosts match the client's server name.
+ */
+export function clusterFor(
+  l: OutboundListener,
+  dst: { address: string; port: number },
+  sni: string | undefined,
+): string | undefined {
+  if (l.protocol === "tcp") return l.cluster;
+  if (l.protocol === "tls") {
+    if (sni !== undefined) {
+      const r = l.sniRoutes.find((route) => route.sniHosts.some((h) => domainMatches(h, sni)));
+      if (r) return pickWeighted(r.clusters);
+    }
+    return l.cluster;
+  }
+  const exact = [dst.address, `${dst.address}:${dst.port}`];
+  const vh =
+    l.virtualHosts.find((v) => v.domains.some((d) => exact.includes(d))) ??
+    l.virtualHosts.find((v) => v.domains.includes("*")) ??
+    (l.virtualHosts.length === 1 ? l.virtualHosts[0] : undefined);
+  const route = vh?.routes[0];
+  return route ? pickWeighted(route.clusters) : l.cluster;
+}
+
+/** Next endpoint of an EDS / STRICT_DNS cluster, round robin; undefined when it has none. */
+export function nextEndpoint(c: ClusterPlan): EndpointPlan | undefined {
+  if (c.endpoints.length === 0) return undefined;
+  const e = c.endpoints[c.next % c.endpoints.length];
+  c.next = (c.next + 1) % c.endpoints.length;
+  return e;
+}

@@ -1,0 +1,60 @@
+// The proxy's counters: per chain or cluster, connections opened, closed and denied, and bytes each
+// way. Fixed-size records in a map keyed by name: O(1) per connection.
+
+export interface Counters {
+  opened: number;
+  closed: number;
+  denied: number;
+  failed: number;
+  bytesReceived: number;
+  bytesSent: number;
+}
+
+export class ProxyStats {
+  readonly #byName = new Map<string, Counters>();
+  /** mTLS connections accepted per inbound chain and peer SPIFFE id (Istio's source_principal). */
+  readonly #peers = new Map<string, number>();
+
+  peerOpened(chain: string, spiffeId: string): void {
+    const key = `${chain}.source_principal.${spiffeId}`;
+    this.#peers.set(key, (this.#peers.get(key) ?? 0) + 1);
+  }
+
+  peers(): Record<string, number> {
+    return Object.fromEntries([...this.#peers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  }
+
+  /** The record for a chain / cluster name (`inbound|9000||`, `outbound|…`, `PassthroughCluster`). */
+  counters(name: string): Counters {
+    let c = this.#byName.get(name);
+    if (!c) {
+      c = { opened: 0, closed: 0, denied: 0, failed: 0, bytesReceived: 0, bytesSent: 0 };
+      this.#byName.set(name, c);
+    }
+    return c;
+  }
+
+  snapshot(): Record<string, Counters> {
+    const out: Record<string, Counters> = {};
+    for (const [k, v] of [...this.#byName].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      out[k] = { ...v };
+    return out;
+  }
+
+  /** Envoy-like text: `NAME.cx_opened: 3`, one counter per line. */
+  text(): string {
+    const lines: string[] = [];
+    for (const [name, c] of Object.entries(this.snapshot())) {
+      lines.push(
+        `${name}.cx_opened: ${c.opened}`,
+        `${name}.cx_closed: ${c.closed}`,
+        `${name}.cx_denied: ${c.denied}`,
+        `${name}.cx_failed: ${c.failed}`,
+        `${name}.bytes_received: ${c.bytesReceived}`,
+        `${name}.bytes_sent: ${c.bytesSent}`,
+      );
+    }
+    for (const [key, n] of Object.entries(this.peers())) lines.push(`${key}.cx_opened: ${n}`);
+    return lines.join("\n") + (lines.length > 0 ? "\n" : "");
+  }
+}
