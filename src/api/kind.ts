@@ -33,3 +33,25 @@ export function defineKind<R extends AnyResource>(def: KindDefinition<R>): KindD
 export function apiVersionsOf(def: KindDefinition): string[] {
   return def.versions.map((v) => (def.group ? `${def.group}/${v}` : v));
 }
+
+/** A policy picks its targets one way: a workload selector, `targetRef` or `targetRefs` (Istio rejects mixes). */
+export function targetingConflicts(spec: {
+  selector?: unknown;
+  targetRef?: unknown;
+  targetRefs?: unknown;
+}): Finding[] {
+  const out: Finding[] = [];
+  if (spec.selector && (spec.targetRef || spec.targetRefs))
+    out.push({
+      severity: "error",
+      path: ["spec", "selector"],
+      message: "selector and targetRef(s) cannot both be set",
+    });
+  if (spec.targetRef && spec.targetRefs)
+    out.push({
+      severity: "error",
+      path: ["spec", "targetRefs"],
+      message: "targetRef and targetRefs cannot both be set",
+    });
+  return out;
+}

@@ -49,3 +49,14 @@ export interface AnyResource {
   metadata: ObjectMeta;
   [field: string]: unknown;
 }
+
+/** Istio's order for same-level ties: the oldest resource first (creationTimestamp), then namespace/name.
+ *  A resource without a timestamp counts as the newest. */
+export function olderFirst(a: { metadata: ObjectMeta }, b: { metadata: ObjectMeta }): number {
+  const ta = a.metadata.creationTimestamp ? Date.parse(a.metadata.creationTimestamp) : Infinity;
+  const tb = b.metadata.creationTimestamp ? Date.parse(b.metadata.creationTimestamp) : Infinity;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  const ka = `${a.metadata.namespace ?? ""}/${a.metadata.name}`;
+  const kb = `${b.metadata.namespace ?? ""}/${b.metadata.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}

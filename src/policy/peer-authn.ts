@@ -3,6 +3,7 @@
 import type { MtlsModeSetting, PeerAuthentication } from "../api/istio/peer-authentication.js";
 import type { PolicyOptions, Workload } from "./workload.js";
 import { isEmptySelector, policyId, rootNamespaceOf, selectorMatches } from "./workload.js";
+import { olderFirst } from "../api/meta.js";
 
 export type MtlsMode = "STRICT" | "PERMISSIVE" | "DISABLE";
 export type PeerAuthnLevel = "workload" | "namespace" | "mesh" | "default";
@@ -17,14 +18,6 @@ export interface PeerAuthnResult {
   /** The policy chosen at each level (whether or not its mode was UNSET). */
   selected: { mesh?: string; namespace?: string; workload?: string };
   reason: string;
-}
-
-/** Same level: the oldest policy wins (creationTimestamp, then name), as Istio sorts them. */
-function olderFirst(a: PeerAuthentication, b: PeerAuthentication): number {
-  const ta = a.metadata.creationTimestamp ? Date.parse(a.metadata.creationTimestamp) : Infinity;
-  const tb = b.metadata.creationTimestamp ? Date.parse(b.metadata.creationTimestamp) : Infinity;
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
 }
 
 function oldest(ps: PeerAuthentication[]): PeerAuthentication | undefined {

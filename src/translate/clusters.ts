@@ -6,6 +6,7 @@ import type { ProxyCluster, ProxyEndpoint } from "../proxy/proxy-config.js";
 import type { MeshIndex, ServiceView, ViewEndpoint } from "./mesh-index.js";
 import { endpointTls, tlsSetting, upstreamTlsOf } from "./mtls.js";
 import type { Labels } from "./snapshot-types.js";
+import { selectorMatches } from "../policy/workload.js";
 
 export const PASSTHROUGH_CLUSTER = "PassthroughCluster";
 export const BLACKHOLE_CLUSTER = "BlackHoleCluster";
@@ -21,11 +22,6 @@ export function fixedClusters(): ProxyCluster[] {
     { name: BLACKHOLE_CLUSTER, type: "BLACKHOLE", endpoints: [], connectTimeoutMs: 10_000 },
     { name: PASSTHROUGH_CLUSTER, type: "ORIGINAL_DST", endpoints: [], connectTimeoutMs: 10_000 },
   ];
-}
-
-function selects(selector: Labels, labels: Labels): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
-  return true;
 }
 
 function byAddress(a: ProxyEndpoint, b: ProxyEndpoint): number {
@@ -50,7 +46,7 @@ function oneCluster(
   };
   if (subset) cluster.subset = subset.name;
   const members: ViewEndpoint[] = subset
-    ? view.endpoints.filter((e) => selects(subset.labels, e.labels))
+    ? view.endpoints.filter((e) => selectorMatches(subset.labels, e.labels))
     : view.endpoints;
   if (view.clusterType === "EDS") {
     cluster.endpoints = members

@@ -10,20 +10,13 @@ import { INBOUND_PASSTHROUGH } from "./clusters.js";
 import type { MeshIndex } from "./mesh-index.js";
 import type { MeshWorkload } from "./snapshot-types.js";
 import { keyOf } from "./snapshot-types.js";
+import { selectorMatches } from "../policy/workload.js";
 
 export interface InboundPart {
   chains: InboundChain[];
   clusters: ProxyCluster[];
   authorizationPolicies: AuthorizationPolicy[];
   diagnostics: string[];
-}
-
-function selects(
-  selector: Readonly<Record<string, string>>,
-  labels: Readonly<Record<string, string>>,
-): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
-  return true;
 }
 
 /** Target port → the Istio protocols of the Service ports that target it on this workload. */
@@ -34,7 +27,7 @@ export function declaredTargetPorts(
 ): Map<number, PortProtocol[]> {
   const out = new Map<number, PortProtocol[]>();
   for (const s of index.servicesByNs.get(w.namespace) ?? []) {
-    if (!s.selector || !selects(s.selector, w.labels)) continue;
+    if (!s.selector || !selectorMatches(s.selector, w.labels)) continue;
     for (const p of s.ports) {
       if (p.transport !== "TCP") continue;
       const target = p.targetPortName !== undefined ? w.namedPorts[p.targetPortName] : p.targetPort;

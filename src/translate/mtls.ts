@@ -5,27 +5,14 @@ import type { DestinationRule } from "../api/istio/destination-rule.js";
 import type { ClientTLSSettings, TrafficPolicy } from "../api/istio/traffic-policy.js";
 import type { UpstreamTls } from "../proxy/proxy-config.js";
 import type { MeshIndex, ServiceView, ViewEndpoint } from "./mesh-index.js";
-import { CLUSTER_DOMAIN, keyOf } from "./snapshot-types.js";
+import { keyOf } from "./snapshot-types.js";
 import type { Labels } from "./snapshot-types.js";
-import { exportedTo, hostMatches } from "./visibility.js";
+import { exportedTo } from "./visibility.js";
+import { fqdn, hostMatches } from "../api/hosts.js";
+import { selectorMatches } from "../policy/workload.js";
 
 export function spiffeId(trustDomain: string, namespace: string, serviceAccount: string): string {
   return `spiffe://${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
-}
-
-/** A DestinationRule host as a full name: short names are relative to the rule's namespace. */
-export function ruleHost(host: string, namespace: string): string {
-  const h = host.toLowerCase().replace(/\.$/, "");
-  if (h.includes("*")) return h;
-  const dots = h.split(".").length - 1;
-  if (dots === 0) return `${h}.${namespace}.${CLUSTER_DOMAIN}`;
-  if (dots === 1) return `${h}.${CLUSTER_DOMAIN}`;
-  return h;
-}
-
-function selects(selector: Labels, labels: Labels): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
-  return true;
 }
 
 function older(a: DestinationRule, b: DestinationRule): number {
@@ -48,8 +35,8 @@ function bestIn(rules: readonly DestinationRule[], ns: string, host: string, cli
     if (!exportedTo(dr.spec.exportTo ?? [], ns, client.namespace)) continue;
     const sel = dr.spec.workloadSelector?.labels;
     // A rule with workloadSelector applies only to the selected workloads of its own namespace.
-    if (sel && (ns !== client.namespace || !selects(sel, client.labels))) continue;
-    const pattern = ruleHost(dr.spec.host, ns);
+    if (sel && (ns !== client.namespace || !selectorMatches(sel, client.labels))) continue;
+    const pattern = fqdn(dr.spec.host, ns);
     if (!hostMatches(pattern, host)) continue;
     const score = (pattern === host ? 100_000 : pattern.length) + (sel ? 200_000 : 0);
     if (score > bestScore || (score === bestScore && best && older(dr, best) < 0)) {

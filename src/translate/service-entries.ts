@@ -6,24 +6,8 @@ import { parseIp } from "../api/ip.js";
 import { portProtocol } from "../api/protocol.js";
 import type { ServiceView, ViewEndpoint, ViewPort } from "./mesh-index.js";
 import type { MeshSnapshot } from "./snapshot-types.js";
-
-function selects(
-  selector: Readonly<Record<string, string>>,
-  labels: Readonly<Record<string, string>>,
-): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
-  return true;
-}
-
-/** Same-level ties go to the oldest resource, then the name, as Istio orders configs. */
-function olderFirst(a: ServiceEntry, b: ServiceEntry): number {
-  const ta = a.metadata.creationTimestamp ? Date.parse(a.metadata.creationTimestamp) : Infinity;
-  const tb = b.metadata.creationTimestamp ? Date.parse(b.metadata.creationTimestamp) : Infinity;
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  const ka = `${a.metadata.namespace ?? "default"}/${a.metadata.name}`;
-  const kb = `${b.metadata.namespace ?? "default"}/${b.metadata.name}`;
-  return ka < kb ? -1 : ka > kb ? 1 : 0;
-}
+import { olderFirst } from "../api/meta.js";
+import { selectorMatches } from "../policy/workload.js";
 
 function endpointsOf(
   se: ServiceEntry,
@@ -47,7 +31,7 @@ function endpointsOf(
   if (selector) {
     // workloadSelector: the selected pods in the entry's namespace are its endpoints.
     return snapshot.workloads
-      .filter((w) => w.namespace === ns && w.ready && selects(selector, w.labels))
+      .filter((w) => w.namespace === ns && w.ready && selectorMatches(selector, w.labels))
       .map((w) => ({
         address: w.ip,
         labels: w.labels,

@@ -26,7 +26,7 @@ export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
 });
 
 /** Kubernetes' cluster DNS suffix: services are `NAME.NS.svc.cluster.local`. */
-export const CLUSTER_DOMAIN = "svc.cluster.local";
+export { CLUSTER_DOMAIN } from "../api/hosts.js";
 
 export interface ServicePortInfo {
   readonly name?: string | undefined;

@@ -2,7 +2,11 @@
 // that scopes a workload (egress hosts, outbound traffic policy), and host matching.
 import type { Sidecar } from "../api/istio/sidecar.js";
 import type { Labels, MeshSnapshot } from "./snapshot-types.js";
-import { keyOf } from "./snapshot-types.js";
+import { hostMatches } from "../api/hosts.js";
+import { olderFirst } from "../api/meta.js";
+import { selectorMatches } from "../policy/workload.js";
+
+export { hostMatches };
 
 /** `exportTo`: `.` own namespace, `*` all, a namespace name, `~` none; empty → the mesh default `*`. */
 export function exportedTo(
@@ -16,25 +20,6 @@ export function exportedTo(
   );
 }
 
-/** True when `host` equals `pattern` or falls under its leading wildcard (`*.example.com`, `*`). */
-export function hostMatches(pattern: string, host: string): boolean {
-  if (pattern === "*") return true;
-  if (pattern.startsWith("*")) return host.endsWith(pattern.slice(1));
-  return pattern === host;
-}
-
-function olderFirst(a: Sidecar, b: Sidecar): number {
-  const ta = a.metadata.creationTimestamp ? Date.parse(a.metadata.creationTimestamp) : Infinity;
-  const tb = b.metadata.creationTimestamp ? Date.parse(b.metadata.creationTimestamp) : Infinity;
-  if (ta !== tb) return ta < tb ? -1 : 1;
-  return keyOf(a.metadata) < keyOf(b.metadata) ? -1 : 1;
-}
-
-function selects(selector: Labels, labels: Labels): boolean {
-  for (const [k, v] of Object.entries(selector)) if (labels[k] !== v) return false;
-  return true;
-}
-
 /**
  * The Sidecar that scopes a workload: one in its namespace whose workloadSelector matches, else its
  * namespace's Sidecar without selector, else the root namespace's (oldest first at each level).
@@ -45,7 +30,7 @@ export function sidecarFor(snapshot: MeshSnapshot, namespace: string, labels: La
     .sort(olderFirst);
   const selected = inNs.find((s) => {
     const sel = s.spec.workloadSelector?.labels;
-    return sel && Object.keys(sel).length > 0 && selects(sel, labels);
+    return sel && Object.keys(sel).length > 0 && selectorMatches(sel, labels);
   });
   if (selected) return selected;
   const nsWide = inNs.find((s) => !s.spec.workloadSelector);

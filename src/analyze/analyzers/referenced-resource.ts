@@ -7,7 +7,7 @@ import type { Sidecar } from "../../api/istio/sidecar.js";
 import type { Destination, VirtualService } from "../../api/istio/virtual-service.js";
 import type { AnyResource } from "../../api/meta.js";
 import { selectorMatches } from "../../policy/workload.js";
-import { fqdn, hostMatches } from "../hosts.js";
+import { fqdn, hostMatches } from "../../api/hosts.js";
 import type { Inventory } from "../inventory.js";
 import type { AnalysisMessage } from "../message.js";
 import { messageAbout } from "../message.js";

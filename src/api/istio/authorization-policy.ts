@@ -1,7 +1,7 @@
 // AuthorizationPolicy (security.istio.io): schema and the rejection rules Istio's validation applies.
 import { z } from "zod";
 import type { Finding } from "../kind.js";
-import { defineKind } from "../kind.js";
+import { defineKind, targetingConflicts } from "../kind.js";
 import {
   cidrList,
   nonEmptyString,
@@ -208,18 +208,7 @@ export function checkAuthorizationPolicy(p: AuthorizationPolicy): Finding[] {
       path: ["spec", "rules"],
       message: `${action} action requires at least one rule`,
     });
-  if (spec.selector && (spec.targetRef || spec.targetRefs))
-    out.push({
-      severity: "error",
-      path: ["spec", "selector"],
-      message: "selector and targetRef(s) cannot both be set",
-    });
-  if (spec.targetRef && spec.targetRefs)
-    out.push({
-      severity: "error",
-      path: ["spec", "targetRefs"],
-      message: "targetRef and targetRefs cannot both be set",
-    });
+  out.push(...targetingConflicts(spec));
   spec.rules?.forEach((r, i) => checkRule(r, i, out));
   return out;
 }

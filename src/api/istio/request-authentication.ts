@@ -2,7 +2,7 @@
 // A request with an invalid token is rejected; a request without one passes unauthenticated.
 import { z } from "zod";
 import type { Finding } from "../kind.js";
-import { defineKind } from "../kind.js";
+import { defineKind, targetingConflicts } from "../kind.js";
 import { nonEmptyString, policyTargetReference, stringList, workloadSelector } from "../fields.js";
 import { resourceSchema } from "../meta.js";
 
@@ -101,18 +101,7 @@ function checkRule(r: JwtRule, i: number, out: Finding[]) {
 export function checkRequestAuthentication(p: RequestAuthentication): Finding[] {
   const out: Finding[] = [];
   const spec = p.spec;
-  if (spec.selector && (spec.targetRef || spec.targetRefs))
-    out.push({
-      severity: "error",
-      path: ["spec", "selector"],
-      message: "selector and targetRef(s) cannot both be set",
-    });
-  if (spec.targetRef && spec.targetRefs)
-    out.push({
-      severity: "error",
-      path: ["spec", "targetRefs"],
-      message: "targetRef and targetRefs cannot both be set",
-    });
+  out.push(...targetingConflicts(spec));
   spec.jwtRules?.forEach((r, i) => checkRule(r, i, out));
   return out;
 }
