@@ -56,9 +56,19 @@ export function analyzeDocuments(
   }
   for (const m of analyze(resources, options.rootNamespace))
     messages.push({ ...m, origin: m.subject ? origins.get(m.subject) : undefined });
-  const inScope = options.namespace
-    ? messages.filter((m) => m.resource.namespace === undefined || m.resource.namespace === options.namespace)
-    : messages;
+  return { messages: scoped(messages, options.namespace), resources };
+}
+
+/** Analyzes resources already stored (validated on apply), e.g. from the live cluster. */
+export function analyzeStored(resources: AnyResource[], options: AnalyzeOptions = {}): AnalysisMessage[] {
+  return scoped(analyze(resources, options.rootNamespace), options.namespace);
+}
+
+/** Keeps the messages about `namespace` (all when undefined), errors first, then by code and resource. */
+function scoped(messages: AnalysisMessage[], namespace: string | undefined): AnalysisMessage[] {
+  const inScope = namespace
+    ? messages.filter((m) => m.resource.namespace === undefined || m.resource.namespace === namespace)
+    : [...messages];
   inScope.sort(
     (a, b) =>
       LEVEL_ORDER[a.level] - LEVEL_ORDER[b.level] ||
@@ -67,5 +77,5 @@ export function analyzeDocuments(
         `${b.resource.kind}/${b.resource.namespace}/${b.resource.name}`,
       ),
   );
-  return { messages: inScope, resources };
+  return inScope;
 }

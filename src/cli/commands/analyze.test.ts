@@ -85,6 +85,6 @@ test("stdin and -o json", async () => {
 });
 
 test("usage errors exit 2", async () => {
-  assert.equal((await runCli(["analyze"])).code, 2);
+  assert.equal((await runCli(["analyze", "-n", "a", "-A", "-f", "x"])).code, 2);
   assert.equal((await runCli(["analyze", "-f", "x", "--bogus"])).code, 2);
 });

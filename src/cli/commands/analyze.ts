@@ -1,17 +1,20 @@
 // `shoal analyze`: offline analysis of manifest files, printed like `istioctl analyze`.
 import { parseArgs } from "node:util";
-import { analyzeDocuments } from "../../analyze/analyze.js";
+import { analyzeDocuments, analyzeStored } from "../../analyze/analyze.js";
+import type { AnalysisMessage } from "../../analyze/message.js";
 import { formatMessage } from "../../analyze/message.js";
+import { DaemonClient } from "../daemon-client.js";
 import type { Command } from "../io.js";
 import { UsageError } from "../io.js";
 import { readManifestInputs } from "../manifest-input.js";
 
-const USAGE = `Usage: shoal analyze -f FILE|DIR|- [-f ...] [-n NAMESPACE | -A] [-o json]
+const USAGE = `Usage: shoal analyze [-f FILE|DIR|- ...] [-n NAMESPACE | -A] [-o json]
 
 Validates the manifests and reports problems the way istioctl analyze does: schema errors (IST0106),
 references to missing gateways, hosts, subsets and namespaces (IST0101), Service port names Istio cannot
 read a protocol from (IST0118), selectors that match no workload (IST0127), and authorization rules whose
 HTTP-only fields land on TCP ports (SHOAL0101). Exits 1 when there is an error.
+Without -f it analyzes the running local cluster (namespace default unless -n or -A), like istioctl.
 
   -f, --filename      file, directory (searched recursively) or - for stdin; repeatable
   -n, --namespace     report on this namespace (also the namespace of resources that name none)
@@ -35,15 +38,22 @@ export const analyzeCommand: Command = {
       allowPositionals: false,
     });
     const files = values.filename ?? [];
-    if (files.length === 0)
-      throw new UsageError("give at least one -f FILE|DIR|- (cluster analysis needs `shoal up`)");
     if (values.namespace && values["all-namespaces"])
       throw new UsageError("-n and -A cannot be used together");
     if (values.output !== undefined && values.output !== "json")
       throw new UsageError(`unknown output format "${values.output}" (use json)`);
-    const input = await readManifestInputs(files, io);
-    const namespace = values["all-namespaces"] ? undefined : values.namespace;
-    const { messages } = analyzeDocuments(input.documents, input.errors, { namespace });
+    let namespace: string | undefined;
+    let messages: AnalysisMessage[];
+    if (files.length > 0) {
+      // Files: every namespace in them unless -n narrows it.
+      namespace = values["all-namespaces"] ? undefined : values.namespace;
+      const input = await readManifestInputs(files, io);
+      messages = analyzeDocuments(input.documents, input.errors, { namespace }).messages;
+    } else {
+      // The live cluster: what apply stored (already validated); istioctl's default namespace is default.
+      namespace = values["all-namespaces"] ? undefined : (values.namespace ?? "default");
+      messages = analyzeStored(await new DaemonClient().list({}), { namespace });
+    }
     const failed = messages.some((m) => m.level === "Error");
     if (values.output === "json") {
       const rows = messages.map((m) => ({

@@ -136,3 +136,36 @@ test("commands say clearly when no cluster is running", async () => {
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+test("analyze without -f reads the live cluster, namespace default unless -n or -A", async () => {
+  const dir = await mkdtemp(join(tmpdir(), "shoal-cli-"));
+  process.env["SHOAL_STATE_DIR"] = dir;
+  const d = await startDaemon({
+    stateDir: dir,
+    runtime: new RecordingRuntime(),
+    resolve: commandOnlyResolver,
+    log: () => {},
+  });
+  try {
+    assert.equal((await shoal(["create", "namespace", "foo"])).code, 0);
+    assert.equal((await shoal(["apply", "-f", "samples/tcp-echo", "-n", "foo"])).code, 0);
+    assert.equal((await shoal(["apply", "-f", "samples/policies/s1-step2-allow-get-9000.yaml"])).code, 0);
+    const clean = await shoal(["analyze"]);
+    assert.deepEqual(clean, {
+      code: 0,
+      out: "\u2714 No validation issues found when analyzing namespace: default.\n",
+      err: "",
+    });
+    const foo = await shoal(["analyze", "-n", "foo"]);
+    assert.equal(foo.code, 0);
+    assert.match(
+      foo.out,
+      /^Warning \[SHOAL0101\] \(AuthorizationPolicy foo\/tcp-policy\) .*TCP port 9000 .*drops the whole ALLOW rule/m,
+    );
+    assert.match((await shoal(["analyze", "-A"])).out, /SHOAL0101/);
+  } finally {
+    await d.stop();
+    delete process.env["SHOAL_STATE_DIR"];
+    await rm(dir, { recursive: true, force: true });
+  }
+});
