@@ -1,7 +1,9 @@
 // The admin server on 127.0.0.1:15000: /config_dump (the current ProxyConfig and its version), /ready
-// (200 once a config is loaded) and /stats (the counters, text or ?format=json).
+// (200 once a config is loaded), /stats (the counters, text or ?format=json) and /stats/prometheus
+// (Istio's standard metrics, as on :15090).
 import http from "node:http";
 import type { ProxyConfig } from "./proxy-config.js";
+import { PROMETHEUS_CONTENT_TYPE } from "./metrics-server.js";
 import type { ProxyStats } from "./stats.js";
 
 export interface AdminSource {
@@ -35,8 +37,10 @@ export function adminServer(src: AdminSource): http.Server {
               "application/json",
             )
           : send(200, src.stats.text());
+      case "/stats/prometheus":
+        return send(200, src.stats.mesh.text(), PROMETHEUS_CONTENT_TYPE);
       default:
-        return send(404, "endpoints: /config_dump /ready /stats\n");
+        return send(404, "endpoints: /config_dump /ready /stats /stats/prometheus\n");
     }
   });
 }

@@ -124,7 +124,7 @@ test("a swapped config applies to the next connection; a bad one is refused and 
   assert.equal(tp.proxy.config()?.version, "v2");
 });
 
-test("an HTTP chain is authorized at connection level on its TCP fields (part 1: no L7 yet)", async () => {
+test("an HTTP chain is authorized per request with its HTTP fields (403, not a closed connection)", async () => {
   const allowGetFromCurl = {
     apiVersion: "security.istio.io/v1",
     kind: "AuthorizationPolicy",
@@ -145,9 +145,16 @@ test("an HTTP chain is authorized at connection level on its TCP fields (part 1:
   );
   after(() => tp.proxy.close());
   tp.dst.current = { address: "127.0.0.1", port: app.port, family: "IPv4" };
-  // The ALLOW rule keeps its principal: curl may connect, a plaintext peer may not.
-  assert.equal((await exchange(tp.proxy.ports.inbound, "x", mtls())).data, "x");
-  assert.equal((await exchange(tp.proxy.ports.inbound, "y")).data, "");
+  const http = (method: string) => `${method} / HTTP/1.1\r\nhost: app\r\nconnection: close\r\n\r\n`;
+  // curl's GET reaches the application (the echo app answers with the forwarded request itself).
+  const before = app.received.length;
+  await exchange(tp.proxy.ports.inbound, http("GET"), mtls());
+  assert.match(Buffer.concat(app.received.slice(before)).toString(), /^GET \/ HTTP\/1\.1\r\n/);
+  // curl's POST and a plaintext peer's GET are answered 403 by the proxy.
+  const post = await exchange(tp.proxy.ports.inbound, http("POST"), mtls());
+  assert.match(post.data, /^HTTP\/1\.1 403 Forbidden\r\n[\s\S]*\r\n\r\nRBAC: access denied$/);
+  const plain = await exchange(tp.proxy.ports.inbound, http("GET"));
+  assert.match(plain.data, /^HTTP\/1\.1 403 Forbidden\r\n[\s\S]*RBAC: access denied$/);
 });
 
 test("a proxy without config accepts nothing; an unknown port goes to the passthrough chain", async () => {

@@ -4,6 +4,8 @@ import type { Socket } from "node:net";
 import { hostPort } from "./access-log.js";
 import { ConnectionRecord } from "./connection-record.js";
 import type { ProxyRuntime } from "./connection-record.js";
+import { httpFor } from "./http-runtime.js";
+import { trackOutboundTcp } from "./metrics-tcp.js";
 import { detectProtocol } from "./protocol-detect.js";
 import { clientHelloServerName } from "./client-hello.js";
 import type { RoutingTable } from "./routing-table.js";
@@ -47,6 +49,7 @@ export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
           return rec.refuse(down, failure ? { flag: failure.flag, failure: failure.reason } : {});
         }
         rec.bridge(down, upSock);
+        trackOutboundTcp(rt.stats.mesh, table, clusterName, target, down);
       },
       rt.sessions,
     );
@@ -71,6 +74,11 @@ export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
     const listener = findListener(table, dst.address, dst.port);
     const fallback = table.config.outbound.defaultCluster;
     if (!listener) return route(table, rec, down, dst, fallback);
+    // HTTP listeners route each request (Host, path, method, headers) on the application's connection.
+    if (listener.protocol === "http") {
+      rec.opened(listener.name);
+      return httpFor(rt).outbound.serve(down, dst, listener.name);
+    }
     if (listener.protocol !== "tls")
       return route(table, rec, down, dst, clusterFor(listener, dst, undefined) ?? fallback);
     // TLS listeners route by the client's SNI, read from its ClientHello without consuming it.

@@ -9,6 +9,8 @@ import type { OriginalDstLookup } from "../native/original-dst.js";
 import { adminServer } from "./admin.js";
 import type { ProxyIdentity, ProxyRuntime } from "./connection-record.js";
 import { inboundHandler } from "./inbound.js";
+import { closeHttp } from "./http-runtime.js";
+import { prometheusServer } from "./metrics-server.js";
 import { outboundHandler } from "./outbound.js";
 import type { ProxyConfig } from "./proxy-config.js";
 import { PROXY_PORTS, parseProxyConfig } from "./proxy-config.js";
@@ -24,6 +26,8 @@ export interface ProxyPorts {
   outbound?: number;
   /** null: no admin server. */
   admin?: number | null;
+  /** Prometheus `/stats/prometheus` (default 15090); null: none. */
+  prometheus?: number | null;
 }
 
 export interface StartProxyOptions {
@@ -35,6 +39,8 @@ export interface StartProxyOptions {
   ports?: ProxyPorts;
   /** Address the capture listeners bind (default 0.0.0.0; capture redirects to the pod's own address). */
   host?: string;
+  /** Address the Prometheus server binds (default: `host`, else 0.0.0.0, as in a pod). */
+  prometheusHost?: string;
   /** Writes one access log line (no trailing newline). */
   log: (line: string) => void;
   /** Idle timeout of a proxied TCP connection (default 1 h; 0 disables). */
@@ -44,7 +50,12 @@ export interface StartProxyOptions {
 }
 
 export interface Proxy {
-  readonly ports: { inbound: number; outbound: number; admin: number | undefined };
+  readonly ports: {
+    inbound: number;
+    outbound: number;
+    admin: number | undefined;
+    prometheus: number | undefined;
+  };
   readonly stats: ProxyStats;
   config(): ProxyConfig | undefined;
   /** Checks and swaps the config; new connections use it at once. Throws (keeping the old one) when bad. */
@@ -86,6 +97,7 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
   const outServer = net.createServer({ allowHalfOpen: true }, track(outboundHandler(rt)));
   const admin: http.Server | undefined =
     o.ports?.admin === null ? undefined : adminServer({ config: () => table?.config, stats });
+  const prometheus = o.ports?.prometheus === null ? undefined : prometheusServer(stats.mesh);
   const listen = async (server: net.Server, port: number, addr: string) => {
     server.listen({ port, host: addr, backlog: 4096 });
     await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e))]);
@@ -102,8 +114,14 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
       adminPort = await listen(admin, o.ports?.admin ?? PROXY_PORTS.admin, "127.0.0.1");
       servers.push(admin);
     }
+    let prometheusPort: number | undefined;
+    if (prometheus) {
+      const port = o.ports?.prometheus ?? PROXY_PORTS.prometheus;
+      prometheusPort = await listen(prometheus, port, o.prometheusHost ?? host);
+      servers.push(prometheus);
+    }
     return {
-      ports: { inbound: inPort, outbound: outPort, admin: adminPort },
+      ports: { inbound: inPort, outbound: outPort, admin: adminPort, prometheus: prometheusPort },
       stats,
       config: () => table?.config,
       updateConfig(config: unknown) {
@@ -112,15 +130,18 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
       },
       async close() {
         inbound.close();
+        closeHttp(rt);
         for (const s of servers) s.close();
         for (const s of sockets) s.destroy();
         admin?.closeAllConnections();
+        prometheus?.closeAllConnections();
         await Promise.all(servers.map((s) => (s.listening ? once(s, "close") : undefined)));
       },
     };
   } catch (err) {
     for (const s of servers) s.close();
     inbound.close();
+    closeHttp(rt);
     throw err;
   }
 }

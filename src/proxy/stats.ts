@@ -1,5 +1,7 @@
 // The proxy's counters: per chain or cluster, connections opened, closed and denied, and bytes each
-// way. Fixed-size records in a map keyed by name: O(1) per connection.
+// way. Fixed-size records in a map keyed by name: O(1) per connection. Istio's standard metrics (for
+// Prometheus) live beside them in `mesh`.
+import { MeshMetrics } from "./metrics.js";
 
 export interface Counters {
   opened: number;
@@ -11,6 +13,8 @@ export interface Counters {
 }
 
 export class ProxyStats {
+  /** istio_requests_total, istio_tcp_*, … with Istio's labels. */
+  readonly mesh = new MeshMetrics();
   readonly #byName = new Map<string, Counters>();
   /** mTLS connections accepted per inbound chain and peer SPIFFE id (Istio's source_principal). */
   readonly #peers = new Map<string, number>();

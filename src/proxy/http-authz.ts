@@ -1,0 +1,61 @@
+// Per-request authorization for inbound HTTP chains: the workload's AuthorizationPolicies compiled once
+// per config with every HTTP field (methods, paths, hosts, headers, request.* when keys), and the
+// request's attributes read from the parsed request and its connection. Looked up per request, so a new
+// policy applies to the next request on connections that are already open.
+import type { IncomingMessage } from "node:http";
+import type { AuthzIndex, Decision } from "../policy/index.js";
+import { compileAuthz, evaluate } from "../policy/index.js";
+import type { RoutingTable } from "./routing-table.js";
+
+const indexes = new WeakMap<RoutingTable, AuthzIndex>();
+
+export function httpAuthzIndex(table: RoutingTable): AuthzIndex {
+  let index = indexes.get(table);
+  if (!index) {
+    const c = table.config;
+    index = compileAuthz(
+      c.inbound.authorizationPolicies,
+      { namespace: c.node.namespace, labels: c.node.labels, serviceAccount: c.node.serviceAccount },
+      { rootNamespace: c.mesh.rootNamespace },
+    );
+    indexes.set(table, index);
+  }
+  return index;
+}
+
+export interface HttpConnectionFacts {
+  /** Original destination (the workload's target port and address). */
+  port: number;
+  destinationIp: string;
+  /** Peer SPIFFE id without `spiffe://`; undefined for plaintext peers. */
+  principal: string | undefined;
+  sourceIp: string | undefined;
+  sni: string | undefined;
+}
+
+/** Envoy (use_remote_address off, no trusted hops): the last X-Forwarded-For entry is the client. */
+function forwardedClient(xff: string | string[] | undefined): string | undefined {
+  if (xff === undefined) return undefined;
+  const v = typeof xff === "string" ? xff : xff.join(",");
+  const last = v.slice(v.lastIndexOf(",") + 1).trim();
+  return last === "" ? undefined : last;
+}
+
+export function authorizeRequest(index: AuthzIndex, c: HttpConnectionFacts, req: IncomingMessage): Decision {
+  const remoteIp = forwardedClient(req.headers["x-forwarded-for"]);
+  return evaluate(index, {
+    destination: { port: c.port, protocol: "http", ip: c.destinationIp },
+    source: {
+      ...(c.principal ? { principal: c.principal } : {}),
+      ...(c.sourceIp ? { ip: c.sourceIp } : {}),
+      ...(remoteIp ? { remoteIp } : {}),
+    },
+    ...(c.sni ? { sni: c.sni } : {}),
+    http: {
+      method: req.method ?? "GET",
+      host: req.headers.host ?? "",
+      path: req.url ?? "/",
+      headers: req.headers as Record<string, string | string[]>,
+    },
+  });
+}

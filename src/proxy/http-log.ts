@@ -1,0 +1,75 @@
+// Access log lines for HTTP requests in Envoy's default text format (DESIGN.md §5): one line per request,
+// written when the response has ended (or the request was abandoned).
+import { hostPort } from "./access-log.js";
+
+export interface HttpLogEntry {
+  start: Date;
+  method: string;
+  /** X-ENVOY-ORIGINAL-PATH, else the request path as the client sent it. */
+  path: string;
+  protocol: string;
+  /** 0 when no response was sent (the downstream went away first). */
+  code: number;
+  /** Envoy response flags (UF, UH, NR, DC, UT, …); empty when none. */
+  flags: string[];
+  /** %RESPONSE_CODE_DETAILS%: via_upstream, rbac_access_denied_matched_policy[…], route_not_found, … */
+  details: string | undefined;
+  upstreamTransportFailure?: string | undefined;
+  bytesReceived: number;
+  bytesSent: number;
+  durationMs: number;
+  /** x-envoy-upstream-service-time of the response (ms), when an upstream answered. */
+  upstreamServiceTime?: number | undefined;
+  xff?: string | undefined;
+  userAgent?: string | undefined;
+  requestId?: string | undefined;
+  authority?: string | undefined;
+  upstreamHost?: string | undefined;
+  upstreamCluster?: string | undefined;
+  upstreamLocal?: string | undefined;
+  downstreamLocal?: string | undefined;
+  downstreamRemote?: string | undefined;
+  sni?: string | undefined;
+  routeName?: string | undefined;
+}
+
+const dash = (v: string | undefined): string => (v === undefined || v === "" ? "-" : v);
+/** Quoted fields never contain a quote or a line break (client-controlled values included). */
+const quoted = (v: string | undefined): string => `"${dash(v).replace(/["\r\n]/g, "'")}"`;
+/** Unquoted fields never contain a space. */
+const bare = (v: string | undefined): string => dash(v).replace(/\s/g, "_");
+
+/** `"METHOD PATH PROTOCOL"`: the client's method and path are made safe for one quoted field. */
+function requestLine(e: HttpLogEntry): string {
+  return `"${bare(e.method)} ${bare(e.path).replace(/["]/g, "'")} ${e.protocol}"`;
+}
+
+/** One line, without the trailing newline. */
+export function formatHttpLine(e: HttpLogEntry): string {
+  return [
+    `[${e.start.toISOString()}]`,
+    requestLine(e),
+    String(e.code),
+    e.flags.length > 0 ? e.flags.join(",") : "-",
+    bare(e.details),
+    "-",
+    quoted(e.upstreamTransportFailure),
+    String(e.bytesReceived),
+    String(e.bytesSent),
+    String(Math.max(0, Math.round(e.durationMs))),
+    e.upstreamServiceTime === undefined ? "-" : String(e.upstreamServiceTime),
+    quoted(e.xff),
+    quoted(e.userAgent),
+    quoted(e.requestId),
+    quoted(e.authority),
+    quoted(e.upstreamHost),
+    bare(e.upstreamCluster),
+    bare(e.upstreamLocal),
+    bare(e.downstreamLocal),
+    bare(e.downstreamRemote),
+    bare(e.sni),
+    bare(e.routeName),
+  ].join(" ");
+}
+
+export { hostPort };

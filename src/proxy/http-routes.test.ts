@@ -1,0 +1,76 @@
+// Outbound HTTP routing: virtual host by Host (exact, with or without the port, `*.suffix`, `prefix*`,
+// `*`), then the first route whose path, method and headers all match.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { compileListener, firstRoute } from "./http-routes.js";
+import { outboundListenerSchema } from "./proxy-config.js";
+
+const listener = outboundListenerSchema.parse({
+  name: "0.0.0.0_80",
+  address: "0.0.0.0",
+  port: 80,
+  protocol: "http",
+  virtualHosts: [
+    {
+      name: "reviews",
+      domains: ["reviews.default.svc.cluster.local", "reviews", "reviews:80"],
+      routes: [
+        {
+          name: "v2-jason",
+          match: { headers: { "end-user": { exact: "jason" } } },
+          clusters: [{ cluster: "v2" }],
+        },
+        { name: "api", match: { pathPrefix: "/api/", method: "POST" }, clusters: [{ cluster: "api" }] },
+        { name: "exact", match: { pathExact: "/health" }, clusters: [{ cluster: "health" }] },
+        { name: "regex", match: { pathRegex: "/items/[0-9]+" }, clusters: [{ cluster: "items" }] },
+        {
+          name: "split",
+          clusters: [
+            { cluster: "a", weight: 1 },
+            { cluster: "b", weight: 0 },
+          ],
+        },
+      ],
+    },
+    { name: "wild", domains: ["*.example.com"], routes: [{ name: "w", clusters: [{ cluster: "wild" }] }] },
+    {
+      name: "wilder",
+      domains: ["*.api.example.com"],
+      routes: [{ name: "w2", clusters: [{ cluster: "wilder" }] }],
+    },
+    { name: "pre", domains: ["internal.*"], routes: [{ name: "p", clusters: [{ cluster: "pre" }] }] },
+    {
+      name: "allow_any",
+      domains: ["*"],
+      routes: [{ name: "allow_any", clusters: [{ cluster: "Passthrough" }] }],
+    },
+  ],
+});
+const l = compileListener(listener);
+
+test("virtual host by Host: exact, port stripped when only the bare name is listed, wildcards, then *", () => {
+  assert.equal(l.virtualHost("reviews")?.name, "reviews");
+  assert.equal(l.virtualHost("REVIEWS:80")?.name, "reviews", "case-insensitive, with the port");
+  assert.equal(l.virtualHost("reviews.default.svc.cluster.local:80")?.name, "reviews", "port stripped");
+  assert.equal(l.virtualHost("a.example.com")?.name, "wild");
+  assert.equal(l.virtualHost("x.api.example.com")?.name, "wilder", "the longest suffix wins");
+  assert.equal(l.virtualHost("example.com")?.name, "allow_any", "`*.example.com` needs a label before it");
+  assert.equal(l.virtualHost("internal.corp")?.name, "pre");
+  assert.equal(l.virtualHost("unknown.org:8080")?.name, "allow_any");
+});
+
+test("first matching route wins: headers, prefix + method, exact, regex (whole path), weighted split", () => {
+  const vh = l.virtualHost("reviews");
+  assert.ok(vh);
+  const route = (path: string, method = "GET", headers: Record<string, string> = {}) =>
+    firstRoute(vh, path, method, headers)?.name;
+  assert.equal(route("/api/x", "POST", { "end-user": "jason" }), "v2-jason");
+  assert.equal(route("/api/x", "POST"), "api");
+  assert.equal(route("/api/x", "GET"), "split");
+  assert.equal(route("/health"), "exact");
+  assert.equal(route("/healthz"), "split");
+  assert.equal(route("/items/42"), "regex");
+  assert.equal(route("/items/42/x"), "split", "regex matches the whole path");
+  // A weight-0 cluster never receives traffic.
+  for (let i = 0; i < 20; i++) assert.equal(firstRoute(vh, "/", "GET", {})?.pick(), "a");
+});
