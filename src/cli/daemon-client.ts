@@ -8,6 +8,8 @@ import type { ExecTarget, HealthInfo } from "../controlplane/api-server.js";
 import type { ApplyRequest, ApplyResponse } from "../controlplane/apply.js";
 import { resolveStateDir, stateFiles } from "../controlplane/state-dir.js";
 import type { ResourceKey } from "../controlplane/store.js";
+import type { ProxyStatusRow } from "../controlplane/xds/status.js";
+import type { ProxyConfig } from "../proxy/proxy-config.js";
 
 export class DaemonClient {
   readonly socket: string;
@@ -138,6 +140,17 @@ export class DaemonClient {
     }
     res.setEncoding("utf8");
     for await (const chunk of res) write(chunk as string);
+  }
+
+  /** One row per proxy the control plane knows (`shoal proxy-status`). */
+  async proxyStatus(): Promise<ProxyStatusRow[]> {
+    return (await this.call<{ proxies: ProxyStatusRow[] }>("GET", "/v1/proxy-status")).proxies;
+  }
+
+  /** The config the pod's proxy runs now, read live from its admin (`shoal proxy-config`). */
+  proxyConfig(namespace: string, pod: string): Promise<ProxyConfig> {
+    const qs = new URLSearchParams({ namespace, pod });
+    return this.call<ProxyConfig>("GET", `/v1/proxy-config?${qs}`);
   }
 
   shutdown(): Promise<unknown> {

@@ -6,6 +6,7 @@ import { isShoalError } from "../api/errors.js";
 import type { AnyResource } from "../api/meta.js";
 import type { ApplyRequest, ApplyResponse } from "./apply.js";
 import type { ResourceKey } from "./store.js";
+import type { ProxyStatusRow } from "./xds/status.js";
 
 export interface HealthInfo {
   pid: number;
@@ -41,6 +42,10 @@ export interface DaemonApi {
     signal: AbortSignal,
   ): Promise<void>;
   shutdown(): void;
+  /** The push server's view of every proxy (`shoal proxy-status`). */
+  proxyStatus(): ProxyStatusRow[];
+  /** The ProxyConfig a pod's proxy runs now, from its admin (`shoal proxy-config`). */
+  proxyConfig(namespace: string, pod: string): Promise<unknown>;
 }
 
 const MAX_BODY = 64 * 1024 * 1024;
@@ -128,6 +133,9 @@ async function route(api: DaemonApi, req: IncomingMessage, res: ServerResponse):
     res.end();
     return;
   }
+  if (what === "proxy-status" && method === "GET") return send(res, 200, { proxies: api.proxyStatus() });
+  if (what === "proxy-config" && method === "GET")
+    return send(res, 200, await api.proxyConfig(q("namespace") ?? "default", q("pod") ?? ""));
   if (what === "shutdown" && method === "POST") {
     send(res, 202, { stopping: true });
     api.shutdown();

@@ -3,6 +3,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import type { AnyResource } from "../api/meta.js";
 import { applyToStore } from "./apply.js";
 import { ResourceStore } from "./store.js";
 
@@ -68,5 +69,36 @@ test("re-applying a Service without clusterIP keeps the assigned one", async () 
     await s.put({ ...stored, spec: { ...(stored["spec"] as object), clusterIP: "10.96.0.9" } });
     const r = await applyToStore(s, { documents: [{ text: svc, source: "s.yaml" }] });
     assert.equal(r.applied[0]!.outcome, "unchanged");
+  });
+});
+
+const podYaml = (name: string, extra = "") =>
+  `apiVersion: v1\nkind: Pod\nmetadata: {name: ${name}, namespace: foo${extra}}\nspec:\n  containers: [{name: app, image: x, command: [sleep, inf]}]\n`;
+const containers = (r: AnyResource | undefined) =>
+  ((r?.["spec"] as { containers?: Array<{ name: string }> }).containers ?? []).map((c) => c.name);
+
+test("a new Pod in a namespace labelled istio-injection=enabled is created with the sidecar", async () => {
+  await withStore(async (s) => {
+    const labelled =
+      "apiVersion: v1\nkind: Namespace\nmetadata: {name: foo, labels: {istio-injection: enabled}}\n";
+    await applyToStore(s, { documents: [{ text: `${labelled}---\n${podYaml("p1")}`, source: "x.yaml" }] });
+    assert.deepEqual(containers(s.get({ kind: "Pod", namespace: "foo", name: "p1" })), [
+      "app",
+      "istio-proxy",
+    ]);
+    const optOut = ", labels: {sidecar.istio.io/inject: 'false'}";
+    await applyToStore(s, { documents: [{ text: podYaml("p2", optOut), source: "x.yaml" }] });
+    assert.deepEqual(containers(s.get({ kind: "Pod", namespace: "foo", name: "p2" })), ["app"]);
+  });
+});
+
+test("admission acts on creation only: a Pod that exists keeps its spec", async () => {
+  await withStore(async (s) => {
+    await applyToStore(s, { documents: [{ text: `${ns}---\n${podYaml("p1")}`, source: "x.yaml" }] });
+    const labelled =
+      "apiVersion: v1\nkind: Namespace\nmetadata: {name: foo, labels: {istio-injection: enabled}}\n";
+    await applyToStore(s, { documents: [{ text: labelled, source: "x.yaml" }] });
+    await applyToStore(s, { documents: [{ text: podYaml("p1"), source: "x.yaml" }] });
+    assert.deepEqual(containers(s.get({ kind: "Pod", namespace: "foo", name: "p1" })), ["app"]);
   });
 });

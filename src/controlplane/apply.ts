@@ -5,6 +5,7 @@ import { parseManifests } from "../api/load.js";
 import type { AnyResource } from "../api/meta.js";
 import { kindByName } from "../api/registry.js";
 import { validateDocument } from "../api/validate.js";
+import { admitPod } from "../inject/admission.js";
 import type { PutOutcome, ResourceStore } from "./store.js";
 
 export interface ManifestText {
@@ -89,6 +90,20 @@ function keepServerDefaults(store: ResourceStore, r: AnyResource): void {
   }
 }
 
+/**
+ * The injection webhook acts on creation only: a Pod not yet in the store goes through admission with
+ * its namespace's labels (a Namespace in the same batch counts); an existing Pod is stored as given.
+ */
+function admitNewPod(store: ResourceStore, r: AnyResource, batch: AnyResource[]): AnyResource {
+  if (r.kind !== "Pod") return r;
+  const ns = r.metadata.namespace ?? "default";
+  if (store.get({ kind: "Pod", namespace: ns, name: r.metadata.name })) return r;
+  const namespace =
+    batch.find((b) => b.kind === "Namespace" && b.metadata.name === ns) ??
+    store.get({ kind: "Namespace", name: ns });
+  return admitPod(r, namespace?.metadata.labels ?? {}).pod;
+}
+
 export async function applyToStore(store: ResourceStore, req: ApplyRequest): Promise<ApplyResponse> {
   const exists = (ns: string) => store.get({ kind: "Namespace", name: ns }) !== undefined;
   const { resources, errors, warnings } = validateApply(req, exists);
@@ -98,9 +113,10 @@ export async function applyToStore(store: ResourceStore, req: ApplyRequest): Pro
     (a, b) => Number(b.kind === "Namespace") - Number(a.kind === "Namespace"),
   );
   for (const r of ordered) keepServerDefaults(store, r);
+  const admitted = ordered.map((r) => admitNewPod(store, r, ordered));
   const results = req.dryRun
-    ? ordered.map((resource) => ({ resource, outcome: "unchanged" as PutOutcome }))
-    : await store.putAll(ordered);
+    ? admitted.map((resource) => ({ resource, outcome: "unchanged" as PutOutcome }))
+    : await store.putAll(admitted);
   return {
     errors,
     warnings,

@@ -148,3 +148,54 @@ test("a restarted daemon restores resources and marks pods not ready until the r
     }
   });
 });
+
+test("proxy-status and proxy-config answer from the mesh part; without one, a clear error", async () => {
+  await withDir(async (dir) => {
+    const row = {
+      id: "sidecar~10.244.0.2~p.foo~foo.svc.cluster.local",
+      podName: "p",
+      namespace: "foo",
+      serviceAccount: "default",
+      cluster: "Kubernetes",
+      connected: true,
+      connectedSince: "2026-01-01T00:00:00.000Z",
+      versionSent: "v1",
+      versionAcked: "v1",
+      state: "SYNCED" as const,
+    };
+    const d = await startDaemon({
+      stateDir: dir,
+      runtime: new RecordingRuntime(),
+      resolve: commandOnlyResolver,
+      clusterId: "dt9",
+      log: quiet,
+      mesh: {
+        status: () => [row],
+        proxyConfig: async (ns, pod) => ({ version: "v1", asked: `${ns}/${pod}` }),
+      },
+    });
+    try {
+      const client = new DaemonClient(dir);
+      assert.deepEqual(await client.proxyStatus(), [row]);
+      assert.deepEqual(await client.proxyConfig("foo", "p"), { version: "v1", asked: "foo/p" });
+    } finally {
+      await d.stop();
+    }
+  });
+  await withDir(async (dir) => {
+    const d = await startDaemon({
+      stateDir: dir,
+      runtime: new RecordingRuntime(),
+      resolve: commandOnlyResolver,
+      clusterId: "dt10",
+      log: quiet,
+    });
+    try {
+      const client = new DaemonClient(dir);
+      assert.deepEqual(await client.proxyStatus(), []);
+      await assert.rejects(client.proxyConfig("foo", "p"), (err) => isShoalError(err, "NO_MESH"));
+    } finally {
+      await d.stop();
+    }
+  });
+});

@@ -15,6 +15,7 @@ import type { ClusterRuntime } from "./runtime-port.js";
 import { parseSelector } from "./selector.js";
 import { stateFiles } from "./state-dir.js";
 import { ResourceStore, writeFileDurable } from "./store.js";
+import type { ProxyStatusRow } from "./xds/status.js";
 
 export interface DaemonOptions {
   stateDir: string;
@@ -25,6 +26,13 @@ export interface DaemonOptions {
   log?: (line: string) => void;
   /** Parts started with the daemon and stopped before it (the xds push server, the CA, ...). */
   extensions?: DaemonExtension[];
+  /** The mesh's debug views behind `proxy-status` and `proxy-config` (absent: no proxies). */
+  mesh?: MeshDebug;
+}
+
+export interface MeshDebug {
+  status(): ProxyStatusRow[];
+  proxyConfig(namespace: string, pod: string): Promise<unknown>;
 }
 
 export interface DaemonContext {
@@ -112,6 +120,9 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
         } catch (err) {
           log("teardown failed", { error: (err as Error).message });
         }
+        // A pass already under way finishes its store writes before the daemon says it has stopped
+        // (the runtime's teardown above ended anything it was waiting for).
+        await Promise.race([rec.idle(), new Promise((r) => setTimeout(r, 5000).unref())]);
         await rm(files.socket, { force: true });
         await releasePidFile(files.pid);
         resolveStopped();
@@ -167,6 +178,11 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
         await streamFile(file, out, q.follow, signal);
       },
       shutdown: () => void stop(),
+      proxyStatus: () => options.mesh?.status() ?? [],
+      proxyConfig: async (namespace, pod) => {
+        if (!options.mesh) throw new ShoalError("NO_MESH", "this cluster runs no mesh control plane");
+        return options.mesh.proxyConfig(namespace, pod);
+      },
     };
     server = createApiServer(api);
     await new Promise<void>((resolveListen, reject) => {

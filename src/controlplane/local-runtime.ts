@@ -3,6 +3,7 @@
 // that are gone are stopped before their namespaces are removed.
 import { isDeepStrictEqual } from "node:util";
 import type { ClusterState, PodState } from "../runtime/cluster-state.js";
+import type { BeforeStart } from "../runtime/container-runner.js";
 import { apply as applyNetwork } from "../runtime/network-apply.js";
 import { plan } from "../runtime/network-plan.js";
 import type { NetworkPlan } from "../runtime/network-plan.js";
@@ -25,11 +26,13 @@ export class LocalRuntime implements ClusterRuntime {
   constructor(
     logDir: string,
     private readonly log: (event: string, fields?: Record<string, unknown>) => void = () => {},
+    options: { beforeStart?: BeforeStart } = {},
   ) {
     this.supervisor = new Supervisor({
       logDir,
       graceMs: 2000,
       onEvent: (e) => this.log("container", e as unknown as Record<string, unknown>),
+      ...(options.beforeStart ? { beforeStart: options.beforeStart } : {}),
     });
   }
 

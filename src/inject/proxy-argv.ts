@@ -1,11 +1,14 @@
-// PLACEHOLDER, to be replaced when the proxy learns to run as a sidecar of the local cluster: the host
-// command line and environment of a pod's `istio-proxy` container. Today it starts the proxy executable
-// with the pod's identity in the environment; the flags that point it at the control plane are missing.
+// The host command line and environment of a pod's `istio-proxy` container in the local cluster: the
+// proxy executable in xDS mode, pointed at the control plane's socket, with the file its bootstrap token
+// is written to (minted each time the proxy starts) and the pod's identity.
 import type { PodState } from "../runtime/cluster-state.js";
+import { podRunFiles, xdsSocketPath } from "../runtime/run-dir.js";
 
 export interface ProxyLaunch {
   argv: string[];
   env: Record<string, string>;
+  /** The proxy's admin socket, whose `/ready` says it has a config and a certificate. */
+  readySocket?: string | undefined;
 }
 
 export interface ProxyPaths {
@@ -22,18 +25,36 @@ export function defaultProxyPaths(): ProxyPaths {
   };
 }
 
-/** PLACEHOLDER: argv and env of the sidecar proxy of `pod`. */
+/** argv and env of the sidecar proxy of `pod` in cluster `clusterId`. Stable for a pod (no secrets). */
 export function proxyContainerArgv(
   pod: Pick<PodState, "namespace" | "name" | "ip" | "serviceAccount">,
+  clusterId: string,
   paths: ProxyPaths = defaultProxyPaths(),
 ): ProxyLaunch {
+  const files = podRunFiles(clusterId, pod.namespace, pod.name);
   return {
-    argv: [paths.nodeBinary, paths.proxyMain],
+    argv: [
+      paths.nodeBinary,
+      paths.proxyMain,
+      "--xds",
+      `unix:${xdsSocketPath(clusterId)}`,
+      "--token-file",
+      files.token,
+      "--pod-name",
+      pod.name,
+      "--pod-namespace",
+      pod.namespace,
+      "--pod-ip",
+      pod.ip,
+      "--admin-socket",
+      files.adminSocket,
+    ],
     env: {
       SHOAL_POD_NAME: pod.name,
       SHOAL_POD_NAMESPACE: pod.namespace,
       SHOAL_POD_IP: pod.ip,
       SHOAL_SERVICE_ACCOUNT: pod.serviceAccount,
     },
+    readySocket: files.adminSocket,
   };
 }

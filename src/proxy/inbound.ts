@@ -10,6 +10,8 @@ import { hostPort } from "./access-log.js";
 import { ConnectionRecord } from "./connection-record.js";
 import type { ProxyRuntime } from "./connection-record.js";
 import { isMeshTls, parseClientHello } from "./client-hello.js";
+import { httpFor } from "./http-runtime.js";
+import { trackInboundTcp } from "./metrics-tcp.js";
 import { detectProtocol } from "./protocol-detect.js";
 import type { InboundChain } from "./proxy-config.js";
 import type { RoutingTable } from "./routing-table.js";
@@ -84,6 +86,11 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
 
   function authorize(p: Pending, down: Socket, principal: string | undefined): void {
     const { rec, table, chain, dst } = p;
+    // HTTP chains are authorized per request with every HTTP field, not per connection.
+    if (chain.protocol === "http") {
+      const spiffeId = principal ? `spiffe://${principal}` : undefined;
+      return httpFor(rt).inbound.serve(down, { chain, dst, spiffeId, sni: rec.entry.sni });
+    }
     const decision = table.authz[chain.protocol]({
       port: dst.port,
       destinationIp: dst.address,
@@ -107,6 +114,7 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
           return rec.refuse(down, failure ? { flag: failure.flag, failure: failure.reason } : {});
         }
         rec.bridge(down, upSock);
+        trackInboundTcp(rt.stats.mesh, table, principal, upSock);
       },
     );
     const onDownClose = () => up.destroy();
@@ -135,7 +143,7 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
     const p: Pending = { rec, table, chain, dst };
     detectProtocol(raw, rt.detectTimeoutMs, (detected, first) => {
       if (detected === "closed") return rec.refuse(raw, {});
-      const mode = chain.mtls.mode;
+      const mode = mtlsModeFor(chain, dst.port);
       let kind = detected;
       if (kind === "tls" && mode !== "STRICT") {
         // Like Istio's filter chain match: TLS without an `istio` ALPN is the application's own TLS,
@@ -148,7 +156,11 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
       }
       if (kind === "plaintext") {
         // STRICT rejects plaintext; PERMISSIVE and DISABLE accept it.
-        if (mode === "STRICT") return rec.refuse(raw, { flag: "NR", details: "filter_chain_not_found" });
+        if (mode === "STRICT") {
+          // Like Envoy with no matching filter chain: reset (the client sees ECONNRESET, curl exit 56).
+          raw.resetAndDestroy();
+          return rec.refuse(raw, { flag: "NR", details: "filter_chain_not_found" });
+        }
         return authorize(p, raw, undefined);
       }
       // DISABLE accepts plaintext only: a mesh mTLS handshake is refused.
@@ -177,6 +189,13 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
       terminator.close();
     },
   };
+}
+
+/** The passthrough chain's mode for an original port: a portLevelMtls override first, then the chain's. */
+export function mtlsModeFor(chain: InboundChain, port: number): InboundChain["mtls"]["mode"] {
+  // portLevelMtls keys are target ports, declared or not: an undeclared one overrides the workload's mode.
+  const override = chain.port === null ? chain.portMtls?.find((p) => p.port === port) : undefined;
+  return override?.mode ?? chain.mtls.mode;
 }
 
 function stripMapped(ip: string): string {

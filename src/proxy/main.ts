@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-// The proxy executable: `node dist/src/proxy/main.js --config file.json [--cert-dir DIR]`. Runs from a
-// config file (xDS comes later); refuses to start without the original-destination addon. SIGHUP
-// reloads the config file and the certificates.
+// The proxy executable. File mode: `node dist/src/proxy/main.js --config file.json [--cert-dir DIR]`
+// (SIGHUP reloads the config file and the certificates). Sidecar mode: `--xds unix:PATH --token-file F
+// --pod-name P --pod-namespace NS --pod-ip IP [--admin-socket S]` (config and certificate from the
+// control plane). Either refuses to start without the original-destination addon.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { isShoalError } from "../api/errors.js";
@@ -9,9 +10,11 @@ import { loadOriginalDst } from "../native/original-dst.js";
 import { fileIdentity, noIdentity } from "./file-identity.js";
 import { parseProxyConfig } from "./proxy-config.js";
 import { startProxy } from "./proxy.js";
+import { runXdsMode } from "./xds-mode.js";
 
 const USAGE =
-  "usage: main.js --config FILE [--cert-dir DIR] [--idle-timeout-ms N] [--inbound-port N] [--outbound-port N] [--admin-port N]";
+  "usage: main.js --config FILE [--cert-dir DIR] [--idle-timeout-ms N] [--inbound-port N] [--outbound-port N] [--admin-port N]\n" +
+  "       main.js --xds unix:PATH --token-file FILE --pod-name P --pod-namespace NS --pod-ip IP [--admin-socket PATH]";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -22,10 +25,34 @@ async function main(): Promise<void> {
       "inbound-port": { type: "string" },
       "outbound-port": { type: "string" },
       "admin-port": { type: "string" },
+      xds: { type: "string" },
+      "token-file": { type: "string" },
+      "pod-name": { type: "string" },
+      "pod-namespace": { type: "string" },
+      "pod-ip": { type: "string" },
+      "admin-socket": { type: "string" },
     },
   });
-  if (!values.config) throw new Error(USAGE);
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  if (values.xds) {
+    const { "token-file": tokenFile, "pod-name": podName, "pod-namespace": podNamespace } = values;
+    const podIp = values["pod-ip"];
+    if (!tokenFile || !podName || !podNamespace || !podIp) throw new Error(USAGE);
+    const running = await runXdsMode({
+      xds: values.xds,
+      tokenFile,
+      podName,
+      podNamespace,
+      podIp,
+      adminSocket: values["admin-socket"],
+      idleTimeoutMs: num(values["idle-timeout-ms"]),
+    });
+    const stop = () => void running.close().then(() => process.exit(0));
+    process.once("SIGTERM", stop);
+    process.once("SIGINT", stop);
+    return;
+  }
+  if (!values.config) throw new Error(USAGE);
   // No silent fallback: without SO_ORIGINAL_DST the proxy cannot tell where a connection was going.
   const originalDst = loadOriginalDst();
   const parsed = parseProxyConfig(JSON.parse(readFileSync(values.config, "utf8")));

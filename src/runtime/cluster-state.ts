@@ -25,6 +25,15 @@ export interface ContainerState {
   startOrder: number;
   /** Runs to completion before later containers start (init containers). */
   runToCompletion: boolean;
+  /** Later containers wait (up to timeoutMs) until GET `path` on this unix socket answers 200. */
+  readiness?: ReadinessGate | undefined;
+}
+
+/** A started container's readiness, checked over a unix socket the container serves (e.g. its admin). */
+export interface ReadinessGate {
+  socketPath: string;
+  path: string;
+  timeoutMs: number;
 }
 
 export interface PodState {

@@ -32,7 +32,7 @@ export interface ContainerStatus {
 }
 
 export interface RunnerEvent {
-  event: "started" | "exited" | "restarting" | "stopped" | "spawn-error";
+  event: "started" | "exited" | "restarting" | "stopped" | "spawn-error" | "ready" | "not-ready";
   pod: string;
   container: string;
   pid?: number | undefined;
@@ -41,6 +41,9 @@ export interface RunnerEvent {
   delayMs?: number | undefined;
   error?: string | undefined;
 }
+
+/** Runs before each start of a container (first start and every restart), e.g. to write a fresh token. */
+export type BeforeStart = (pod: PodState, container: ContainerState) => void | Promise<void>;
 
 /** Whether a container that exited with `code` starts again (Kubernetes restartPolicy). */
 export function shouldRestart(container: ContainerState, code: number | null): boolean {
@@ -75,6 +78,7 @@ export class ContainerRunner {
     private readonly logPath: string,
     private readonly backoff: Backoff,
     private readonly onEvent: (e: RunnerEvent) => void,
+    private readonly beforeStart?: BeforeStart,
   ) {
     this.finished = new Promise((resolve) => (this.settle = resolve));
   }
@@ -129,10 +133,27 @@ export class ContainerRunner {
     }
   }
 
+  /** The before-start hook; a failure is written to the container's log and counts as a failed start. */
+  private async prepare(): Promise<boolean> {
+    if (!this.beforeStart) return true;
+    try {
+      await this.beforeStart(this.pod, this.container);
+      return true;
+    } catch (err) {
+      const message = (err as Error).message;
+      mkdirSync(dirname(this.logPath), { recursive: true });
+      const fd = openSync(this.logPath, "a");
+      writeSync(fd, `shoal: cannot prepare ${this.container.name}: ${message}\n`);
+      closeSync(fd);
+      this.emit({ event: "spawn-error", error: message });
+      return false;
+    }
+  }
+
   private async loop(): Promise<void> {
     while (!this.stopping) {
       const startedAt = Date.now();
-      const exit = await this.runOnce();
+      const exit = await this.prepare().then((ok) => (ok ? this.runOnce() : { code: 127, signal: null }));
       // A container's life ends with its main process: whatever it left running in its process group
       // goes with it, as when a container's PID namespace ends.
       if (this.child?.pid !== undefined) signalGroup(this.child.pid, "SIGKILL");

@@ -1,11 +1,12 @@
 // Crash-proof cleanup and leak checks by cluster id alone, with no plan at hand: every netns and
 // /etc/netns directory named `shoal-<clusterId>-…`, the processes still inside those namespaces, and
 // any interface in the host namespace carrying the cluster's veth prefix (none should ever exist there).
-import { readdir } from "node:fs/promises";
+import { readdir, rm } from "node:fs/promises";
 import { runCommand } from "./command.js";
 import { ETC_NETNS, deleteNetns, listNetns } from "./network-apply.js";
 import { netnsPrefix, vethPrefix } from "./names.js";
 import { isRunning } from "./proc.js";
+import { clusterRunDir } from "./run-dir.js";
 
 export interface Inventory {
   netns: string[];
@@ -68,5 +69,7 @@ export async function teardown(clusterId: string): Promise<Inventory> {
     [...new Set([...found.netns, ...found.etcDirs])].map((name) => deleteNetns(name, existing)),
   );
   for (const link of found.hostLinks) await runCommand("ip", ["link", "del", link]).catch(() => undefined);
+  // The run directory (control-plane socket, sidecar tokens and admin sockets) goes with the cluster.
+  await rm(clusterRunDir(clusterId), { recursive: true, force: true });
   return found;
 }

@@ -8,7 +8,8 @@ import type { Readable, Writable } from "node:stream";
 import { constants } from "node:os";
 import type { ContainerState, PodState } from "./cluster-state.js";
 import { ContainerRunner, DEFAULT_BACKOFF } from "./container-runner.js";
-import type { Backoff, ContainerStatus, RunnerEvent } from "./container-runner.js";
+import type { Backoff, BeforeStart, ContainerStatus, RunnerEvent } from "./container-runner.js";
+import { waitReady } from "./readiness.js";
 import { containerEnv, podCommand } from "./pod-command.js";
 import type { Identity } from "./pod-command.js";
 
@@ -19,6 +20,8 @@ export interface SupervisorOptions {
   graceMs?: number;
   backoff?: Backoff;
   onEvent?: (e: RunnerEvent) => void;
+  /** Runs before each start of each container (e.g. writes the sidecar's fresh bootstrap token). */
+  beforeStart?: BeforeStart;
 }
 
 export interface ExecOptions extends Identity {
@@ -76,9 +79,27 @@ export class Supervisor {
         this.logPath(pod.namespace, pod.name, container.name),
         this.backoff,
         this.options.onEvent ?? (() => undefined),
+        this.options.beforeStart,
       );
       run.runners.push(runner);
       runner.start();
+      if (container.readiness) {
+        // Later containers (the application) start once this one is ready, or after the gate's timeout.
+        const t0 = Date.now();
+        const ready = await waitReady(container.readiness, () => run.stopped);
+        if (run.stopped) return;
+        this.options.onEvent?.({
+          event: ready ? "ready" : "not-ready",
+          pod: id,
+          container: container.name,
+          delayMs: Date.now() - t0,
+          ...(ready
+            ? {}
+            : {
+                error: `not ready after ${container.readiness.timeoutMs} ms; starting later containers anyway`,
+              }),
+        });
+      }
       if (container.runToCompletion) {
         const ok = await runner.finished;
         if (!ok && !run.stopped)

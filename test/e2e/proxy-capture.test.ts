@@ -24,7 +24,7 @@ import {
   waitFor,
 } from "../../src/testing/runtime-root.js";
 import { testIdentity, testRoot } from "../../src/ca/test-support.js";
-import { captureRules } from "../../src/testing/proxy-capture-rules.js";
+import { captureRules, defaultCaptureOptions } from "../../src/runtime/capture-rules.js";
 import { clientConfig, serverConfig, tcpEchoScript, writeCertDir } from "../../src/testing/proxy-e2e.js";
 import { benchClientScript } from "../../src/testing/proxy-bench.js";
 import { addonPaths, loadOriginalDst } from "../../src/native/original-dst.js";
@@ -99,7 +99,7 @@ test("proxy capture: echo through both proxies over mTLS, a DENY policy closes i
     });
   const serverPod = testPod(id, server.namespace, server.name, server.ip, {
     serviceAccount: server.serviceAccount,
-    captureRules: captureRules(),
+    captureRules: captureRules(defaultCaptureOptions()),
     containers: [
       proxy(serverCfg, "server-certs"),
       testContainer("tcp-echo", [
@@ -115,7 +115,7 @@ test("proxy capture: echo through both proxies over mTLS, a DENY policy closes i
   });
   const clientPod = testPod(id, client.namespace, client.name, client.ip, {
     serviceAccount: client.serviceAccount,
-    captureRules: captureRules(),
+    captureRules: captureRules(defaultCaptureOptions()),
     containers: [proxy(clientCfg, "client-certs")],
   });
   const svc = {

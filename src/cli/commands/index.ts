@@ -11,6 +11,8 @@ import { getCommand } from "./get.js";
 import { kubeInjectCommand } from "./kube-inject.js";
 import { labelCommand } from "./label.js";
 import { logsCommand } from "./logs.js";
+import { proxyConfigCommand } from "./proxy-config.js";
+import { proxyStatusCommand } from "./proxy-status.js";
 import { rolloutRestartCommand } from "./rollout-restart.js";
 import { upCommand } from "./up.js";
 
@@ -28,4 +30,6 @@ export const COMMANDS: Command[] = [
   analyzeCommand,
   kubeInjectCommand,
   authzCheckCommand,
+  proxyStatusCommand,
+  proxyConfigCommand,
 ];

@@ -8,6 +8,7 @@ import { isShoalError, ShoalError } from "../../api/errors.js";
 import { startDaemon } from "../../controlplane/daemon.js";
 import { imageResolver } from "../../controlplane/controllers/image-resolver.js";
 import { LocalRuntime } from "../../controlplane/local-runtime.js";
+import { createLocalMesh } from "../../controlplane/mesh/local-mesh.js";
 import { RecordingRuntime } from "../../controlplane/runtime-port.js";
 import { resolveStateDir, stateFiles } from "../../controlplane/state-dir.js";
 import { DaemonClient } from "../daemon-client.js";
@@ -19,9 +20,13 @@ async function runForeground(stateDir: string, clusterId: string | undefined, io
   const files = stateFiles(stateDir);
   const log = (line: string) => io.stderr(`${line}\n`);
   const root = process.getuid?.() === 0;
+  // The mesh (CA, push server, sidecar tokens) runs where pods do: with the local runtime.
+  const mesh = root ? createLocalMesh() : undefined;
   const runtime = root
-    ? new LocalRuntime(files.logs, (event, fields) =>
-        log(JSON.stringify({ time: new Date().toISOString(), event, ...fields })),
+    ? new LocalRuntime(
+        files.logs,
+        (event, fields) => log(JSON.stringify({ time: new Date().toISOString(), event, ...fields })),
+        { beforeStart: (pod, container) => mesh!.beforeStart(pod, container) },
       )
     : new RecordingRuntime();
   if (!root)
@@ -32,6 +37,7 @@ async function runForeground(stateDir: string, clusterId: string | undefined, io
     resolve: imageResolver,
     log,
     ...(clusterId ? { clusterId } : {}),
+    ...(mesh ? { extensions: [mesh.extension], mesh } : {}),
   });
   const onSignal = () => void daemon.stop();
   process.once("SIGTERM", onSignal);

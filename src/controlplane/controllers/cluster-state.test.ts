@@ -82,6 +82,20 @@ test("the default launcher starts the built proxy with the pod's identity", () =
   assert.equal(proxy.env["SHOAL_POD_NAMESPACE"], "foo");
   assert.equal(proxy.env["SHOAL_POD_IP"], "10.244.0.7");
   assert.equal(proxy.env["SHOAL_SERVICE_ACCOUNT"], "curl");
+  // xDS mode: the control plane's socket, the token file and admin socket in the pod's run directory.
+  const flag = (name: string) => proxy.argv[proxy.argv.indexOf(name) + 1];
+  assert.match(flag("--xds")!, /^unix:.*\/c1\/xds\.sock$/);
+  assert.match(flag("--token-file")!, /\/c1\/pods\/foo\.curl\/token$/);
+  assert.equal(flag("--pod-ip"), "10.244.0.7");
+  assert.doesNotMatch(proxy.argv.join(" "), /eyJ/, "no token on the command line");
+  // The application waits for the proxy's /ready on its admin socket.
+  assert.deepEqual(proxy.readiness, {
+    socketPath: flag("--admin-socket"),
+    path: "/ready",
+    timeoutMs: 30_000,
+  });
+  assert.equal(state.containers.find((c) => c.name === "curl")!.readiness, undefined);
+  assert.deepEqual(buildPodState(injected(pod()), "c1", commandOnlyResolver), state, "stable across passes");
 });
 
 test("bad capture annotations make the pod a problem that says why, not a pod without capture", () => {

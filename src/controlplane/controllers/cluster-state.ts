@@ -103,9 +103,13 @@ export function buildServiceState(svc: AnyResource, pods: AnyResource[]): Servic
   };
 }
 
+/** How long application containers wait for their sidecar to be ready before starting anyway. */
+export const PROXY_READY_TIMEOUT_MS = 30_000;
+
 /** Builds the `istio-proxy` container's process; replaceable so tests need no built proxy. */
 export type ProxyLauncher = (
   pod: Pick<PodState, "namespace" | "name" | "ip" | "serviceAccount">,
+  clusterId: string,
 ) => ProxyLaunch;
 
 export function buildPodState(
@@ -137,7 +141,7 @@ export function buildPodState(
   let next = 0;
   for (const { c, init } of all) {
     if (capture && c.name === PROXY_CONTAINER) {
-      const launch = launchProxy(identity);
+      const launch = launchProxy(identity, clusterId);
       containers.push({
         name: c.name,
         argv: launch.argv,
@@ -147,6 +151,16 @@ export function buildPodState(
         restartPolicy: "Always",
         startOrder: proxyOrder,
         runToCompletion: false,
+        // Application containers start once the proxy has its config and certificate.
+        ...(launch.readySocket
+          ? {
+              readiness: {
+                socketPath: launch.readySocket,
+                path: "/ready",
+                timeoutMs: PROXY_READY_TIMEOUT_MS,
+              },
+            }
+          : {}),
       });
       continue;
     }

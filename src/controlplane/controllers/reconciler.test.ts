@@ -144,3 +144,25 @@ test("a pod nothing can run is left out of the state and says why", async () => 
     assert.equal(runtime.last!.pods.length, 0);
   });
 });
+
+test("a Deployment's pods get the sidecar when their namespace is labelled for injection", async () => {
+  await withStore(async (dir) => {
+    const { store, rec } = await run(dir);
+    try {
+      await store.put({
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "foo", labels: { "istio-injection": "enabled" } },
+      });
+      await store.put(deployment("echo"));
+      await rec.idle();
+      const [pod] = store.list({ kind: "Pod", namespace: "foo" });
+      const names = ((pod?.["spec"] as { containers: Array<{ name: string }> }).containers ?? []).map(
+        (c) => c.name,
+      );
+      assert.deepEqual(names, ["echo", "istio-proxy"]);
+    } finally {
+      rec.stop();
+    }
+  });
+});

@@ -132,9 +132,14 @@ export class Reconciler {
     const deployments = this.store.list({ kind: "Deployment" });
     const pods = this.store.list({ kind: "Pod" });
     for (const d of deployments) {
+      // The injection webhook sees the namespace's labels (none when no Namespace object exists).
+      const nsLabels =
+        this.store.get({ kind: "Namespace", name: d.metadata.namespace ?? "default" })?.metadata.labels ?? {};
       const plan = planDeployment(
         d,
         pods.filter((p) => ownedBy(p, d)),
+        Math.random,
+        nsLabels,
       );
       for (const key of plan.remove) await this.store.delete(key);
       if (plan.create.length > 0) await this.store.putAll(plan.create);

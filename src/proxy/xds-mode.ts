@@ -1,0 +1,103 @@
+// The proxy as a sidecar of the local cluster: config from the control plane's stream (XdsClient) and
+// the certificate from its CA (bootstrap token from a file), the capture listeners started once the
+// certificate is there, the admin also on a unix socket for the control plane, and health on 15021.
+// Ready = a config and a certificate.
+import { once } from "node:events";
+import { readFile, rm } from "node:fs/promises";
+import type http from "node:http";
+import { loadOriginalDst } from "../native/original-dst.js";
+import { adminServer } from "./admin.js";
+import { healthServer } from "./health.js";
+import type { Proxy } from "./proxy.js";
+import { startProxy } from "./proxy.js";
+import type { ProxyConfig } from "./proxy-config.js";
+import { PROXY_PORTS } from "./proxy-config.js";
+import { XdsClient } from "./xds-client.js";
+import { xdsIdentity } from "./xds-identity.js";
+
+export interface XdsModeOptions {
+  /** `unix:/run/shoal/ID/xds.sock`. */
+  xds: string;
+  tokenFile: string;
+  podName: string;
+  podNamespace: string;
+  podIp: string;
+  /** Also serve the admin here (unix socket); the control plane reads /config_dump and /ready through it. */
+  adminSocket?: string | undefined;
+  idleTimeoutMs?: number | undefined;
+  healthPort?: number | undefined;
+}
+
+const event = (name: string, fields: Record<string, unknown> = {}) =>
+  console.error(JSON.stringify({ time: new Date().toISOString(), event: name, ...fields }));
+
+async function listen(server: http.Server, where: { port: number; host: string } | { path: string }) {
+  server.listen(where);
+  await Promise.race([once(server, "listening"), once(server, "error").then(([e]) => Promise.reject(e))]);
+}
+
+export async function runXdsMode(o: XdsModeOptions): Promise<{ close(): Promise<void> }> {
+  // No silent fallback: without SO_ORIGINAL_DST the proxy cannot tell where a connection was going.
+  const originalDst = loadOriginalDst();
+  const token = async () => (await readFile(o.tokenFile, "utf8")).trim();
+  // Set once the listeners are up; configs that arrive earlier are kept by the client.
+  const live: { proxy?: Proxy } = {};
+  let stopped = false;
+  const xds = new XdsClient({
+    target: o.xds,
+    token,
+    node: {
+      id: `sidecar~${o.podIp}~${o.podName}.${o.podNamespace}~${o.podNamespace}.svc.cluster.local`,
+      podName: o.podName,
+      namespace: o.podNamespace,
+    },
+    onConfig: (config: ProxyConfig) => {
+      // Before the listeners exist the config is kept by the client and used at start.
+      live.proxy?.updateConfig(config);
+      event("config_applied", { version: config.version });
+    },
+  });
+  xds.on("nack", (n) => event("config_rejected", { version: n.version, errors: n.errors }));
+  xds.on("disconnected", (err, retryInMs) => event("xds_disconnected", { code: err.code, retryInMs }));
+  xds.on("connected", () => event("xds_connected", { target: o.xds }));
+  xds.start();
+  const identity = await xdsIdentity({
+    channel: xds.channel,
+    token,
+    log: event,
+    stopped: () => stopped,
+  });
+  event("certificate_ready", { spiffeId: identity.spiffeId });
+  const out = process.stdout;
+  const started = await startProxy({
+    config: xds.config,
+    identity,
+    originalDst,
+    log: (line) => out.write(line + "\n"),
+    ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+  });
+  // A config that arrived while the listeners were starting.
+  live.proxy = started;
+  if (xds.config && xds.config.version !== started.config()?.version) started.updateConfig(xds.config);
+  const ready = () => started.config() !== undefined && identity.client.current !== undefined;
+  const health = healthServer(ready);
+  await listen(health, { port: o.healthPort ?? PROXY_PORTS.health, host: "0.0.0.0" });
+  let admin: http.Server | undefined;
+  if (o.adminSocket) {
+    admin = adminServer({ config: () => started.config(), stats: started.stats });
+    await rm(o.adminSocket, { force: true });
+    await listen(admin, { path: o.adminSocket });
+  }
+  event("proxy_started", { ...started.ports, version: started.config()?.version ?? null });
+  return {
+    async close() {
+      stopped = true;
+      xds.close();
+      identity.client.stop();
+      health.close();
+      admin?.close();
+      admin?.closeAllConnections();
+      await started.close();
+    },
+  };
+}

@@ -1,0 +1,147 @@
+// Helpers for the mesh scenario e2e tests: a cluster of their own (state dir + cluster id) driven
+// through the `shoal` command as a user would, removed afterwards whatever happened, plus the few
+// questions the scenarios ask of it (a pod's name and IP, a command's output in a pod, proxy sync).
+import { spawn } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { DaemonClient } from "../cli/daemon-client.js";
+import type { ProxyStatusRow } from "../controlplane/xds/status.js";
+import { teardown } from "../runtime/network-teardown.js";
+import { clusterRunDir } from "../runtime/run-dir.js";
+import { testClusterId } from "./runtime-cluster.js";
+import { waitFor } from "./runtime-root.js";
+
+export const SHOAL_MAIN = join(process.cwd(), "dist/src/cli/main.js");
+export const SAMPLES = join(process.cwd(), "samples");
+
+export interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface MeshCluster {
+  clusterId: string;
+  stateDir: string;
+  shoal(args: string[], o?: { stdin?: string; timeoutMs?: number }): Promise<Run>;
+  /** Fails the test with the command's stderr unless it exits 0; returns stdout. */
+  ok(args: string[], o?: { stdin?: string; timeoutMs?: number }): Promise<string>;
+  /** `pod/NAME` of the first pod labelled app=APP in NS. */
+  pod(app: string, ns: string): Promise<string>;
+  podIP(app: string, ns: string): Promise<string>;
+  /** `shoal exec POD -n NS -- sh -c CMD`. */
+  sh(app: string, ns: string, cmd: string): Promise<Run>;
+  /** Waits until every pod of NS is Running with all containers (n pods). */
+  waitPods(ns: string, n: number, timeoutMs?: number): Promise<void>;
+  proxyStatus(): Promise<ProxyStatusRow[]>;
+  /** Waits until the proxy of pod NAME.NS ACKed a version other than `before`; resolves to it. */
+  waitNewVersion(
+    podName: string,
+    ns: string,
+    before: string | undefined,
+    timeoutMs?: number,
+  ): Promise<string>;
+  close(): Promise<void>;
+}
+
+function run(env: NodeJS.ProcessEnv, args: string[], stdin = "", timeoutMs = 30_000): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [SHOAL_MAIN, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (c) => (stdout += c));
+    child.stderr.on("data", (c) => (stderr += c));
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(stdin);
+    const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
+    child.once("error", reject);
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ code: code ?? -1, stdout, stderr });
+    });
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
+  } catch {
+    return false;
+  }
+}
+
+/** `shoal up` on a fresh state dir and cluster id; close() runs `shoal down` and removes every trace. */
+export async function startMeshCluster(prefix: string): Promise<MeshCluster> {
+  const stateDir = await mkdtemp(join(tmpdir(), `shoal-${prefix}-`));
+  const clusterId = testClusterId(prefix);
+  const env = { ...process.env, SHOAL_STATE_DIR: stateDir };
+  const shoal: MeshCluster["shoal"] = (args, o = {}) => run(env, args, o.stdin, o.timeoutMs);
+  const ok: MeshCluster["ok"] = async (args, o) => {
+    const r = await shoal(args, o);
+    if (r.code !== 0) throw new Error(`shoal ${args.join(" ")} exited ${r.code}: ${r.stderr}${r.stdout}`);
+    return r.stdout;
+  };
+  const pods = new Map<string, string>();
+  const client = new DaemonClient(stateDir);
+  const c: MeshCluster = {
+    clusterId,
+    stateDir,
+    shoal,
+    ok,
+    pod: async (app, ns) => (await ok(["get", "pod", "-l", `app=${app}`, "-n", ns, "-o", "name"])).trim(),
+    podIP: async (app, ns) =>
+      (
+        await ok(["get", "pod", "-l", `app=${app}`, "-n", ns, "-o", "jsonpath={.items[0].status.podIP}"])
+      ).trim(),
+    sh: async (app, ns, cmd) => {
+      // The scenarios' pods never change: look each up once.
+      const key = `${ns}/${app}`;
+      const pod = (pods.get(key) ?? pods.set(key, await c.pod(app, ns)).get(key))!;
+      return shoal(["exec", pod, "-n", ns, "--", "sh", "-c", cmd]);
+    },
+    waitPods: async (ns, n, timeoutMs = 20_000) => {
+      await waitFor(
+        `${n} pods ready in ${ns}`,
+        async () => {
+          const phases = (
+            await ok(["get", "pods", "-n", ns, "-o", "jsonpath={.items[*].status.phase}"])
+          ).trim();
+          const list = phases === "" ? [] : phases.split(" ");
+          return list.length === n && list.every((p) => p === "Running");
+        },
+        timeoutMs,
+      );
+    },
+    // In-process, so polling it measures the control plane and not the CLI's start-up.
+    proxyStatus: () => client.proxyStatus(),
+    waitNewVersion: (podName, ns, before, timeoutMs = 10_000) =>
+      waitFor(
+        `a new config ACKed by ${podName}.${ns}`,
+        async () => {
+          const row = (await c.proxyStatus()).find((r) => r.podName === podName && r.namespace === ns);
+          return row?.state === "SYNCED" && row.versionAcked !== before ? row.versionAcked : undefined;
+        },
+        timeoutMs,
+      ),
+    close: async () => {
+      await shoal(["down"]).catch(() => undefined);
+      // Whatever happened above, nothing of this cluster survives the test.
+      const pid = Number((await readFile(join(stateDir, "daemon.pid"), "utf8").catch(() => "")).trim());
+      if (pid > 0 && alive(pid)) process.kill(pid, "SIGKILL");
+      await teardown(clusterId).catch(() => undefined);
+      if (existsSync(clusterRunDir(clusterId)))
+        await rm(clusterRunDir(clusterId), { recursive: true, force: true });
+      await rm(stateDir, { recursive: true, force: true });
+    },
+  };
+  try {
+    await ok(["up", "--cluster-id", clusterId]);
+  } catch (err) {
+    await c.close();
+    throw err;
+  }
+  return c;
+}
