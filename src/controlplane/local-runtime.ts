@@ -8,6 +8,8 @@ import { apply as applyNetwork } from "../runtime/network-apply.js";
 import { plan } from "../runtime/network-plan.js";
 import type { NetworkPlan } from "../runtime/network-plan.js";
 import { teardown as teardownNetwork } from "../runtime/network-teardown.js";
+import type { OutsideWorldLaunch } from "../runtime/outside-world.js";
+import { outsideWorldPod } from "../runtime/outside-world.js";
 import { Supervisor } from "../runtime/supervisor.js";
 import type { ClusterRuntime } from "./runtime-port.js";
 
@@ -22,12 +24,15 @@ export class LocalRuntime implements ClusterRuntime {
   private readonly supervisor: Supervisor;
   private previousPlan: NetworkPlan | undefined;
   private readonly started = new Map<string, PodState>();
+  private outsideStarted = false;
+  private readonly outside: OutsideWorldLaunch | undefined;
 
   constructor(
     logDir: string,
     private readonly log: (event: string, fields?: Record<string, unknown>) => void = () => {},
-    options: { beforeStart?: BeforeStart } = {},
+    options: { beforeStart?: BeforeStart; outside?: OutsideWorldLaunch } = {},
   ) {
+    this.outside = options.outside;
     this.supervisor = new Supervisor({
       logDir,
       graceMs: 2000,
@@ -49,6 +54,11 @@ export class LocalRuntime implements ClusterRuntime {
     const networkPlan = plan(state);
     await applyNetwork(networkPlan, this.previousPlan);
     this.previousPlan = networkPlan;
+    // The outside world's servers run once its namespace exists, for the cluster's whole life.
+    if (this.outside && !this.outsideStarted) {
+      this.outsideStarted = true;
+      await this.supervisor.startPod(outsideWorldPod(state.outside, this.outside));
+    }
     const failures: string[] = [];
     await Promise.all(
       state.pods
@@ -68,6 +78,7 @@ export class LocalRuntime implements ClusterRuntime {
   async teardown(clusterId: string): Promise<void> {
     await this.supervisor.stopAll();
     this.started.clear();
+    this.outsideStarted = false;
     this.previousPlan = undefined;
     await teardownNetwork(clusterId);
   }

@@ -6,10 +6,12 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { isShoalError, ShoalError } from "../../api/errors.js";
 import { startDaemon } from "../../controlplane/daemon.js";
-import { imageResolver } from "../../controlplane/controllers/image-resolver.js";
+import { OUTSIDE_HOSTS } from "../../controlplane/controllers/cluster-state.js";
+import { WORKLOADS_MAIN, imageResolver } from "../../controlplane/controllers/image-resolver.js";
 import { LocalRuntime } from "../../controlplane/local-runtime.js";
 import { createLocalMesh } from "../../controlplane/mesh/local-mesh.js";
 import { RecordingRuntime } from "../../controlplane/runtime-port.js";
+import { loadOrCreateOutsidePki } from "../../runtime/outside-pki.js";
 import { resolveStateDir, stateFiles } from "../../controlplane/state-dir.js";
 import { DaemonClient } from "../daemon-client.js";
 import type { CliIo, Command } from "../io.js";
@@ -22,11 +24,22 @@ async function runForeground(stateDir: string, clusterId: string | undefined, io
   const root = process.getuid?.() === 0;
   // The mesh (CA, push server, sidecar tokens) runs where pods do: with the local runtime.
   const mesh = root ? createLocalMesh() : undefined;
+  // The simulated outside world serves HTTPS with a certificate from its own "public" root, kept in the state.
+  const outside = root
+    ? {
+        pki: await loadOrCreateOutsidePki(
+          stateDir,
+          OUTSIDE_HOSTS.flatMap((h) => h.names),
+        ),
+        nodeBinary: process.execPath,
+        workloadsMain: WORKLOADS_MAIN,
+      }
+    : undefined;
   const runtime = root
     ? new LocalRuntime(
         files.logs,
         (event, fields) => log(JSON.stringify({ time: new Date().toISOString(), event, ...fields })),
-        { beforeStart: (pod, container) => mesh!.beforeStart(pod, container) },
+        { beforeStart: (pod, container) => mesh!.beforeStart(pod, container), outside },
       )
     : new RecordingRuntime();
   if (!root)

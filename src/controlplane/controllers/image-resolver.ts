@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { resolveContainer } from "../../runtime/workloads/resolve.js";
 import type { ContainerResolver } from "./containers.js";
 
-const WORKLOADS_MAIN = fileURLToPath(new URL("../../runtime/workloads/main.js", import.meta.url));
+export const WORKLOADS_MAIN = fileURLToPath(new URL("../../runtime/workloads/main.js", import.meta.url));
 
 export const imageResolver: ContainerResolver = ({ pod, container, index, init }) => {
   const resolved = resolveContainer(container, {
