@@ -171,7 +171,12 @@ export function formatAuthzCheck(r: AuthzCheckResult): string {
   }
   if (r.trace.length > 0) {
     lines.push("trace:");
+    const seen = new Set<string>();
     for (const t of r.trace) {
+      // Compile notes can be reported again by the rule they concern: show each once.
+      const once = `${t.policy}|${t.rule}|${t.result}|${t.detail}`;
+      if (seen.has(once)) continue;
+      seen.add(once);
       const rule = t.rule !== undefined ? ` rule ${t.rule}` : "";
       const detail = t.detail.startsWith(t.result) ? t.detail : `${t.result}: ${t.detail}`;
       lines.push(`  ${t.policy} ${t.action}${rule}: ${detail}`);

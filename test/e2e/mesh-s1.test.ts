@@ -59,6 +59,10 @@ test("S1: TCP authorization policies applied live, every row of the table", asyn
   const row = () => Promise.all(PORTS.map(check));
 
   let version: string | undefined = (await c.proxyStatus()).find((r) => r.podName === server)?.versionAcked;
+  // The policies select tcp-echo only: curl's sidecar must not be sent anything while they change.
+  const client = (await c.pod("curl", "foo")).replace("pod/", "");
+  const clientBefore = (await c.proxyStatus()).find((r) => r.podName === client);
+  assert.equal(clientBefore?.state, "SYNCED");
   for (const [i, step] of STEPS.entries()) {
     t0 = performance.now();
     if (step.file) {
@@ -98,6 +102,18 @@ test("S1: TCP authorization policies applied live, every row of the table", asyn
   assert.match(
     await c.ok(["proxy-status"]),
     new RegExp(`${server}\\.foo\\s+Kubernetes\\s+SYNCED\\s+${version}`),
+  );
+  const clientAfter = (await c.proxyStatus()).find((r) => r.podName === client);
+  assert.equal(clientAfter?.versionSent, clientBefore?.versionSent, "an unaffected proxy received no push");
+
+  // `shoal proxy-config` shows the live sidecar the way istioctl does.
+  assert.match(
+    await c.ok(["proxy-config", "cluster", `${client}.foo`, "--direction", "outbound"]),
+    /^tcp-echo\.foo\.svc\.cluster\.local\s+9000\s+-\s+outbound\s+EDS$/m,
+  );
+  assert.match(
+    await c.ok(["proxy-config", "listener", server, "-n", "foo", "--port", "15006"]),
+    /Addr: \*:9000; tcp; mTLS PERMISSIVE\s+Cluster: inbound\|9000\|\|/,
   );
   t.diagnostic(timings.join("; "));
 });
