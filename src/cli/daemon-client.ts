@@ -9,6 +9,7 @@ import type { ApplyRequest, ApplyResponse } from "../controlplane/apply.js";
 import { resolveStateDir, stateFiles } from "../controlplane/state-dir.js";
 import type { ResourceKey } from "../controlplane/store.js";
 import type { ProxyStatusRow } from "../controlplane/xds/status.js";
+import type { CertificateInfo } from "../proxy/certificates.js";
 import type { ProxyConfig } from "../proxy/proxy-config.js";
 
 export class DaemonClient {
@@ -151,6 +152,13 @@ export class DaemonClient {
   proxyConfig(namespace: string, pod: string): Promise<ProxyConfig> {
     const qs = new URLSearchParams({ namespace, pod });
     return this.call<ProxyConfig>("GET", `/v1/proxy-config?${qs}`);
+  }
+
+  /** The certificates the pod's proxy holds now (`shoal proxy-config secret`). */
+  async proxyCertificates(namespace: string, pod: string): Promise<CertificateInfo[]> {
+    const qs = new URLSearchParams({ namespace, pod });
+    return (await this.call<{ certificates: CertificateInfo[] }>("GET", `/v1/proxy-certs?${qs}`))
+      .certificates;
   }
 
   shutdown(): Promise<unknown> {

@@ -1,18 +1,9 @@
 // `shoal proxy-config` output in istioctl's shapes: clusters, listeners, endpoints and secrets of one
 // proxy's ProxyConfig, as aligned tables (or the matching JSON section with -o json).
+import type { CertificateInfo } from "../proxy/certificates.js";
 import type { ProxyCluster, ProxyConfig } from "../proxy/proxy-config.js";
 
 export type ProxyConfigSection = "cluster" | "listener" | "endpoint" | "secret" | "all";
-
-/** Certificate facts the proxy reports beside its config (istioctl's `proxy-config secret`). */
-export interface SecretInfo {
-  name: string;
-  type: "Cert Chain" | "CA";
-  serialNumber: string;
-  notBefore: string;
-  notAfter: string;
-  valid: boolean;
-}
 
 export interface ClusterFilter {
   direction?: "inbound" | "outbound" | undefined;
@@ -119,7 +110,7 @@ export function formatEndpoints(config: ProxyConfig, clusterName?: string): stri
   return table(["ENDPOINT", "STATUS", "OUTLIER CHECK", "CLUSTER"], rows);
 }
 
-export function formatSecrets(secrets: SecretInfo[] | undefined): string {
+export function formatSecrets(secrets: CertificateInfo[] | undefined): string {
   if (!secrets || secrets.length === 0) return "no certificates reported by the proxy\n";
   return table(
     ["RESOURCE NAME", "TYPE", "STATUS", "VALID CERT", "SERIAL NUMBER", "NOT AFTER", "NOT BEFORE"],
@@ -139,7 +130,7 @@ export function formatSecrets(secrets: SecretInfo[] | undefined): string {
 export function sectionJson(
   config: ProxyConfig,
   section: ProxyConfigSection,
-  secrets: SecretInfo[] | undefined,
+  secrets: CertificateInfo[] | undefined,
   f: ClusterFilter = {},
 ): unknown {
   switch (section) {
@@ -159,7 +150,7 @@ export function sectionJson(
 export function formatSection(
   config: ProxyConfig,
   section: ProxyConfigSection,
-  secrets: SecretInfo[] | undefined,
+  secrets: CertificateInfo[] | undefined,
   f: ClusterFilter = {},
   port?: number,
 ): string {

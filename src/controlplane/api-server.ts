@@ -46,6 +46,8 @@ export interface DaemonApi {
   proxyStatus(): ProxyStatusRow[];
   /** The ProxyConfig a pod's proxy runs now, from its admin (`shoal proxy-config`). */
   proxyConfig(namespace: string, pod: string): Promise<unknown>;
+  /** The certificates a pod's proxy holds now (`shoal proxy-config secret`). */
+  proxyCertificates(namespace: string, pod: string): Promise<unknown>;
 }
 
 const MAX_BODY = 64 * 1024 * 1024;
@@ -136,6 +138,10 @@ async function route(api: DaemonApi, req: IncomingMessage, res: ServerResponse):
   if (what === "proxy-status" && method === "GET") return send(res, 200, { proxies: api.proxyStatus() });
   if (what === "proxy-config" && method === "GET")
     return send(res, 200, await api.proxyConfig(q("namespace") ?? "default", q("pod") ?? ""));
+  if (what === "proxy-certs" && method === "GET")
+    return send(res, 200, {
+      certificates: await api.proxyCertificates(q("namespace") ?? "default", q("pod") ?? ""),
+    });
   if (what === "shutdown" && method === "POST") {
     send(res, 202, { stopping: true });
     api.shutdown();

@@ -172,12 +172,14 @@ test("proxy-status and proxy-config answer from the mesh part; without one, a cl
       mesh: {
         status: () => [row],
         proxyConfig: async (ns, pod) => ({ version: "v1", asked: `${ns}/${pod}` }),
+        proxyCertificates: async (ns, pod) => [{ name: "default", asked: `${ns}/${pod}` }],
       },
     });
     try {
       const client = new DaemonClient(dir);
       assert.deepEqual(await client.proxyStatus(), [row]);
       assert.deepEqual(await client.proxyConfig("foo", "p"), { version: "v1", asked: "foo/p" });
+      assert.deepEqual(await client.proxyCertificates("foo", "p"), [{ name: "default", asked: "foo/p" }]);
     } finally {
       await d.stop();
     }

@@ -33,6 +33,12 @@ export interface DaemonOptions {
 export interface MeshDebug {
   status(): ProxyStatusRow[];
   proxyConfig(namespace: string, pod: string): Promise<unknown>;
+  proxyCertificates(namespace: string, pod: string): Promise<unknown>;
+}
+
+function meshOf(options: { mesh?: MeshDebug | undefined }): MeshDebug {
+  if (!options.mesh) throw new ShoalError("NO_MESH", "this cluster runs no mesh control plane");
+  return options.mesh;
 }
 
 export interface DaemonContext {
@@ -179,10 +185,8 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
       },
       shutdown: () => void stop(),
       proxyStatus: () => options.mesh?.status() ?? [],
-      proxyConfig: async (namespace, pod) => {
-        if (!options.mesh) throw new ShoalError("NO_MESH", "this cluster runs no mesh control plane");
-        return options.mesh.proxyConfig(namespace, pod);
-      },
+      proxyConfig: async (namespace, pod) => meshOf(options).proxyConfig(namespace, pod),
+      proxyCertificates: async (namespace, pod) => meshOf(options).proxyCertificates(namespace, pod),
     };
     server = createApiServer(api);
     await new Promise<void>((resolveListen, reject) => {

@@ -1,7 +1,9 @@
-// The admin server on 127.0.0.1:15000: /config_dump (the current ProxyConfig and its version), /ready
+// The admin server on 127.0.0.1:15000: /config_dump (the current ProxyConfig and its version), /certs
+// (the workload certificate and mesh roots), /ready
 // (200 once a config is loaded), /stats (the counters, text or ?format=json) and /stats/prometheus
 // (Istio's standard metrics, as on :15090).
 import http from "node:http";
+import type { CertificateInfo } from "./certificates.js";
 import type { ProxyConfig } from "./proxy-config.js";
 import { PROMETHEUS_CONTENT_TYPE } from "./metrics-server.js";
 import type { ProxyStats } from "./stats.js";
@@ -9,6 +11,8 @@ import type { ProxyStats } from "./stats.js";
 export interface AdminSource {
   config(): ProxyConfig | undefined;
   stats: ProxyStats;
+  /** The proxy's certificates (Envoy's /certs), empty without a workload identity. */
+  certificates(): CertificateInfo[];
 }
 
 export function adminServer(src: AdminSource): http.Server {
@@ -29,6 +33,12 @@ export function adminServer(src: AdminSource): http.Server {
           JSON.stringify({ version: config?.version ?? null, config: config ?? null }, null, 2) + "\n",
           "application/json",
         );
+      case "/certs":
+        return send(
+          200,
+          JSON.stringify({ certificates: src.certificates() }, null, 2) + "\n",
+          "application/json",
+        );
       case "/stats":
         return url.searchParams.get("format") === "json"
           ? send(
@@ -40,7 +50,7 @@ export function adminServer(src: AdminSource): http.Server {
       case "/stats/prometheus":
         return send(200, src.stats.mesh.text(), PROMETHEUS_CONTENT_TYPE);
       default:
-        return send(404, "endpoints: /config_dump /ready /stats /stats/prometheus\n");
+        return send(404, "endpoints: /config_dump /certs /ready /stats /stats/prometheus\n");
     }
   });
 }

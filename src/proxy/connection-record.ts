@@ -16,6 +16,8 @@ export interface ProxyIdentity {
   getSecureContext(): SecureContext;
   rootsPem: string;
   trustDomain: string;
+  /** The current workload certificate chain, when the proxy has one (for the admin's /certs). */
+  readonly chainPem?: string | undefined;
 }
 
 /** Everything a connection handler needs, shared by all connections of a proxy. */

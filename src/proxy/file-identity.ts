@@ -32,7 +32,7 @@ function load(dir: string) {
   if (!id)
     throw new ShoalError("PROXY_CERT_FILES", `${join(dir, CERT_FILES.chain)}: no SPIFFE id in the leaf`);
   const context = createSecureContext({ key, cert: chain, ca: roots, minVersion: "TLSv1.2" });
-  return { context, roots, id };
+  return { context, roots, id, chain };
 }
 
 export function fileIdentity(dir: string): FileIdentity {
@@ -41,6 +41,9 @@ export function fileIdentity(dir: string): FileIdentity {
     getSecureContext: (): SecureContext => cur.context,
     get rootsPem() {
       return cur.roots;
+    },
+    get chainPem() {
+      return cur.chain;
     },
     get trustDomain() {
       return cur.id.trustDomain;

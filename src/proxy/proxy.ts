@@ -7,6 +7,8 @@ import type http from "node:http";
 import { ShoalError } from "../api/errors.js";
 import type { OriginalDstLookup } from "../native/original-dst.js";
 import { adminServer } from "./admin.js";
+import type { CertificateInfo } from "./certificates.js";
+import { describeCertificates } from "./certificates.js";
 import type { ProxyIdentity, ProxyRuntime } from "./connection-record.js";
 import { inboundHandler } from "./inbound.js";
 import { closeHttp } from "./http-runtime.js";
@@ -58,6 +60,8 @@ export interface Proxy {
   };
   readonly stats: ProxyStats;
   config(): ProxyConfig | undefined;
+  /** The workload certificate and mesh roots now (what the admin's /certs shows). */
+  certificates(): CertificateInfo[];
   /** Checks and swaps the config; new connections use it at once. Throws (keeping the old one) when bad. */
   updateConfig(config: unknown): void;
   close(): Promise<void>;
@@ -95,8 +99,12 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
   const host = o.host ?? "0.0.0.0";
   const inServer = net.createServer({ allowHalfOpen: true }, track(inbound.onConnection));
   const outServer = net.createServer({ allowHalfOpen: true }, track(outboundHandler(rt)));
+  const certificates = (): CertificateInfo[] => {
+    const chain = o.identity.chainPem;
+    return chain ? describeCertificates(chain, o.identity.rootsPem, new Date()) : [];
+  };
   const admin: http.Server | undefined =
-    o.ports?.admin === null ? undefined : adminServer({ config: () => table?.config, stats });
+    o.ports?.admin === null ? undefined : adminServer({ config: () => table?.config, stats, certificates });
   const prometheus = o.ports?.prometheus === null ? undefined : prometheusServer(stats.mesh);
   const listen = async (server: net.Server, port: number, addr: string) => {
     server.listen({ port, host: addr, backlog: 4096 });
@@ -124,6 +132,7 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
       ports: { inbound: inPort, outbound: outPort, admin: adminPort, prometheus: prometheusPort },
       stats,
       config: () => table?.config,
+      certificates,
       updateConfig(config: unknown) {
         // Built completely first, then swapped in one assignment: a connection sees one config or the other.
         table = compile(config);

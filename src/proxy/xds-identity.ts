@@ -54,6 +54,9 @@ export async function xdsIdentity(o: {
     get rootsPem() {
       return current().trustBundlePem;
     },
+    get chainPem() {
+      return current().chainPem;
+    },
     get trustDomain() {
       return trustDomainOf(current().spiffeId);
     },

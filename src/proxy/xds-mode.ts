@@ -84,7 +84,11 @@ export async function runXdsMode(o: XdsModeOptions): Promise<{ close(): Promise<
   await listen(health, { port: o.healthPort ?? PROXY_PORTS.health, host: "0.0.0.0" });
   let admin: http.Server | undefined;
   if (o.adminSocket) {
-    admin = adminServer({ config: () => started.config(), stats: started.stats });
+    admin = adminServer({
+      config: () => started.config(),
+      stats: started.stats,
+      certificates: () => started.certificates(),
+    });
     await rm(o.adminSocket, { force: true });
     await listen(admin, { path: o.adminSocket });
   }

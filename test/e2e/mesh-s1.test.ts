@@ -115,5 +115,9 @@ test("S1: TCP authorization policies applied live, every row of the table", asyn
     await c.ok(["proxy-config", "listener", server, "-n", "foo", "--port", "15006"]),
     /Addr: \*:9000; tcp; mTLS PERMISSIVE\s+Cluster: inbound\|9000\|\|/,
   );
+  assert.match(
+    await c.ok(["proxy-config", "secret", `${server}.foo`]),
+    /^default\s+Cert Chain\s+ACTIVE\s+true\s+[0-9a-f]+\s+\S+\s+\S+\nROOTCA\s+CA\s+ACTIVE\s+true/m,
+  );
   t.diagnostic(timings.join("; "));
 });

@@ -76,10 +76,15 @@ export const proxyConfigCommand: Command = {
       subset: values.subset,
     };
     const target = splitPodNamespace(positionals[1]!, values.namespace);
-    const config = await new DaemonClient().proxyConfig(target.namespace, target.pod);
+    const client = new DaemonClient();
+    const config = await client.proxyConfig(target.namespace, target.pod);
+    const certificates =
+      section === "secret" || section === "all"
+        ? await client.proxyCertificates(target.namespace, target.pod)
+        : undefined;
     if (values.output === "json")
-      io.stdout(`${JSON.stringify(sectionJson(config, section, undefined, filter), null, 2)}\n`);
-    else io.stdout(formatSection(config, section, undefined, filter, port));
+      io.stdout(`${JSON.stringify(sectionJson(config, section, certificates, filter), null, 2)}\n`);
+    else io.stdout(formatSection(config, section, certificates, filter, port));
     return 0;
   },
 };

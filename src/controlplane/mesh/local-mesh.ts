@@ -20,7 +20,7 @@ import { createPushServer } from "../xds/push-server.js";
 import type { PushServer } from "../xds/push-server.js";
 import { bootstrapTokenVerifier } from "../xds/hello-auth.js";
 import type { ProxyStatusRow } from "../xds/status.js";
-import { fetchProxyConfig } from "./proxy-admin.js";
+import { fetchProxyCertificates, fetchProxyConfig } from "./proxy-admin.js";
 import { loadOrCreateTokenKey } from "./token-key.js";
 import type { TokenKeys } from "./token-key.js";
 
@@ -36,6 +36,8 @@ export interface LocalMesh {
   status(): ProxyStatusRow[];
   /** The config a pod's proxy runs now, read from its admin. */
   proxyConfig(namespace: string, pod: string): Promise<unknown>;
+  /** The certificates a pod's proxy holds now, read from its admin. */
+  proxyCertificates(namespace: string, pod: string): Promise<unknown>;
 }
 
 interface Running {
@@ -148,6 +150,14 @@ export function createLocalMesh(): LocalMesh {
     };
   }
 
+  /** The admin socket of a pod's sidecar, once the pod exists. */
+  const adminSocketOf = (namespace: string, pod: string): string => {
+    const r = running;
+    if (!r) throw new ShoalError("NO_MESH", "the mesh control plane is not running");
+    if (!r.ctx.store.get({ kind: "Pod", namespace, name: pod }))
+      throw new ShoalError("NOT_FOUND", `pods "${pod}" not found in namespace ${namespace}`);
+    return podRunFiles(r.ctx.clusterId, namespace, pod).adminSocket;
+  };
   return {
     extension: start,
     async beforeStart(pod, container) {
@@ -160,15 +170,8 @@ export function createLocalMesh(): LocalMesh {
       sidecars.set(`${pod.namespace}/${pod.name}`, { pod, uid, gid });
     },
     status: () => running?.push.status() ?? [],
-    async proxyConfig(namespace, pod) {
-      const r = running;
-      if (!r) throw new ShoalError("NO_MESH", "the mesh control plane is not running");
-      const p = r.ctx.store.get({ kind: "Pod", namespace, name: pod });
-      if (!p) throw new ShoalError("NOT_FOUND", `pods "${pod}" not found in namespace ${namespace}`);
-      return fetchProxyConfig(
-        podRunFiles(r.ctx.clusterId, namespace, pod).adminSocket,
-        `${namespace}/${pod}`,
-      );
-    },
+    proxyConfig: async (namespace, pod) =>
+      fetchProxyConfig(adminSocketOf(namespace, pod), `${namespace}/${pod}`),
+    proxyCertificates: async (namespace, pod) => fetchProxyCertificates(adminSocketOf(namespace, pod)),
   };
 }

@@ -27,6 +27,11 @@ export function adminGet(socketPath: string, path: string, timeoutMs = 5000): Pr
   });
 }
 
+/** The proxy's certificates (its /certs): the workload leaf and the mesh roots. */
+export async function fetchProxyCertificates(socketPath: string): Promise<unknown> {
+  return (JSON.parse(await adminGet(socketPath, "/certs")) as { certificates?: unknown }).certificates ?? [];
+}
+
 /** The ProxyConfig the proxy runs now (its /config_dump), or a ShoalError when it has none. */
 export async function fetchProxyConfig(socketPath: string, pod: string): Promise<unknown> {
   const dump = JSON.parse(await adminGet(socketPath, "/config_dump")) as { config?: unknown };

@@ -1,0 +1,41 @@
+// What the proxy reports about its certificates (the admin's /certs, shown by `shoal proxy-config
+// secret`): the workload chain's leaf and the mesh roots, with serial numbers and validity.
+import { X509Certificate } from "node:crypto";
+
+export interface CertificateInfo {
+  /** `default` for the workload certificate, `ROOTCA` for the mesh roots, as istioctl names them. */
+  name: string;
+  type: "Cert Chain" | "CA";
+  serialNumber: string;
+  notBefore: string;
+  notAfter: string;
+  /** Within its validity period now. */
+  valid: boolean;
+}
+
+function pemBlocks(pem: string): string[] {
+  return pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+}
+
+function describe(name: string, type: CertificateInfo["type"], pem: string, now: Date): CertificateInfo {
+  const cert = new X509Certificate(pem);
+  const notBefore = new Date(cert.validFrom);
+  const notAfter = new Date(cert.validTo);
+  return {
+    name,
+    type,
+    serialNumber: cert.serialNumber.toLowerCase(),
+    notBefore: notBefore.toISOString(),
+    notAfter: notAfter.toISOString(),
+    valid: notBefore <= now && now <= notAfter,
+  };
+}
+
+/** The leaf of `chainPem` and every root in `rootsPem`; called on the admin path, never per connection. */
+export function describeCertificates(chainPem: string, rootsPem: string, now: Date): CertificateInfo[] {
+  const out: CertificateInfo[] = [];
+  const [leaf] = pemBlocks(chainPem);
+  if (leaf) out.push(describe("default", "Cert Chain", leaf, now));
+  for (const root of pemBlocks(rootsPem)) out.push(describe("ROOTCA", "CA", root, now));
+  return out;
+}
