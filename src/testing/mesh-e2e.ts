@@ -145,3 +145,37 @@ export async function startMeshCluster(prefix: string): Promise<MeshCluster> {
   }
   return c;
 }
+
+/**
+ * Runs `tcpdump -A FILTER` on eth0 inside a pod's network namespace while `during` runs; resolves to its
+ * ASCII output (what crossed the pod's wire). tcpdump is stopped whatever `during` does.
+ */
+export async function captureDuring(
+  netns: string,
+  filter: string,
+  during: () => Promise<unknown>,
+): Promise<string> {
+  const dump = spawn(
+    "ip",
+    ["netns", "exec", netns, "tcpdump", "-i", "eth0", "-n", "-l", "-U", "-A", filter],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let out = "";
+  let err = "";
+  dump.stdout.on("data", (d) => (out += d));
+  dump.stderr.on("data", (d) => (err += d));
+  const exited = new Promise((r) => dump.once("close", r));
+  try {
+    await waitFor("tcpdump listening", () => err.includes("listening on") || dump.exitCode !== null, 5000);
+    if (dump.exitCode !== null) throw new Error(`tcpdump exited ${dump.exitCode}: ${err}`);
+    await during();
+    // Let the last packets reach the output.
+    await new Promise((r) => setTimeout(r, 200));
+  } finally {
+    if (dump.pid !== undefined && dump.exitCode === null) process.kill(dump.pid, "SIGTERM");
+    await exited;
+  }
+  return out;
+}
