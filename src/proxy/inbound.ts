@@ -11,6 +11,7 @@ import { ConnectionRecord } from "./connection-record.js";
 import type { ProxyRuntime } from "./connection-record.js";
 import { isMeshTls, parseClientHello } from "./client-hello.js";
 import { httpFor } from "./http-runtime.js";
+import { sniffPreface } from "./http2-preface.js";
 import { trackInboundTcp } from "./metrics-tcp.js";
 import { detectProtocol } from "./protocol-detect.js";
 import type { InboundChain } from "./proxy-config.js";
@@ -90,6 +91,13 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
     if (chain.protocol === "http") {
       const spiffeId = principal ? `spiffe://${principal}` : undefined;
       return httpFor(rt).inbound.serve(down, { chain, dst, spiffeId, sni: rec.entry.sni });
+    }
+    // HTTP/2 chains too, per stream; an HTTP/1.x client (no preface) gets the HTTP/1.1 path.
+    if (chain.protocol === "http2") {
+      const c = { chain, dst, spiffeId: principal ? `spiffe://${principal}` : undefined, sni: rec.entry.sni };
+      return sniffPreface(down, rt.detectTimeoutMs, (h2) =>
+        h2 ? httpFor(rt).inbound2.serve(down, c) : httpFor(rt).inbound.serve(down, c),
+      );
     }
     const decision = table.authz[chain.protocol]({
       port: dst.port,

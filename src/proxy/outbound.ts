@@ -5,6 +5,7 @@ import { hostPort } from "./access-log.js";
 import { ConnectionRecord } from "./connection-record.js";
 import type { ProxyRuntime } from "./connection-record.js";
 import { httpFor } from "./http-runtime.js";
+import { sniffPreface } from "./http2-preface.js";
 import { trackOutboundTcp } from "./metrics-tcp.js";
 import { detectProtocol } from "./protocol-detect.js";
 import { clientHelloServerName } from "./client-hello.js";
@@ -78,6 +79,15 @@ export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
     if (listener.protocol === "http") {
       rec.opened(listener.name);
       return httpFor(rt).outbound.serve(down, dst, listener.name);
+    }
+    // HTTP/2 listeners: h2c with prior knowledge per stream; an HTTP/1.x client gets the HTTP/1.1 path.
+    if (listener.protocol === "http2") {
+      rec.opened(listener.name);
+      return sniffPreface(down, rt.detectTimeoutMs, (h2) =>
+        h2
+          ? httpFor(rt).outbound2.serve(down, dst, listener.name)
+          : httpFor(rt).outbound.serve(down, dst, listener.name),
+      );
     }
     if (listener.protocol !== "tls")
       return route(table, rec, down, dst, clusterFor(listener, dst, undefined) ?? fallback);
