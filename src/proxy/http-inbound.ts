@@ -11,12 +11,12 @@ import { normalizePath, rbacDeniedDetails } from "../policy/index.js";
 import type { ProxyRuntime } from "./connection-record.js";
 import { authorizeRequest, httpAuthzIndex } from "./http-authz.js";
 import { inboundRequestHeaders, localReply, requestId, responseHeaders, xfccValue } from "./http-headers.js";
-import type { HttpLogEntry } from "./http-log.js";
-import { formatHttpLine, hostPort } from "./http-log.js";
+import { formatHttpLine, hostPort, startHttpLogEntry } from "./http-log.js";
 import type { UpstreamPool } from "./http-upstream.js";
 import { forward } from "./http-upstream.js";
 import { PEER_METADATA_HEADER, encodePeerMetadata, inboundGroup, selfPeer } from "./metrics-labels.js";
 import type { InboundChain } from "./proxy-config.js";
+import { countOnClose } from "./stats.js";
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const RBAC_DENIED_BODY = "RBAC: access denied";
@@ -86,11 +86,7 @@ export class HttpInbound {
     };
     this.#conns.set(socket, conn);
     const counters = this.rt.stats.counters(c.chain.name);
-    socket.once("close", () => {
-      counters.closed++;
-      counters.bytesReceived += socket.bytesRead;
-      counters.bytesSent += socket.bytesWritten;
-    });
+    countOnClose(counters, socket);
     this.#server.emit("connection", socket);
     socket.resume();
   }
@@ -104,26 +100,22 @@ export class HttpInbound {
     const c = this.#conns.get(req.socket);
     const table = this.rt.table();
     const rawPath = req.url ?? "/";
-    const entry: HttpLogEntry = {
-      start: new Date(),
-      method: req.method ?? "-",
-      path: rawPath,
-      protocol: `HTTP/${req.httpVersion}`,
-      code: 0,
-      flags: [],
-      details: undefined,
-      bytesReceived: 0,
-      bytesSent: 0,
-      durationMs: 0,
-      xff: req.headers["x-forwarded-for"] as string | undefined,
-      userAgent: req.headers["user-agent"],
-      requestId: undefined,
-      authority: req.headers.host,
-      upstreamCluster: c?.chain.name,
-      downstreamLocal: c?.local,
-      downstreamRemote: c?.remote,
-      sni: c?.sni,
-    };
+    const entry = startHttpLogEntry(
+      {
+        method: req.method ?? "-",
+        path: rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        headers: req.headers,
+        authority: req.headers.host,
+      },
+      {
+        requestId: undefined,
+        upstreamCluster: c?.chain.name,
+        downstreamLocal: c?.local,
+        downstreamRemote: c?.remote,
+        sni: c?.sni,
+      },
+    );
     const end = () => {
       entry.durationMs = performance.now() - t0;
       this.rt.log(formatHttpLine(entry));

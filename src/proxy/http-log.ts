@@ -33,6 +33,42 @@ export interface HttpLogEntry {
   routeName?: string | undefined;
 }
 
+/** What a request's own head says for its log entry; the rest is filled in as it is answered. */
+export function startHttpLogEntry(
+  request: {
+    method: string;
+    path: string;
+    protocol: string;
+    headers: Readonly<Record<string, string | string[] | undefined>>;
+    authority: string | undefined;
+  },
+  connection: Pick<
+    HttpLogEntry,
+    "upstreamCluster" | "downstreamLocal" | "downstreamRemote" | "sni" | "requestId"
+  >,
+): HttpLogEntry {
+  const header = (name: string) => {
+    const v = request.headers[name];
+    return Array.isArray(v) ? v.join(",") : v;
+  };
+  return {
+    start: new Date(),
+    method: request.method,
+    path: request.path,
+    protocol: request.protocol,
+    code: 0,
+    flags: [],
+    details: undefined,
+    bytesReceived: 0,
+    bytesSent: 0,
+    durationMs: 0,
+    xff: header("x-forwarded-for"),
+    userAgent: header("user-agent"),
+    authority: request.authority,
+    ...connection,
+  };
+}
+
 const dash = (v: string | undefined): string => (v === undefined || v === "" ? "-" : v);
 /** Quoted fields never contain a quote or a line break (client-controlled values included). */
 const quoted = (v: string | undefined): string => `"${dash(v).replace(/["\r\n]/g, "'")}"`;

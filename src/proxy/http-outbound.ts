@@ -9,8 +9,7 @@ import type { Socket } from "node:net";
 import { normalizePath } from "../policy/index.js";
 import type { ProxyRuntime } from "./connection-record.js";
 import { localReply, outboundRequestHeaders, requestId, responseHeaders } from "./http-headers.js";
-import type { HttpLogEntry } from "./http-log.js";
-import { formatHttpLine, hostPort } from "./http-log.js";
+import { formatHttpLine, hostPort, startHttpLogEntry } from "./http-log.js";
 import { compiledListener, firstRoute } from "./http-routes.js";
 import type { UpstreamPool } from "./http-upstream.js";
 import { forward } from "./http-upstream.js";
@@ -22,6 +21,7 @@ import {
 } from "./metrics-labels.js";
 import { findListener, nextEndpoint } from "./routing-table.js";
 import type { UpstreamTarget } from "./upstream-connect.js";
+import { countOnClose } from "./stats.js";
 
 interface Conn {
   dst: { address: string; port: number };
@@ -54,11 +54,7 @@ export class HttpOutbound {
       local: hostPort(dst.address, dst.port),
     });
     const counters = this.rt.stats.counters(counterName);
-    socket.once("close", () => {
-      counters.closed++;
-      counters.bytesReceived += socket.bytesRead;
-      counters.bytesSent += socket.bytesWritten;
-    });
+    countOnClose(counters, socket);
     this.#server.emit("connection", socket);
     socket.resume();
   }
@@ -72,24 +68,16 @@ export class HttpOutbound {
     const c = this.#conns.get(req.socket);
     const table = this.rt.table();
     const rawPath = req.url ?? "/";
-    const entry: HttpLogEntry = {
-      start: new Date(),
-      method: req.method ?? "-",
-      path: rawPath,
-      protocol: `HTTP/${req.httpVersion}`,
-      code: 0,
-      flags: [],
-      details: undefined,
-      bytesReceived: 0,
-      bytesSent: 0,
-      durationMs: 0,
-      xff: req.headers["x-forwarded-for"] as string | undefined,
-      userAgent: req.headers["user-agent"],
-      requestId: requestId(req.headers),
-      authority: req.headers.host,
-      downstreamLocal: c?.local,
-      downstreamRemote: c?.remote,
-    };
+    const entry = startHttpLogEntry(
+      {
+        method: req.method ?? "-",
+        path: rawPath,
+        protocol: `HTTP/${req.httpVersion}`,
+        headers: req.headers,
+        authority: req.headers.host,
+      },
+      { requestId: requestId(req.headers), downstreamLocal: c?.local, downstreamRemote: c?.remote },
+    );
     // What the metrics need, learnt along the way.
     const seen: { cluster?: string; principal?: string | undefined; peerMetadata?: string | undefined } = {};
     const end = () => {

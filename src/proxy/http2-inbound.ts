@@ -15,11 +15,11 @@ import { authorizeRequest, httpAuthzIndex } from "./http-authz.js";
 import { inboundRequestHeaders, requestId, responseHeaders, xfccValue } from "./http-headers.js";
 import type { InboundHttpConnection } from "./http-inbound.js";
 import { RBAC_DENIED_BODY } from "./http-inbound.js";
-import type { HttpLogEntry } from "./http-log.js";
-import { formatHttpLine, hostPort } from "./http-log.js";
+import { formatHttpLine, hostPort, startHttpLogEntry } from "./http-log.js";
 import { forward2, headerObject, localReply2, rawList } from "./http2-forward.js";
 import type { Http2SessionPool } from "./http2-sessions.js";
 import { PEER_METADATA_HEADER, encodePeerMetadata, inboundGroup, selfPeer } from "./metrics-labels.js";
+import { countOnClose } from "./stats.js";
 
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
@@ -84,11 +84,7 @@ export class Http2Inbound {
       local: hostPort(c.dst.address, c.dst.port),
     };
     const counters = this.rt.stats.counters(c.chain.name);
-    socket.once("close", () => {
-      counters.closed++;
-      counters.bytesReceived += socket.bytesRead;
-      counters.bytesSent += socket.bytesWritten;
-    });
+    countOnClose(counters, socket);
     // The mesh terminator negotiates no ALPN; Node's HTTP/2 server would take that for an HTTP/1.1
     // client. The preface has been seen, so the connection is HTTP/2 whatever ALPN said.
     if (socket instanceof TLSSocket && socket.alpnProtocol !== "h2")
@@ -110,26 +106,16 @@ export class Http2Inbound {
     const method = String(headers[":method"] ?? "GET");
     const rawPath = String(headers[":path"] ?? "/");
     const authority = (headers[":authority"] ?? headers.host) as string | undefined;
-    const entry: HttpLogEntry = {
-      start: new Date(),
-      method,
-      path: rawPath,
-      protocol: "HTTP/2",
-      code: 0,
-      flags: [],
-      details: undefined,
-      bytesReceived: 0,
-      bytesSent: 0,
-      durationMs: 0,
-      xff: headers["x-forwarded-for"] as string | undefined,
-      userAgent: headers["user-agent"],
-      requestId: undefined,
-      authority,
-      upstreamCluster: c?.chain.name,
-      downstreamLocal: c?.local,
-      downstreamRemote: c?.remote,
-      sni: c?.sni,
-    };
+    const entry = startHttpLogEntry(
+      { method: method, path: rawPath, protocol: "HTTP/2", headers: headers, authority: authority },
+      {
+        requestId: undefined,
+        upstreamCluster: c?.chain.name,
+        downstreamLocal: c?.local,
+        downstreamRemote: c?.remote,
+        sni: c?.sni,
+      },
+    );
     const end = () => {
       entry.durationMs = performance.now() - t0;
       this.rt.log(formatHttpLine(entry));

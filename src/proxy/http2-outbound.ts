@@ -9,8 +9,7 @@ import type { Socket } from "node:net";
 import { normalizePath } from "../policy/index.js";
 import type { ProxyRuntime } from "./connection-record.js";
 import { outboundRequestHeaders, requestId, responseHeaders } from "./http-headers.js";
-import type { HttpLogEntry } from "./http-log.js";
-import { formatHttpLine, hostPort } from "./http-log.js";
+import { formatHttpLine, hostPort, startHttpLogEntry } from "./http-log.js";
 import { compiledListener, firstRoute } from "./http-routes.js";
 import { forward2, headerObject, localReply2, rawList } from "./http2-forward.js";
 import { isGrpc } from "./http2-inbound.js";
@@ -23,6 +22,7 @@ import {
 } from "./metrics-labels.js";
 import { findListener, nextEndpoint } from "./routing-table.js";
 import type { UpstreamTarget } from "./upstream-connect.js";
+import { countOnClose } from "./stats.js";
 
 interface Conn {
   dst: { address: string; port: number };
@@ -61,11 +61,7 @@ export class Http2Outbound {
       local: hostPort(dst.address, dst.port),
     };
     const counters = this.rt.stats.counters(counterName);
-    socket.once("close", () => {
-      counters.closed++;
-      counters.bytesReceived += socket.bytesRead;
-      counters.bytesSent += socket.bytesWritten;
-    });
+    countOnClose(counters, socket);
     // The session reads the socket itself, the bytes put back included (no resume here).
     this.#server.emit("connection", socket);
   }
@@ -83,24 +79,10 @@ export class Http2Outbound {
     const method = String(headers[":method"] ?? "GET");
     const rawPath = String(headers[":path"] ?? "/");
     const authority = String(headers[":authority"] ?? headers.host ?? "");
-    const entry: HttpLogEntry = {
-      start: new Date(),
-      method,
-      path: rawPath,
-      protocol: "HTTP/2",
-      code: 0,
-      flags: [],
-      details: undefined,
-      bytesReceived: 0,
-      bytesSent: 0,
-      durationMs: 0,
-      xff: headers["x-forwarded-for"] as string | undefined,
-      userAgent: headers["user-agent"],
-      requestId: requestId(headers),
-      authority,
-      downstreamLocal: c?.local,
-      downstreamRemote: c?.remote,
-    };
+    const entry = startHttpLogEntry(
+      { method: method, path: rawPath, protocol: "HTTP/2", headers: headers, authority: authority },
+      { requestId: requestId(headers), downstreamLocal: c?.local, downstreamRemote: c?.remote },
+    );
     const seen: { cluster?: string; principal?: string | undefined; peerMetadata?: string | undefined } = {};
     const end = () => {
       entry.durationMs = performance.now() - t0;

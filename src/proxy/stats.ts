@@ -2,6 +2,7 @@
 // way. Fixed-size records in a map keyed by name: O(1) per connection. Istio's standard metrics (for
 // Prometheus) live beside them in `mesh`.
 import { MeshMetrics } from "./metrics.js";
+import type { Socket } from "node:net";
 
 export interface Counters {
   opened: number;
@@ -61,4 +62,13 @@ export class ProxyStats {
     for (const [key, n] of Object.entries(this.peers())) lines.push(`${key}.cx_opened: ${n}`);
     return lines.join("\n") + (lines.length > 0 ? "\n" : "");
   }
+}
+
+/** Counts a connection closed, with its bytes, when its socket closes. */
+export function countOnClose(counters: Counters, socket: Socket): void {
+  socket.once("close", () => {
+    counters.closed++;
+    counters.bytesReceived += socket.bytesRead;
+    counters.bytesSent += socket.bytesWritten;
+  });
 }
