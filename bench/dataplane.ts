@@ -1,0 +1,618 @@
+// The data-plane benchmark: one run compares three paths to the same loopback servers:
+//   direct   the client talks to the server;
+//   shoal    a Shoal sidecar pair with mTLS (client sidecar → server sidecar → server);
+//   haproxy  an haproxy pair doing the same mTLS with the same mesh certificates.
+// HTTP: wrk keep-alive (50 connections) against a small JSON server, through Shoal's HTTP chain (L7:
+// routing by Host, per-request authorization) and haproxy in `mode http`. Bulk TCP: N MiB pushed
+// through Shoal's tcp chain (L4) and haproxy in `mode tcp`. Each path is its own pair of processes
+// (one per side, one thread each); several rounds in rotating order, medians, beside each figure the
+// CPU steal and the CPU used by processes this run did not start; each proxy's RSS after the run. Started by bench/dataplane.sh, which checks the tools and cleans up.
+// Run: bash bench/dataplane.sh [ROUNDS] [SECONDS] [BULK_MIB]
+//
+// The Shoal sidecars are the file-mode proxy (`--config`, `--cert-dir`: same config parsing, file identity
+// and startProxy) except for capture: without iptables the original destination of each accepted
+// connection is fixed per process instead of read with SO_ORIGINAL_DST (one getsockopt per connection).
+import { execFileSync, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { testIdentity, testRoot } from "../src/ca/test-support.js";
+import { fileIdentity } from "../src/proxy/file-identity.js";
+import { parseProxyConfig } from "../src/proxy/proxy-config.js";
+import { startProxy } from "../src/proxy/proxy.js";
+import { detailsViewer } from "../src/testing/http-harness.js";
+import { inboundChain, testConfig } from "../src/testing/proxy-harness.js";
+
+const self = fileURLToPath(import.meta.url);
+const BODY = JSON.stringify({
+  id: 0,
+  author: "William Shakespeare",
+  year: 1595,
+  type: "paperback",
+  pages: 200,
+});
+const SERVER_ID = "spiffe://cluster.local/ns/default/sa/bookinfo-details";
+
+// ---------------------------------------------------------------------------------------------------
+// Children
+
+/** The HTTP application: GET anything → a small JSON record, keep-alive. */
+async function runApp(): Promise<void> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(BODY) });
+    res.end(BODY);
+  });
+  server.keepAliveTimeout = 120_000;
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
+}
+
+/**
+ * The bulk sink: a connection starts with an 8-byte big-endian length L; the sink counts the L bytes that
+ * follow and answers the count as a line. No half-close is needed, so every proxy carries it the same way.
+ */
+async function runSink(): Promise<void> {
+  const server = net.createServer((s) => {
+    s.on("error", () => undefined);
+    let header = Buffer.alloc(0);
+    let want = -1;
+    let got = 0;
+    s.on("data", (d: Buffer) => {
+      if (want < 0) {
+        header = Buffer.concat([header, d]);
+        if (header.length < 8) return;
+        want = Number(header.readBigUInt64BE(0));
+        got = header.length - 8;
+      } else got += d.length;
+      if (want >= 0 && got >= want) s.end(`${got}\n`);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
+}
+
+/** One Shoal sidecar: file-mode config and certificates, a fixed original destination. */
+async function runSidecar(configFile: string, certDir: string, dstAddress: string, dstPort: string) {
+  const parsed = parseProxyConfig(JSON.parse(readFileSync(configFile, "utf8")));
+  if (!parsed.ok) throw new Error(`${configFile}: ${parsed.errors.join("; ")}`);
+  const dst = { address: dstAddress, port: Number(dstPort), family: "IPv4" as const };
+  const proxy = await startProxy({
+    config: parsed.config,
+    identity: fileIdentity(certDir),
+    originalDst: () => dst,
+    ports: { inbound: 0, outbound: 0, admin: null, prometheus: null },
+    host: "127.0.0.1",
+    // Access logs off, like the haproxy pair (no `log` lines): this measures the forwarding path.
+    log: () => undefined,
+  });
+  process.stdout.write(`${proxy.ports.inbound} ${proxy.ports.outbound}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Measuring
+
+type CpuTimes = number[];
+const cpuTimes = (): CpuTimes =>
+  readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+/** Steal as a percentage of all CPU time between two /proc/stat samples. */
+function stealPct(a: CpuTimes, b: CpuTimes): number {
+  const total = b.reduce((s, v) => s + v, 0) - a.reduce((s, v) => s + v, 0);
+  return total > 0 ? Math.round((((b[7] ?? 0) - (a[7] ?? 0)) / total) * 1000) / 10 : 0;
+}
+/** user + system CPU of a process so far, in µs (with its waited-for children's, like wrk's, if asked). */
+function procCpuUs(pid: number | "self", children = false): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  const own = Number(fields[11]) + Number(fields[12]);
+  return ((own + (children ? Number(fields[13]) + Number(fields[14]) : 0)) * 1e6) / 100;
+}
+
+/** CPU used by everything this benchmark started (and by wrk, once it has exited), in µs. */
+const benchCpuUs = () =>
+  procs.reduce(
+    (sum, p) => sum + (p.pid && p.exitCode === null ? procCpuUs(p.pid) : 0),
+    procCpuUs("self", true),
+  );
+
+/** The machine during one measurement: CPU steal, and CPU used by processes this benchmark did not start. */
+interface Noise {
+  steal: number;
+  others: number;
+}
+
+function noiseWindow(): () => Noise {
+  const t0 = cpuTimes();
+  const b0 = benchCpuUs();
+  return () => {
+    const t1 = cpuTimes();
+    const b1 = benchCpuUs();
+    const total = t1.reduce((s, v) => s + v, 0) - t0.reduce((s, v) => s + v, 0);
+    // user nice system idle iowait irq softirq steal: busy in processes = user + nice + system (interrupt
+    // and softirq time, loopback's packet processing, belongs to no process and is left out).
+    const busy = (t: CpuTimes) => (t[0] ?? 0) + (t[1] ?? 0) + (t[2] ?? 0);
+    const busyUs = ((busy(t1) - busy(t0)) * 1e6) / 100;
+    const totalUs = (total * 1e6) / 100;
+    const others = totalUs > 0 ? Math.max(0, (busyUs - (b1 - b0)) / totalUs) : 0;
+    return { steal: stealPct(t0, t1), others: Math.round(others * 100) };
+  };
+}
+const rssMiB = (pid: number) =>
+  Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 102.4) /
+  10;
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
+
+/** wrk prints latencies as 812.00us / 1.23ms / 1.02s. */
+function toMs(v: string): number {
+  const m = /^([\d.]+)(us|ms|s)$/.exec(v);
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n;
+}
+
+interface HttpRound {
+  rps: number;
+  requests: number;
+  p50: number;
+  p99: number;
+  noise: Noise;
+  cpuUsPerReq: number;
+}
+
+function wrk(port: number, seconds: number, pids: number[]): HttpRound {
+  const window = noiseWindow();
+  const c0 = pids.reduce((s, p) => s + procCpuUs(p), 0);
+  const out = execFileSync(
+    "wrk",
+    [
+      "-c50",
+      "-t2",
+      `-d${seconds}s`,
+      "--latency",
+      "-H",
+      "Host: details:9080",
+      `http://127.0.0.1:${port}/details/0`,
+    ],
+    { encoding: "utf8", timeout: (seconds + 30) * 1000 },
+  );
+  const c1 = pids.reduce((s, p) => s + procCpuUs(p), 0);
+  const noise = window();
+  if (/Non-2xx|Socket errors/.test(out)) throw new Error(`wrk reported errors on port ${port}:\n${out}`);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+    requests,
+    p50: toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? ""),
+    p99: toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? ""),
+    noise,
+    cpuUsPerReq: pids.length ? (c1 - c0) / requests : NaN,
+  };
+}
+
+interface BulkRound {
+  mbps: number;
+  noise: Noise;
+}
+
+/** Pushes `mib` MiB (64 KiB writes, back-pressure respected) and waits for the sink's count. */
+async function bulk(port: number, mib: number): Promise<BulkRound> {
+  const total = mib * 1024 * 1024;
+  const chunk = Buffer.alloc(65536, 120);
+  const window = noiseWindow();
+  const start = process.hrtime.bigint();
+  const got = await new Promise<number>((resolve, reject) => {
+    const s = net.connect({ host: "127.0.0.1", port }, () => {
+      const header = Buffer.alloc(8);
+      header.writeBigUInt64BE(BigInt(total));
+      s.write(header);
+      let sent = 0;
+      const write = () => {
+        while (sent < total) {
+          sent += chunk.length;
+          if (!s.write(chunk)) return void s.once("drain", write);
+        }
+      };
+      write();
+    });
+    let reply = "";
+    s.setEncoding("utf8");
+    s.on("data", (d: string) => {
+      reply += d;
+      if (reply.endsWith("\n")) {
+        s.destroy();
+        resolve(Number(reply.trim()));
+      }
+    });
+    s.on("error", reject);
+    s.on("close", () => reject(new Error(`bulk on port ${port}: closed before the sink's count`)));
+  });
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  if (got !== total) throw new Error(`bulk on port ${port}: sink counted ${got} of ${total} bytes`);
+  return { mbps: Math.round(total / 1e6 / secs), noise: window() };
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Set-up
+
+const procs: ChildProcess[] = [];
+let pidFile: string | undefined;
+
+function track(proc: ChildProcess): void {
+  procs.push(proc);
+  if (pidFile && proc.pid) appendFileSync(pidFile, `${proc.pid}\n`);
+}
+
+async function nodeChild(args: string[]): Promise<{ pid: number; line: string }> {
+  const proc = spawn(process.execPath, [self, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  track(proc);
+  const [chunk] = (await Promise.race([
+    once(proc.stdout as NodeJS.ReadableStream, "data"),
+    once(proc, "exit").then(() => {
+      throw new Error(`child ${args[0]} exited before it was ready`);
+    }),
+  ])) as [Buffer];
+  return { pid: proc.pid as number, line: chunk.toString().trim() };
+}
+
+/** A free loopback port (bound, then released: the next process binds it at once). */
+async function freePort(): Promise<number> {
+  const s = net.createServer().listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const port = (s.address() as AddressInfo).port;
+  s.close();
+  await once(s, "close");
+  return port;
+}
+
+async function waitListening(port: number, proc: ChildProcess): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (proc.exitCode !== null) throw new Error(`haproxy exited (${proc.exitCode}) before listening`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+function haproxyConfig(o: {
+  mode: "http" | "tcp";
+  listen: number;
+  bindSsl?: string;
+  upstream: number;
+  serverSsl?: string;
+  maxconn: number;
+}): string {
+  return [
+    "global",
+    `  maxconn ${o.maxconn}`,
+    "  nbthread 1",
+    "defaults",
+    `  mode ${o.mode}`,
+    "  timeout connect 5s",
+    "  timeout client 120s",
+    "  timeout server 120s",
+    ...(o.mode === "http" ? ["  option http-keep-alive", "  http-reuse always"] : []),
+    "frontend in",
+    `  bind 127.0.0.1:${o.listen}${o.bindSsl ?? ""}`,
+    "  default_backend up",
+    "backend up",
+    `  server up 127.0.0.1:${o.upstream}${o.serverSsl ?? ""}`,
+    "",
+  ].join("\n");
+}
+
+async function haproxy(dir: string, name: string, cfg: string, port: number): Promise<number> {
+  const file = join(dir, `${name}.cfg`);
+  writeFileSync(file, cfg);
+  const proc = spawn("haproxy", ["-db", "-f", file], { stdio: ["ignore", "ignore", "inherit"] });
+  track(proc);
+  await waitListening(port, proc);
+  return proc.pid as number;
+}
+
+interface Path {
+  name: string;
+  port: number;
+  /** client-side and server-side proxy processes (none for direct). */
+  pids: number[];
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(process.argv[2] ?? 5);
+  const seconds = Number(process.argv[3] ?? 4);
+  const mib = Number(process.argv[4] ?? 256);
+  const dir = process.env["BENCH_DIR"] ?? mkdtempSync(join(tmpdir(), "shoal-dataplane-"));
+  pidFile = join(dir, "pids");
+  const load0 = loadavg()[0] as number;
+  const nofile = Number(execFileSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).trim());
+  // haproxy refuses a maxconn its fd limit cannot hold (~2 fds per proxied connection plus listeners).
+  const maxconn = Math.max(200, Math.min(4096, Math.floor((nofile - 64) / 2)));
+
+  // Mesh root and the two workload identities, as file-mode cert dirs and haproxy PEM bundles.
+  const ca = await testRoot();
+  const ids = {
+    client: await testIdentity(ca, "default", "bookinfo-productpage"),
+    server: await testIdentity(ca, "default", "bookinfo-details"),
+  };
+  const nl = (s: string) => (s.endsWith("\n") ? s : `${s}\n`);
+  for (const [side, pem] of Object.entries(ids)) {
+    mkdirSync(join(dir, side));
+    writeFileSync(join(dir, side, "cert-chain.pem"), nl(pem.cert));
+    writeFileSync(join(dir, side, "key.pem"), nl(pem.key), { mode: 0o600 });
+    writeFileSync(join(dir, side, "root-cert.pem"), nl(pem.ca));
+    writeFileSync(join(dir, `${side}-bundle.pem`), nl(pem.cert) + nl(pem.key), { mode: 0o600 });
+  }
+  const rootFile = join(dir, "client", "root-cert.pem");
+
+  const appPort = Number((await nodeChild(["app"])).line);
+  const sinkPort = Number((await nodeChild(["sink"])).line);
+
+  // Shoal: an HTTP pair (L7) for wrk and a tcp pair (L4) for bulk.
+  const sidecar = async (name: string, config: unknown, side: string, dst: [string, number]) => {
+    const file = join(dir, `${name}.json`);
+    writeFileSync(file, JSON.stringify(config));
+    const c = await nodeChild(["sidecar", file, join(dir, side), dst[0], String(dst[1])]);
+    const [inbound, outbound] = c.line.split(" ").map(Number) as [number, number];
+    return { pid: c.pid, inbound, outbound };
+  };
+  const withLabels = (cfg: ReturnType<typeof testConfig>) => ({
+    ...cfg,
+    node: { ...cfg.node, labels: { app: "details" }, serviceAccount: "bookinfo-details" },
+  });
+  const cluster = (port: number) => ({
+    name: "outbound|9080||details",
+    type: "EDS",
+    endpoints: [{ address: "127.0.0.1", port, tls: { mode: "ISTIO_MUTUAL", subjectAltNames: [SERVER_ID] } }],
+  });
+  const shoalHttpServer = await sidecar(
+    "shoal-http-server",
+    withLabels(
+      testConfig({
+        namespace: "default",
+        chains: [inboundChain(appPort, "STRICT", "http")],
+        policies: [detailsViewer],
+      }),
+    ),
+    "server",
+    ["127.0.0.1", appPort],
+  );
+  const shoalHttpClient = await sidecar(
+    "shoal-http-client",
+    testConfig({
+      namespace: "default",
+      listeners: [
+        {
+          name: "0.0.0.0_9080",
+          address: "0.0.0.0",
+          port: 9080,
+          protocol: "http",
+          virtualHosts: [
+            {
+              name: "details",
+              domains: ["details", "details:9080"],
+              routes: [{ name: "default", clusters: [{ cluster: "outbound|9080||details" }] }],
+            },
+          ],
+        },
+      ],
+      clusters: [cluster(shoalHttpServer.inbound)],
+    }),
+    "client",
+    ["10.96.0.30", 9080],
+  );
+  const shoalTcpServer = await sidecar(
+    "shoal-tcp-server",
+    withLabels(testConfig({ namespace: "default", chains: [inboundChain(sinkPort, "STRICT", "tcp")] })),
+    "server",
+    ["127.0.0.1", sinkPort],
+  );
+  const shoalTcpClient = await sidecar(
+    "shoal-tcp-client",
+    testConfig({
+      namespace: "default",
+      listeners: [
+        {
+          name: "10.96.0.30_9080",
+          address: "10.96.0.30",
+          port: 9080,
+          protocol: "tcp",
+          cluster: "outbound|9080||details",
+        },
+      ],
+      clusters: [cluster(shoalTcpServer.inbound)],
+    }),
+    "client",
+    ["10.96.0.30", 9080],
+  );
+
+  // haproxy: the same shape, mTLS between the pair with the mesh certificates. haproxy verifies the
+  // peer's chain against the mesh root but cannot check the SPIFFE URI SAN (Shoal's client checks it).
+  const bindSsl = (side: string) =>
+    ` ssl crt ${join(dir, `${side}-bundle.pem`)} ca-file ${rootFile} verify required`;
+  const hap = async (mode: "http" | "tcp", upstream: number) => {
+    const serverPort = await freePort();
+    const server = await haproxy(
+      dir,
+      `haproxy-${mode}-server`,
+      haproxyConfig({ mode, listen: serverPort, bindSsl: bindSsl("server"), upstream, maxconn }),
+      serverPort,
+    );
+    const clientPort = await freePort();
+    const client = await haproxy(
+      dir,
+      `haproxy-${mode}-client`,
+      haproxyConfig({
+        mode,
+        listen: clientPort,
+        upstream: serverPort,
+        serverSsl: bindSsl("client"),
+        maxconn,
+      }),
+      clientPort,
+    );
+    return { client, server, port: clientPort };
+  };
+  const hapHttp = await hap("http", appPort);
+  const hapTcp = await hap("tcp", sinkPort);
+
+  const httpPaths: Path[] = [
+    { name: "direct", port: appPort, pids: [] },
+    { name: "shoal", port: shoalHttpClient.outbound, pids: [shoalHttpClient.pid, shoalHttpServer.pid] },
+    { name: "haproxy", port: hapHttp.port, pids: [hapHttp.client, hapHttp.server] },
+  ];
+  const bulkPaths: Path[] = [
+    { name: "direct", port: sinkPort, pids: [] },
+    { name: "shoal", port: shoalTcpClient.outbound, pids: [shoalTcpClient.pid, shoalTcpServer.pid] },
+    { name: "haproxy", port: hapTcp.port, pids: [hapTcp.client, hapTcp.server] },
+  ];
+
+  // Warm-up: JIT, pooled sidecar-to-sidecar connections, TLS sessions.
+  // A Node proxy needs a few seconds of traffic before its hot paths are optimised.
+  for (const p of httpPaths) wrk(p.port, p.pids.length ? 3 : 1, []);
+  for (const p of bulkPaths) await bulk(p.port, Math.min(mib, 128));
+
+  const httpR = new Map<string, HttpRound[]>(httpPaths.map((p) => [p.name, []]));
+  const bulkR = new Map<string, BulkRound[]>(bulkPaths.map((p) => [p.name, []]));
+  for (let i = 0; i < rounds; i++) {
+    // Rotate the order so no path always runs first (or last) in a round.
+    const order = [0, 1, 2].map((k) => (k + i) % 3);
+    for (const k of order) {
+      const p = httpPaths[k] as Path;
+      httpR.get(p.name)?.push(wrk(p.port, seconds, p.pids));
+    }
+    for (const k of order) {
+      const p = bulkPaths[k] as Path;
+      bulkR.get(p.name)?.push(await bulk(p.port, mib));
+    }
+    process.stderr.write(`round ${i + 1}/${rounds} done\n`);
+  }
+
+  const rss = {
+    shoal: {
+      http: [rssMiB(shoalHttpClient.pid), rssMiB(shoalHttpServer.pid)],
+      tcp: [rssMiB(shoalTcpClient.pid), rssMiB(shoalTcpServer.pid)],
+    },
+    haproxy: {
+      http: [rssMiB(hapHttp.client), rssMiB(hapHttp.server)],
+      tcp: [rssMiB(hapTcp.client), rssMiB(hapTcp.server)],
+    },
+  } as Record<string, { http: number[]; tcp: number[] }>;
+
+  const rows = httpPaths.map((p) => {
+    const h = httpR.get(p.name) ?? [];
+    const b = bulkR.get(p.name) ?? [];
+    return {
+      path: p.name,
+      "req/s": Math.round(median(h.map((r) => r.rps))),
+      "p50 ms": round3(median(h.map((r) => r.p50))),
+      "p99 ms": round3(median(h.map((r) => r.p99))),
+      "pair CPU µs/req": p.pids.length ? Math.round(median(h.map((r) => r.cpuUsPerReq))) : "-",
+      "HTTP steal|others %": h.map((r) => `${r.noise.steal}|${r.noise.others}`).join(" "),
+      "MB/s": median(b.map((r) => r.mbps)),
+      "bulk steal|others %": b.map((r) => `${r.noise.steal}|${r.noise.others}`).join(" "),
+      "RSS MiB http c/s": rss[p.name]?.http.join(" / ") ?? "-",
+      "RSS MiB tcp c/s": rss[p.name]?.tcp.join(" / ") ?? "-",
+    };
+  });
+  console.log(
+    `${rounds} rounds, rotating order, medians; HTTP: wrk -c50 -t2 -d${seconds}s keep-alive GET /details/0; ` +
+      `bulk: ${mib} MiB per round; loopback, ${execFileSync("nproc", { encoding: "utf8" }).trim()} CPUs, load average ${load0.toFixed(2)} before / ` +
+      `${(loadavg()[0] as number).toFixed(2)} after; haproxy maxconn ${maxconn}, nbthread 1`,
+  );
+  console.table(rows);
+  const [direct, shoal, hapRow] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+  const ratio = (a: number, b: number) => (a / b).toFixed(2);
+  const rssSum = (name: string) =>
+    (rss[name]?.http ?? []).concat(rss[name]?.tcp ?? []).reduce((s, v) => s + v, 0);
+  for (const [label, ref] of [
+    ["direct", direct],
+    ["haproxy", hapRow],
+  ] as const)
+    console.log(
+      `shoal/${label}: req/s ${ratio(shoal["req/s"], ref["req/s"])}, p50 ${ratio(shoal["p50 ms"], ref["p50 ms"])}, ` +
+        `p99 ${ratio(shoal["p99 ms"], ref["p99 ms"])}, MB/s ${ratio(shoal["MB/s"], ref["MB/s"])}` +
+        (label === "haproxy" ? `, RSS ${ratio(rssSum("shoal"), rssSum("haproxy"))}` : ""),
+    );
+  // The same ratios taken within each round (paths measured seconds apart), then the median: less
+  // sensitive to load that comes and goes between rounds.
+  const within = (ref: string) => {
+    const hs = httpR.get("shoal") ?? [];
+    const hr = httpR.get(ref) ?? [];
+    const bs = bulkR.get("shoal") ?? [];
+    const br = bulkR.get(ref) ?? [];
+    const m = (f: (i: number) => number) => median(hs.map((_, i) => f(i))).toFixed(2);
+    return (
+      `req/s ${m((i) => (hs[i]?.rps ?? NaN) / (hr[i]?.rps ?? NaN))}, ` +
+      `p50 ${m((i) => (hs[i]?.p50 ?? NaN) / (hr[i]?.p50 ?? NaN))}, ` +
+      `p99 ${m((i) => (hs[i]?.p99 ?? NaN) / (hr[i]?.p99 ?? NaN))}, ` +
+      `MB/s ${m((i) => (bs[i]?.mbps ?? NaN) / (br[i]?.mbps ?? NaN))}`
+    );
+  };
+  console.log(
+    `median of per-round ratios: shoal/direct: ${within("direct")}; shoal/haproxy: ${within("haproxy")}`,
+  );
+  console.log(
+    JSON.stringify({
+      rounds,
+      seconds,
+      mib,
+      http: Object.fromEntries(httpR),
+      bulk: Object.fromEntries(bulkR),
+      rssMiB: rss,
+    }),
+  );
+}
+
+async function stopChildren(): Promise<void> {
+  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
+  await Promise.all(
+    procs.map((p) => (p.exitCode === null && p.signalCode === null ? once(p, "exit") : null)),
+  );
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+if (mode === "app" || mode === "sink" || mode === "sidecar") {
+  process.once("SIGTERM", () => process.exit(0));
+  if (mode === "app") await runApp();
+  else if (mode === "sink") await runSink();
+  else await runSidecar(rest[0] as string, rest[1] as string, rest[2] as string, rest[3] as string);
+} else {
+  let interrupted = false;
+  const stop = () => {
+    interrupted = true;
+    void stopChildren().then(() => process.exit(130));
+  };
+  process.once("SIGINT", stop);
+  process.once("SIGTERM", stop);
+  const ownDir = !process.env["BENCH_DIR"];
+  try {
+    await main();
+  } catch (err) {
+    console.error(
+      interrupted ? "dataplane bench: interrupted" : `dataplane bench failed: ${(err as Error).message}`,
+    );
+    process.exitCode = 1;
+  } finally {
+    await stopChildren();
+    if (ownDir && pidFile) rmSync(join(pidFile, ".."), { recursive: true, force: true });
+  }
+}
