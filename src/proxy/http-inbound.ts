@@ -2,53 +2,26 @@
 // detection) the connection is handed to an HTTP server; each request is authorized against the
 // current config's policies (denied: 403 `RBAC: access denied`, the connection stays open), gets the
 // proxy-owned headers, and is streamed to the application over pooled keep-alive connections.
-import { createHash } from "node:crypto";
 import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
-import { TLSSocket } from "node:tls";
 import { normalizePath, rbacDeniedDetails } from "../policy/index.js";
 import type { ProxyRuntime } from "./connection-record.js";
 import { authorizeRequest, httpAuthzIndex } from "./http-authz.js";
-import { inboundRequestHeaders, localReply, requestId, responseHeaders, xfccValue } from "./http-headers.js";
+import { inboundRequestHeaders, localReply, requestId, responseHeaders } from "./http-headers.js";
 import { formatHttpLine, hostPort, startHttpLogEntry } from "./http-log.js";
 import type { UpstreamPool } from "./http-upstream.js";
 import { forward } from "./http-upstream.js";
-import { PEER_METADATA_HEADER, encodePeerMetadata, inboundGroup, selfPeer } from "./metrics-labels.js";
-import type { InboundChain } from "./proxy-config.js";
+import { PEER_METADATA_HEADER, encodePeerMetadata, inboundGroup } from "./metrics-labels.js";
+import type { InboundConnection, InboundHttpConnection } from "./inbound-connection.js";
+import { describeInboundConnection, inboundConnectTimeout } from "./inbound-connection.js";
 import { countOnClose } from "./stats.js";
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const RBAC_DENIED_BODY = "RBAC: access denied";
-
-/** What the inbound path knows about a connection when it hands it over. */
-export interface InboundHttpConnection {
-  chain: InboundChain;
-  dst: { address: string; port: number };
-  /** Verified peer SPIFFE id (with `spiffe://`); undefined for plaintext. */
-  spiffeId: string | undefined;
-  sni: string | undefined;
-}
-
-interface Conn extends InboundHttpConnection {
-  principal: string | undefined;
-  xfcc: string | undefined;
-  sourceIp: string | undefined;
-  remote: string | undefined;
-  local: string | undefined;
-}
-
-const stripMapped = (ip: string | undefined) =>
-  ip !== undefined && ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
-
-/** Envoy's Subject: the certificate subject in RFC 2253 order (empty for SPIFFE-only leaves). */
-function subjectOf(lines: string | undefined): string {
-  return lines ? lines.split("\n").reverse().join(",") : "";
-}
 
 export class HttpInbound {
   readonly #server: http.Server;
-  readonly #conns = new WeakMap<Socket, Conn>();
+  readonly #conns = new WeakMap<Socket, InboundConnection>();
 
   constructor(
     private readonly rt: ProxyRuntime,
@@ -66,24 +39,7 @@ export class HttpInbound {
 
   /** Takes over a connection (plaintext or terminated mTLS) whose first bytes are still unread. */
   serve(socket: Socket, c: InboundHttpConnection): void {
-    const table = this.rt.table();
-    let xfcc: string | undefined;
-    if (c.spiffeId && socket instanceof TLSSocket && table) {
-      // Once per connection: the peer certificate's hash for x-forwarded-client-cert.
-      const cert = socket.getPeerX509Certificate();
-      if (cert) {
-        const hash = createHash("sha256").update(cert.raw).digest("hex");
-        xfcc = xfccValue(selfPeer(table.config).principal, hash, c.spiffeId, subjectOf(cert.subject));
-      }
-    }
-    const conn: Conn = {
-      ...c,
-      principal: c.spiffeId?.slice("spiffe://".length),
-      xfcc,
-      sourceIp: stripMapped(socket.remoteAddress),
-      remote: hostPort(socket.remoteAddress, socket.remotePort),
-      local: hostPort(c.dst.address, c.dst.port),
-    };
+    const conn = describeInboundConnection(socket, c, this.rt.table());
     this.#conns.set(socket, conn);
     const counters = this.rt.stats.counters(c.chain.name);
     countOnClose(counters, socket);
@@ -173,7 +129,7 @@ export class HttpInbound {
     const chain = table.inbound.get(c.dst.port) ?? c.chain;
     const target = { address: chain.upstreamAddress, port: c.dst.port, tls: undefined };
     entry.upstreamHost = hostPort(target.address, target.port);
-    const timeout = table.clusters.get(chain.name)?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const timeout = inboundConnectTimeout(table, chain);
     const metadata = c.principal ? encodePeerMetadata(table.config) : undefined;
     forward(
       req,

@@ -3,7 +3,6 @@
 // current config's policies like an HTTP/1.1 request (:method, :path, :authority, headers; denied: 403
 // `RBAC: access denied` on that stream only), gets the proxy-owned headers, is logged (`HTTP/2`) and
 // counted, and is streamed to the application over one reused h2c session per endpoint.
-import { createHash } from "node:crypto";
 import http2 from "node:http2";
 import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from "node:http2";
 import type { IncomingMessage } from "node:http";
@@ -12,27 +11,15 @@ import { TLSSocket } from "node:tls";
 import { normalizePath, rbacDeniedDetails } from "../policy/index.js";
 import type { ProxyRuntime } from "./connection-record.js";
 import { authorizeRequest, httpAuthzIndex } from "./http-authz.js";
-import { inboundRequestHeaders, requestId, responseHeaders, xfccValue } from "./http-headers.js";
-import type { InboundHttpConnection } from "./http-inbound.js";
+import { inboundRequestHeaders, requestId, responseHeaders } from "./http-headers.js";
+import type { InboundConnection, InboundHttpConnection } from "./inbound-connection.js";
+import { describeInboundConnection, inboundConnectTimeout } from "./inbound-connection.js";
 import { RBAC_DENIED_BODY } from "./http-inbound.js";
 import { formatHttpLine, hostPort, startHttpLogEntry } from "./http-log.js";
 import { forward2, headerObject, localReply2, rawList } from "./http2-forward.js";
 import type { Http2SessionPool } from "./http2-sessions.js";
-import { PEER_METADATA_HEADER, encodePeerMetadata, inboundGroup, selfPeer } from "./metrics-labels.js";
+import { PEER_METADATA_HEADER, encodePeerMetadata, inboundGroup } from "./metrics-labels.js";
 import { countOnClose } from "./stats.js";
-
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-
-interface Conn extends InboundHttpConnection {
-  principal: string | undefined;
-  xfcc: string | undefined;
-  sourceIp: string | undefined;
-  remote: string | undefined;
-  local: string | undefined;
-}
-
-const stripMapped = (ip: string | undefined) =>
-  ip !== undefined && ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
 
 /** gRPC is HTTP/2 with an application/grpc content type (Istio's request_protocol="grpc"). */
 export const isGrpc = (h: IncomingHttpHeaders) =>
@@ -40,9 +27,9 @@ export const isGrpc = (h: IncomingHttpHeaders) =>
 
 export class Http2Inbound {
   readonly #server: http2.Http2Server;
-  readonly #conns = new WeakMap<ServerHttp2Session, Conn>();
+  readonly #conns = new WeakMap<ServerHttp2Session, InboundConnection>();
   /** The connection being handed over: the server announces its session synchronously. */
-  #next: Conn | undefined;
+  #next: InboundConnection | undefined;
   readonly #sessions = new Set<ServerHttp2Session>();
 
   constructor(
@@ -64,25 +51,7 @@ export class Http2Inbound {
 
   /** Takes over a connection (plaintext or terminated mTLS) whose HTTP/2 preface is still unread. */
   serve(socket: Socket, c: InboundHttpConnection): void {
-    const table = this.rt.table();
-    let xfcc: string | undefined;
-    if (c.spiffeId && socket instanceof TLSSocket && table) {
-      // Once per connection: the peer certificate's hash for x-forwarded-client-cert.
-      const cert = socket.getPeerX509Certificate();
-      if (cert) {
-        const hash = createHash("sha256").update(cert.raw).digest("hex");
-        const subject = cert.subject ? cert.subject.split("\n").reverse().join(",") : "";
-        xfcc = xfccValue(selfPeer(table.config).principal, hash, c.spiffeId, subject);
-      }
-    }
-    this.#next = {
-      ...c,
-      principal: c.spiffeId?.slice("spiffe://".length),
-      xfcc,
-      sourceIp: stripMapped(socket.remoteAddress),
-      remote: hostPort(socket.remoteAddress, socket.remotePort),
-      local: hostPort(c.dst.address, c.dst.port),
-    };
+    this.#next = describeInboundConnection(socket, c, this.rt.table());
     const counters = this.rt.stats.counters(c.chain.name);
     countOnClose(counters, socket);
     // The mesh terminator negotiates no ALPN; Node's HTTP/2 server would take that for an HTTP/1.1
@@ -174,7 +143,7 @@ export class Http2Inbound {
     const chain = table.inbound.get(c.dst.port) ?? c.chain;
     const target = { address: chain.upstreamAddress, port: c.dst.port, tls: undefined };
     entry.upstreamHost = hostPort(target.address, target.port);
-    const timeout = table.clusters.get(chain.name)?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const timeout = inboundConnectTimeout(table, chain);
     const metadata = c.principal ? encodePeerMetadata(table.config) : undefined;
     const te = headers.te === "trailers" ? { te: "trailers" } : {};
     const upHeaders = headerObject(

@@ -17,8 +17,8 @@ import { detectProtocol } from "./protocol-detect.js";
 import type { InboundChain } from "./proxy-config.js";
 import type { RoutingTable } from "./routing-table.js";
 import { connectUpstream } from "./upstream-connect.js";
+import { inboundConnectTimeout, stripMapped } from "./inbound-connection.js";
 
-const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const noop = () => undefined;
 
 interface Pending {
@@ -108,7 +108,7 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
     });
     // A denied TCP connection is closed before any byte reaches the application.
     if (!decision.allow) return rec.refuse(down, { details: rbacDeniedDetails(decision), denied: true });
-    const timeout = table.clusters.get(chain.name)?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    const timeout = inboundConnectTimeout(table, chain);
     const target = { address: chain.upstreamAddress, port: dst.port, tls: undefined };
     rec.entry.upstreamHost = hostPort(target.address, target.port);
     const up = connectUpstream(
@@ -204,8 +204,4 @@ export function mtlsModeFor(chain: InboundChain, port: number): InboundChain["mt
   // portLevelMtls keys are target ports, declared or not: an undeclared one overrides the workload's mode.
   const override = chain.port === null ? chain.portMtls?.find((p) => p.port === port) : undefined;
   return override?.mode ?? chain.mtls.mode;
-}
-
-function stripMapped(ip: string): string {
-  return ip.startsWith("::ffff:") && ip.includes(".") ? ip.slice(7) : ip;
 }
