@@ -7,7 +7,7 @@ import type { TLSSocket } from "node:tls";
 import { peerIdentity } from "../ca/peer-identity.js";
 import { rbacDeniedDetails } from "../policy/index.js";
 import { hostPort } from "./access-log.js";
-import { ConnectionRecord } from "./connection-record.js";
+import type { ConnectionRecord } from "./connection-record.js";
 import type { ProxyRuntime } from "./connection-record.js";
 import { isMeshTls, parseClientHello } from "./client-hello.js";
 import { httpFor } from "./http-runtime.js";
@@ -18,6 +18,7 @@ import type { InboundChain } from "./proxy-config.js";
 import type { RoutingTable } from "./routing-table.js";
 import { connectUpstream } from "./upstream-connect.js";
 import { inboundConnectTimeout, stripMapped } from "./inbound-connection.js";
+import { acceptCaptured } from "./capture-accept.js";
 
 const noop = () => undefined;
 
@@ -130,20 +131,9 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
   }
 
   function onConnection(raw: Socket): void {
-    raw.on("error", noop);
-    raw.setNoDelay(true);
-    const rec = new ConnectionRecord(rt, raw);
-    const table = rt.table();
-    // A proxy with no config accepts nothing.
-    if (!table) return rec.refuse(raw, { flag: "NR", details: "no_config" });
-    let dst;
-    try {
-      dst = rt.originalDst(raw);
-    } catch {
-      dst = undefined;
-    }
-    if (!dst) return rec.refuse(raw, { flag: "NR", details: "no_original_destination" });
-    rec.entry.downstreamLocal = hostPort(dst.address, dst.port);
+    const accepted = acceptCaptured(rt, raw);
+    if (!accepted) return;
+    const { rec, table, dst } = accepted;
     // The chain of the original port, else the passthrough chain (ports no Service declares).
     const chain = table.inbound.get(dst.port) ?? table.passthrough;
     if (!chain) return rec.refuse(raw, { flag: "NR", details: "filter_chain_not_found" });

@@ -2,7 +2,7 @@
 // `0.0.0.0_PORT`) → cluster, else the default cluster; then an endpoint and its TLS, and the bytes.
 import type { Socket } from "node:net";
 import { hostPort } from "./access-log.js";
-import { ConnectionRecord } from "./connection-record.js";
+import type { ConnectionRecord } from "./connection-record.js";
 import type { ProxyRuntime } from "./connection-record.js";
 import { httpFor } from "./http-runtime.js";
 import { sniffPreface } from "./http2-preface.js";
@@ -13,8 +13,7 @@ import type { RoutingTable } from "./routing-table.js";
 import { clusterFor, findListener, nextEndpoint } from "./routing-table.js";
 import type { UpstreamTarget } from "./upstream-connect.js";
 import { connectUpstream } from "./upstream-connect.js";
-
-const noop = () => undefined;
+import { acceptCaptured } from "./capture-accept.js";
 
 export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
   function route(
@@ -59,19 +58,9 @@ export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
   }
 
   return (down: Socket) => {
-    down.on("error", noop);
-    down.setNoDelay(true);
-    const rec = new ConnectionRecord(rt, down);
-    const table = rt.table();
-    if (!table) return rec.refuse(down, { flag: "NR", details: "no_config" });
-    let dst;
-    try {
-      dst = rt.originalDst(down);
-    } catch {
-      dst = undefined;
-    }
-    if (!dst) return rec.refuse(down, { flag: "NR", details: "no_original_destination" });
-    rec.entry.downstreamLocal = hostPort(dst.address, dst.port);
+    const accepted = acceptCaptured(rt, down);
+    if (!accepted) return;
+    const { rec, table, dst } = accepted;
     const listener = findListener(table, dst.address, dst.port);
     const fallback = table.config.outbound.defaultCluster;
     if (!listener) return route(table, rec, down, dst, fallback);
