@@ -8,16 +8,22 @@ import type { Supervisor } from "../runtime/supervisor.js";
 import { vethPrefix } from "../runtime/names.js";
 import { inventory } from "../runtime/network-teardown.js";
 
-/** Why runtime e2e tests cannot run here, or undefined when they can. */
+/**
+ * Why runtime e2e tests cannot run here (skip them, loudly), or undefined when they can. Only a machine
+ * that cannot run them at all is a reason to skip: as root, a missing tool is a broken set-up, so it
+ * throws and the test fails with what to install.
+ */
 export function runtimeE2eBlocker(): string | undefined {
   if (process.platform !== "linux") return "needs Linux network namespaces";
   if (process.getuid?.() !== 0)
     return "needs root: creates network namespaces, veths and iptables rules (run as root)";
-  for (const tool of ["ip", "iptables-restore", "setpriv", "curl", "nc", "getent"]) {
-    if (spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0) {
-      return `needs ${tool} (apt-get install -y iproute2 iptables util-linux curl netcat-openbsd)`;
-    }
-  }
+  const missing = ["ip", "iptables-restore", "setpriv", "curl", "nc", "getent"].filter(
+    (tool) => spawnSync("sh", ["-c", `command -v ${tool}`]).status !== 0,
+  );
+  if (missing.length > 0)
+    throw new Error(
+      `e2e tests need ${missing.join(", ")}: apt-get install -y iproute2 iptables util-linux curl netcat-openbsd`,
+    );
   return undefined;
 }
 

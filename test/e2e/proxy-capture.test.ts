@@ -36,14 +36,11 @@ const server = { namespace: "foo", name: "tcp-echo", ip: "10.244.0.2", serviceAc
 const client = { namespace: "bar", name: "sleep", ip: "10.244.1.2", serviceAccount: "sleep" };
 const SERVER_ID = "spiffe://cluster.local/ns/foo/sa/tcp-echo";
 
+/** Skip only where the test cannot run; as root an addon that does not load fails the test (npm ci builds it). */
 function blocker(): string | undefined {
   const b = runtimeE2eBlocker();
   if (b) return b;
-  try {
-    loadOriginalDst(addonPaths());
-  } catch (err) {
-    return (err as Error).message;
-  }
+  loadOriginalDst(addonPaths());
   return undefined;
 }
 
