@@ -94,13 +94,15 @@ function meshConfig(node: PushNode, generation: number): ProxyConfig {
           routes: [
             {
               name: "default",
-              match: { headers: {} },
+              matches: [],
+              mirrors: [],
               clusters: [{ cluster, weight: 1 }],
               timeoutMs: 15_000,
             },
           ],
         },
       ],
+      tcpRoutes: [],
       sniRoutes: [],
     });
   }

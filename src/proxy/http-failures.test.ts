@@ -65,16 +65,16 @@ const proxy = await startTestProxy(
             routes: [
               {
                 name: "to-slow",
-                match: { headers: { host: { exact: "slow" } } },
+                matches: [{ headers: { host: { exact: "slow" } } }],
                 clusters: [{ cluster: "slow" }],
                 timeoutMs: 100,
               },
               {
                 name: "to-flaky",
-                match: { headers: { host: { exact: "flaky" } } },
+                matches: [{ headers: { host: { exact: "flaky" } } }],
                 clusters: [{ cluster: "flaky" }],
               },
-              { name: "to-dead", match: { pathPrefix: "/" }, clusters: [{ cluster: "dead" }] },
+              { name: "to-dead", clusters: [{ cluster: "dead" }] },
             ],
           },
         ],

@@ -116,11 +116,23 @@ export class HttpOutbound {
     const normalized = normalizePath(rawPath);
     const path = normalized + queryOf(rawPath);
     entry.path = path;
-    const vh = compiledListener(listener).virtualHost(req.headers.host ?? "");
-    const route = vh ? firstRoute(vh, normalized, req.method ?? "GET", req.headers) : undefined;
-    if (!route) return reply(404, "NR", "route_not_found");
+    const authority = req.headers.host ?? "";
+    const vh = compiledListener(listener).virtualHost(authority);
+    const hit = vh
+      ? firstRoute(vh, {
+          authority,
+          path: normalized,
+          query: queryOf(rawPath).slice(1),
+          method: req.method ?? "GET",
+          scheme: "http",
+          headers: req.headers,
+          port: c.dst.port,
+        })
+      : undefined;
+    if (!hit) return reply(404, "NR", "route_not_found");
+    const route = hit.route;
     entry.routeName = route.name;
-    const clusterName = route.pick();
+    const clusterName = route.pick()?.cluster;
     const cluster = clusterName ? table.clusters.get(clusterName) : undefined;
     seen.cluster = clusterName;
     if (!cluster) return reply(503, "NC", "cluster_not_found");

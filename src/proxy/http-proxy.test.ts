@@ -66,14 +66,12 @@ function clientConfig(mode: "ALLOW_ANY" | "REGISTRY_ONLY" = "ALLOW_ANY", port = 
           {
             name: "details.default.svc.cluster.local:9080",
             domains: ["details.default.svc.cluster.local", "details", "details:9080", VIP, `${VIP}:9080`],
-            routes: [{ name: "default", match: { pathPrefix: "/" }, clusters: [{ cluster: CLUSTER }] }],
+            routes: [{ name: "default", clusters: [{ cluster: CLUSTER }] }],
           },
           {
             name: fallback.name,
             domains: ["*"],
-            routes: [
-              { name: fallback.name, match: { pathPrefix: "/" }, clusters: [{ cluster: fallback.cluster }] },
-            ],
+            routes: [{ name: fallback.name, clusters: [{ cluster: fallback.cluster }] }],
           },
         ],
       },

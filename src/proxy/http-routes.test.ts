@@ -2,7 +2,7 @@
 // `*`), then the first route whose path, method and headers all match.
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { compileListener, firstRoute } from "./http-routes.js";
+import { compileListener, explainRoutes, firstRoute } from "./http-routes.js";
 import { outboundListenerSchema } from "./proxy-config.js";
 
 const listener = outboundListenerSchema.parse({
@@ -17,12 +17,27 @@ const listener = outboundListenerSchema.parse({
       routes: [
         {
           name: "v2-jason",
-          match: { headers: { "end-user": { exact: "jason" } } },
+          matches: [{ headers: { "end-user": { exact: "jason" } } }],
           clusters: [{ cluster: "v2" }],
         },
-        { name: "api", match: { pathPrefix: "/api/", method: "POST" }, clusters: [{ cluster: "api" }] },
-        { name: "exact", match: { pathExact: "/health" }, clusters: [{ cluster: "health" }] },
-        { name: "regex", match: { pathRegex: "/items/[0-9]+" }, clusters: [{ cluster: "items" }] },
+        {
+          name: "api",
+          matches: [{ uri: { prefix: "/api/" }, method: { exact: "POST" } }],
+          clusters: [{ cluster: "api" }],
+        },
+        { name: "exact", matches: [{ uri: { exact: "/health" } }], clusters: [{ cluster: "health" }] },
+        { name: "regex", matches: [{ uri: { regex: "/items/[0-9]+" } }], clusters: [{ cluster: "items" }] },
+        {
+          name: "either",
+          matches: [{ uri: { exact: "/A", ignoreCase: true } }, { queryParams: { v: { exact: "2" } } }],
+          clusters: [{ cluster: "either" }],
+        },
+        {
+          name: "no-debug",
+          matches: [{ uri: { prefix: "/nd" }, withoutHeaders: { "x-debug": {} } }],
+          clusters: [{ cluster: "nd" }],
+        },
+        { name: "port-9080", matches: [{ uri: { prefix: "/p" }, port: 9080 }], clusters: [{ cluster: "p" }] },
         {
           name: "split",
           clusters: [
@@ -62,8 +77,8 @@ test("virtual host by Host: exact, port stripped when only the bare name is list
 test("first matching route wins: headers, prefix + method, exact, regex (whole path), weighted split", () => {
   const vh = l.virtualHost("reviews");
   assert.ok(vh);
-  const route = (path: string, method = "GET", headers: Record<string, string> = {}) =>
-    firstRoute(vh, path, method, headers)?.name;
+  const route = (path: string, method = "GET", headers: Record<string, string> = {}, query = "", port = 80) =>
+    firstRoute(vh, { authority: "reviews", path, query, method, scheme: "http", headers, port })?.route.name;
   assert.equal(route("/api/x", "POST", { "end-user": "jason" }), "v2-jason");
   assert.equal(route("/api/x", "POST"), "api");
   assert.equal(route("/api/x", "GET"), "split");
@@ -72,5 +87,47 @@ test("first matching route wins: headers, prefix + method, exact, regex (whole p
   assert.equal(route("/items/42"), "regex");
   assert.equal(route("/items/42/x"), "split", "regex matches the whole path");
   // A weight-0 cluster never receives traffic.
-  for (let i = 0; i < 20; i++) assert.equal(firstRoute(vh, "/", "GET", {})?.pick(), "a");
+  for (let i = 0; i < 20; i++) assert.equal(firstRoute(vh, facts("/"))?.route.pick(i / 20)?.cluster, "a");
+});
+
+const facts = (
+  path: string,
+  o: { headers?: Record<string, string>; query?: string; port?: number } = {},
+) => ({
+  authority: "reviews",
+  path,
+  query: o.query ?? "",
+  method: "GET",
+  scheme: "http",
+  headers: o.headers ?? {},
+  port: o.port ?? 80,
+});
+
+test("matches are ORed; ignoreUriCase, queryParams, withoutHeaders and port as VirtualService defines them", () => {
+  const vh = l.virtualHost("reviews");
+  assert.ok(vh);
+  const name = (f: ReturnType<typeof facts>) => firstRoute(vh, f)?.route.name;
+  assert.equal(name(facts("/a")), "either", "ignoreUriCase: /A matches /a");
+  assert.equal(firstRoute(vh, facts("/a"))?.matchIndex, 0);
+  assert.equal(name(facts("/other", { query: "x=1&v=2" })), "either", "second match: query v=2");
+  assert.equal(firstRoute(vh, facts("/other", { query: "v=2" }))?.matchIndex, 1);
+  assert.equal(name(facts("/other", { query: "v=20" })), "split", "query values match exactly");
+  assert.equal(name(facts("/nd")), "no-debug", "withoutHeaders: the header is absent");
+  assert.equal(name(facts("/nd", { headers: { "x-debug": "1" } })), "split", "present: no match");
+  assert.equal(name(facts("/p", { port: 9080 })), "port-9080");
+  assert.equal(name(facts("/p", { port: 80 })), "split");
+});
+
+test("explainRoutes says why each earlier route did not match, and stops at the first that does", () => {
+  const vh = l.virtualHost("reviews");
+  assert.ok(vh);
+  const verdicts = explainRoutes(vh, facts("/health"));
+  assert.deepEqual(
+    verdicts.map((v) => [v.name, v.matched, v.failed]),
+    [
+      ["v2-jason", false, ['header end-user = "jason"']],
+      ["api", false, ['uri starts with "/api/"']],
+      ["exact", true, []],
+    ],
+  );
 });

@@ -1,17 +1,37 @@
-// HTTP routing of an outbound listener, compiled once per config: Host/:authority → virtual host (exact
-// domains, then `*.suffix` longest first, then `prefix*`, then `*`; with the port, then without it),
-// then the first route whose path, method and headers match, then a weighted cluster.
-import type { HttpRoute, OutboundListener, VirtualHost } from "./proxy-config.js";
+// HTTP routing of an outbound (or gateway) listener, compiled once per config and pure: Host/:authority →
+// virtual host (exact domains, then `*.suffix` longest first, then `prefix*`, then `*`; with the port, then
+// without it), then the first route one of whose matches holds (VirtualService semantics: routes in
+// order, first match wins; matches ORed, fields within a match ANDed), then a weighted destination.
+// The same functions serve the data path and `shoal x route check` (with `explainRoutes`).
+import type {
+  HttpMatch,
+  HttpRoute,
+  OutboundListener,
+  StringMatch,
+  VirtualHost,
+  WeightedCluster,
+} from "./proxy-config.js";
+
+/** What routing looks at in a request; headers lower-case, path normalized and without its query. */
+export interface RequestFacts {
+  authority: string;
+  path: string;
+  /** The raw query string without `?` ("" when none). */
+  query: string;
+  method: string;
+  scheme: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+  /** The destination port the client sent the request to. */
+  port: number;
+}
 
 export interface CompiledRoute {
   name: string;
   route: HttpRoute;
-  matches(
-    path: string,
-    method: string,
-    headers: Readonly<Record<string, string | string[] | undefined>>,
-  ): boolean;
-  pick(): string | undefined;
+  /** Index of the first of the route's matches that holds (0 when it has none); -1 when none does. */
+  matchIndex(r: RequestFacts): number;
+  /** The weighted destination for this request, chosen at random by weight; undefined when none. */
+  pick(random?: number): WeightedCluster | undefined;
 }
 
 export interface CompiledVirtualHost {
@@ -26,76 +46,156 @@ export interface CompiledListener {
 
 type StringTest = (v: string) => boolean;
 
-function headerTest(m: {
-  exact?: string | undefined;
-  prefix?: string | undefined;
-  regex?: string | undefined;
-}): StringTest {
+/** Exact, prefix or whole-value regex; none of them = presence only. */
+export function stringTest(m: StringMatch): StringTest {
+  const fold = m.ignoreCase === true;
   if (m.exact !== undefined) {
-    const want = m.exact;
-    return (v) => v === want;
+    const want = fold ? m.exact.toLowerCase() : m.exact;
+    return fold ? (v) => v.toLowerCase() === want : (v) => v === want;
   }
   if (m.prefix !== undefined) {
-    const want = m.prefix;
-    return (v) => v.startsWith(want);
+    const want = fold ? m.prefix.toLowerCase() : m.prefix;
+    return fold ? (v) => v.toLowerCase().startsWith(want) : (v) => v.startsWith(want);
   }
   if (m.regex !== undefined) {
     // Envoy's safe_regex matches the whole value.
-    const re = new RegExp(`^(?:${m.regex})$`);
+    const re = new RegExp(`^(?:${m.regex})$`, fold ? "i" : "");
     return (v) => re.test(v);
   }
-  // No value condition: the header must be present.
   return () => true;
 }
 
-function compileRoute(route: HttpRoute): CompiledRoute {
-  const m = route.match;
-  const tests: Array<
-    (path: string, method: string, h: Readonly<Record<string, string | string[] | undefined>>) => boolean
-  > = [];
-  if (m.pathExact !== undefined) {
-    const want = m.pathExact;
-    tests.push((p) => p === want);
+function headerValue(h: RequestFacts["headers"], name: string): string | undefined {
+  const v = h[name];
+  if (v === undefined) return undefined;
+  return typeof v === "string" ? v : v.join(",");
+}
+
+/** The value of a query parameter (first occurrence, `+` and escapes decoded); undefined when absent. */
+export function queryValue(query: string, name: string): string | undefined {
+  if (query === "") return undefined;
+  for (const pair of query.split("&")) {
+    const eq = pair.indexOf("=");
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    if (decode(key) === name) return eq < 0 ? "" : decode(pair.slice(eq + 1));
   }
-  if (m.pathPrefix !== undefined && m.pathPrefix !== "/") {
-    const want = m.pathPrefix;
-    tests.push((p) => p.startsWith(want));
+  return undefined;
+}
+
+function decode(s: string): string {
+  try {
+    return decodeURIComponent(s.replace(/\+/g, " "));
+  } catch {
+    return s;
   }
-  if (m.pathRegex !== undefined) {
-    const re = new RegExp(`^(?:${m.pathRegex})$`);
-    tests.push((p) => re.test(p));
+}
+
+/** A condition of a match, with the words `x route check` uses when it does not hold. */
+interface Condition {
+  what: string;
+  holds(r: RequestFacts): boolean;
+}
+
+function describe(field: string, m: StringMatch): string {
+  const how =
+    m.exact !== undefined
+      ? `= "${m.exact}"`
+      : m.prefix !== undefined
+        ? `starts with "${m.prefix}"`
+        : m.regex !== undefined
+          ? `~ /${m.regex}/`
+          : "is present";
+  return `${field} ${how}${m.ignoreCase ? " (any case)" : ""}`;
+}
+
+function conditionsOf(m: HttpMatch): Condition[] {
+  const out: Condition[] = [];
+  const field = (what: string, sm: StringMatch | undefined, get: (r: RequestFacts) => string) => {
+    if (!sm) return;
+    const t = stringTest(sm);
+    out.push({ what: describe(what, sm), holds: (r) => t(get(r)) });
+  };
+  field("uri", m.uri, (r) => r.path);
+  field("scheme", m.scheme, (r) => r.scheme);
+  field("method", m.method, (r) => r.method);
+  field("authority", m.authority, (r) => r.authority);
+  if (m.port !== undefined) {
+    const port = m.port;
+    out.push({ what: `port = ${port}`, holds: (r) => r.port === port });
   }
-  if (m.method !== undefined) {
-    const want = m.method.toUpperCase();
-    tests.push((_p, method) => method === want);
-  }
-  for (const [name, hm] of Object.entries(m.headers)) {
-    const lower = name.toLowerCase();
-    const t = headerTest(hm);
-    tests.push((_p, _m, h) => {
-      const v = h[lower];
-      if (v === undefined) return false;
-      return t(typeof v === "string" ? v : v.join(","));
+  for (const [raw, hm] of Object.entries(m.headers)) {
+    const name = raw.toLowerCase();
+    const t = stringTest(hm);
+    out.push({
+      what: `header ${describe(name, hm)}`,
+      holds: (r) => {
+        const v = headerValue(r.headers, name);
+        return v !== undefined && t(v);
+      },
     });
   }
-  const clusters = route.clusters.filter((c) => c.weight > 0);
-  const total = clusters.reduce((n, c) => n + c.weight, 0);
+  for (const [raw, hm] of Object.entries(m.withoutHeaders)) {
+    const name = raw.toLowerCase();
+    const t = stringTest(hm);
+    // withoutHeaders: the request matches when the header is absent or its value does not match.
+    out.push({
+      what: `without header ${describe(name, hm)}`,
+      holds: (r) => {
+        const v = headerValue(r.headers, name);
+        return v === undefined || !t(v);
+      },
+    });
+  }
+  for (const [name, qm] of Object.entries(m.queryParams)) {
+    const t = stringTest(qm);
+    out.push({
+      what: `query ${describe(name, qm)}`,
+      holds: (r) => {
+        const v = queryValue(r.query, name);
+        return v !== undefined && t(v);
+      },
+    });
+  }
+  return out;
+}
+
+function picker(clusters: readonly WeightedCluster[]): (random?: number) => WeightedCluster | undefined {
+  const live = clusters.filter((c) => c.weight > 0);
+  const total = live.reduce((n, c) => n + c.weight, 0);
+  if (live.length <= 1) {
+    const only = live[0];
+    return () => only;
+  }
+  return (random = Math.random()) => {
+    let r = random * total;
+    for (const c of live) {
+      r -= c.weight;
+      if (r < 0) return c;
+    }
+    return live[live.length - 1];
+  };
+}
+
+export function compileRoute(route: HttpRoute): CompiledRoute {
+  const matches = route.matches.map(conditionsOf);
   return {
     name: route.name,
     route,
-    matches: (path, method, headers) => {
-      for (const t of tests) if (!t(path, method, headers)) return false;
-      return true;
-    },
-    pick: () => {
-      if (clusters.length <= 1) return clusters[0]?.cluster;
-      let r = Math.random() * total;
-      for (const c of clusters) {
-        r -= c.weight;
-        if (r < 0) return c.cluster;
+    matchIndex: (r) => {
+      if (matches.length === 0) return 0;
+      for (let i = 0; i < matches.length; i++) {
+        const conds = matches[i]!;
+        let ok = true;
+        for (const c of conds)
+          if (!c.holds(r)) {
+            ok = false;
+            break;
+          }
+        if (ok) return i;
       }
-      return clusters[clusters.length - 1]?.cluster;
+      return -1;
     },
+    pick: picker(route.clusters ?? []),
   };
 }
 
@@ -157,13 +257,38 @@ export function compiledListener(l: OutboundListener): CompiledListener {
   return c;
 }
 
+export interface RouteHit {
+  route: CompiledRoute;
+  /** Which of the route's matches held (0 for a route without matches). */
+  matchIndex: number;
+}
+
 /** The first route of a virtual host that matches; routes are tried in order. */
-export function firstRoute(
-  vh: CompiledVirtualHost,
-  path: string,
-  method: string,
-  headers: Readonly<Record<string, string | string[] | undefined>>,
-): CompiledRoute | undefined {
-  for (const r of vh.routes) if (r.matches(path, method, headers)) return r;
+export function firstRoute(vh: CompiledVirtualHost, r: RequestFacts): RouteHit | undefined {
+  for (const route of vh.routes) {
+    const i = route.matchIndex(r);
+    if (i >= 0) return { route, matchIndex: i };
+  }
   return undefined;
+}
+
+export interface RouteVerdict {
+  name: string;
+  matched: boolean;
+  /** For a route that did not match: per match entry, the first condition that failed. */
+  failed: string[];
+}
+
+/** Every route up to the first that matches, with why each earlier one did not (for `x route check`). */
+export function explainRoutes(vh: CompiledVirtualHost, r: RequestFacts): RouteVerdict[] {
+  const out: RouteVerdict[] = [];
+  for (const route of vh.routes) {
+    if (route.matchIndex(r) >= 0) {
+      out.push({ name: route.name, matched: true, failed: [] });
+      break;
+    }
+    const failed = route.route.matches.map((m) => conditionsOf(m).find((c) => !c.holds(r))?.what ?? "?");
+    out.push({ name: route.name, matched: false, failed });
+  }
+  return out;
 }

@@ -122,10 +122,21 @@ export class Http2Outbound {
     const path = normalized + (q >= 0 ? rawPath.slice(q) : "");
     entry.path = path;
     const vh = compiledListener(listener).virtualHost(authority);
-    const route = vh ? firstRoute(vh, normalized, method, headers) : undefined;
-    if (!route) return reply(404, "NR", "route_not_found");
+    const hit = vh
+      ? firstRoute(vh, {
+          authority,
+          path: normalized,
+          query: q >= 0 ? rawPath.slice(q + 1) : "",
+          method,
+          scheme: String(headers[":scheme"] ?? "http"),
+          headers,
+          port: c.dst.port,
+        })
+      : undefined;
+    if (!hit) return reply(404, "NR", "route_not_found");
+    const route = hit.route;
     entry.routeName = route.name;
-    const clusterName = route.pick();
+    const clusterName = route.pick()?.cluster;
     const cluster = clusterName ? table.clusters.get(clusterName) : undefined;
     seen.cluster = clusterName;
     if (!cluster) return reply(503, "NC", "cluster_not_found");

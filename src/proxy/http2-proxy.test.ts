@@ -103,11 +103,11 @@ const clientProxy = await startTestProxy(
             routes: [
               {
                 name: "slow",
-                match: { pathPrefix: "/hang/timeout" },
+                matches: [{ uri: { prefix: "/hang/timeout" } }],
                 clusters: [{ cluster: CLUSTER }],
                 timeoutMs: 200,
               },
-              { name: "default", match: { pathPrefix: "/" }, clusters: [{ cluster: CLUSTER }] },
+              { name: "default", clusters: [{ cluster: CLUSTER }] },
             ],
           },
         ],

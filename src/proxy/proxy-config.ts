@@ -49,6 +49,57 @@ export const endpointSchema = z.strictObject({
 });
 export type ProxyEndpoint = z.infer<typeof endpointSchema>;
 
+/** Load balancing among a cluster's endpoints (DestinationRule `loadBalancer`). */
+export const loadBalancerSchema = z.strictObject({
+  policy: z.enum(["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "PASSTHROUGH"]).default("ROUND_ROBIN"),
+  /** consistentHash: the request attribute hashed to pick an endpoint (exactly one is set). */
+  hash: z
+    .strictObject({
+      header: z.string().optional(),
+      cookie: z
+        .strictObject({
+          name: z.string(),
+          path: z.string().optional(),
+          ttlMs: z.number().int().min(0).optional(),
+        })
+        .optional(),
+      sourceIp: z.boolean().optional(),
+      queryParam: z.string().optional(),
+    })
+    .optional(),
+});
+export type LoadBalancer = z.infer<typeof loadBalancerSchema>;
+
+/** Envoy's circuit breakers and pool limits (DestinationRule `connectionPool`); absent = unlimited. */
+export const connectionPoolSchema = z.strictObject({
+  /** tcp.maxConnections: connections to the whole cluster at once. */
+  maxConnections: z.number().int().min(1).optional(),
+  /** http.http1MaxPendingRequests: requests waiting for a connection; over it → 503 `UO`. */
+  maxPendingRequests: z.number().int().min(1).optional(),
+  /** http.http2MaxRequests: requests in flight to the cluster; over it → 503 `UO`. */
+  maxRequests: z.number().int().min(1).optional(),
+  /** http.maxRequestsPerConnection: a pooled connection is closed after this many requests. */
+  maxRequestsPerConnection: z.number().int().min(1).optional(),
+  /** http.maxRetries: retries in flight to the cluster at once. */
+  maxRetries: z.number().int().min(0).optional(),
+  /** http.idleTimeout: an idle pooled connection is closed after this long. */
+  idleTimeoutMs: z.number().int().positive().optional(),
+});
+export type ConnectionPool = z.infer<typeof connectionPoolSchema>;
+
+/** Passive health checking (DestinationRule `outlierDetection`). */
+export const outlierDetectionSchema = z.strictObject({
+  /** Consecutive 5xx answers (local connect failures count as 503) that eject an endpoint. */
+  consecutive5xx: z.number().int().min(0).optional(),
+  /** Consecutive 502/503/504 answers (and connect failures) that eject an endpoint. */
+  consecutiveGatewayErrors: z.number().int().min(0).optional(),
+  intervalMs: z.number().int().positive().default(10_000),
+  baseEjectionMs: z.number().int().positive().default(30_000),
+  maxEjectionPercent: z.number().min(0).max(100).default(10),
+  minHealthPercent: z.number().min(0).max(100).default(0),
+});
+export type OutlierDetection = z.infer<typeof outlierDetectionSchema>;
+
 export const clusterSchema = z.strictObject({
   /** Envoy-style names: `outbound|PORT|SUBSET|HOST`, `inbound|PORT||`, `PassthroughCluster`, `BlackHoleCluster`, `InboundPassthroughCluster`. */
   name: z.string(),
@@ -62,6 +113,9 @@ export const clusterSchema = z.strictObject({
   /** TLS for every endpoint of the cluster when set (STRICT_DNS / ORIGINAL_DST have no per-endpoint data). */
   tls: upstreamTlsSchema.optional(),
   connectTimeoutMs: z.number().int().positive().default(10_000),
+  loadBalancer: loadBalancerSchema.optional(),
+  connectionPool: connectionPoolSchema.optional(),
+  outlierDetection: outlierDetectionSchema.optional(),
 });
 export type ProxyCluster = z.infer<typeof clusterSchema>;
 
@@ -88,30 +142,129 @@ export const inboundChainSchema = z.strictObject({
 });
 export type InboundChain = z.infer<typeof inboundChainSchema>;
 
-const weightedCluster = z.strictObject({ cluster: z.string(), weight: z.number().int().min(0).default(1) });
+/** Header edits (VirtualService `headers`): set replaces, add appends, remove drops (names lower-case). */
+export const headerOpsSchema = z.strictObject({
+  set: z.record(z.string(), z.string()).default({}),
+  add: z.record(z.string(), z.string()).default({}),
+  remove: z.array(z.string()).default([]),
+});
+export type HeaderOps = z.infer<typeof headerOpsSchema>;
+
+export const headerEditsSchema = z.strictObject({
+  request: headerOpsSchema.optional(),
+  response: headerOpsSchema.optional(),
+});
+export type HeaderEdits = z.infer<typeof headerEditsSchema>;
+
+const weightedCluster = z.strictObject({
+  cluster: z.string(),
+  weight: z.number().int().min(0).default(1),
+  /** Header edits of this destination (VirtualService `route[].headers`), after the route's own. */
+  headers: headerEditsSchema.optional(),
+});
+export type WeightedCluster = z.infer<typeof weightedCluster>;
+
+/** One way to match a string; none of exact/prefix/regex set = the value only has to be present. */
+export const stringMatchSchema = z.strictObject({
+  exact: z.string().optional(),
+  prefix: z.string().optional(),
+  /** RE2-style, matched against the whole value (Envoy's safe_regex). */
+  regex: z.string().optional(),
+  /** Compare case-insensitively (VirtualService `ignoreUriCase`, for uri only). */
+  ignoreCase: z.boolean().optional(),
+});
+export type StringMatch = z.infer<typeof stringMatchSchema>;
+
+/** One VirtualService `match` entry; every set field must match (AND). Source-side conditions
+ *  (`sourceLabels`, `sourceNamespace`, `gateways`) are decided by the control plane per proxy. */
+export const httpMatchSchema = z.strictObject({
+  name: z.string().optional(),
+  /** Against the normalized path without the query string. */
+  uri: stringMatchSchema.optional(),
+  scheme: stringMatchSchema.optional(),
+  method: stringMatchSchema.optional(),
+  authority: stringMatchSchema.optional(),
+  /** Header name (lower-case) → how its value must match; `{}` = present. */
+  headers: z.record(z.string(), stringMatchSchema).default({}),
+  /** Header name → a match that must NOT hold (`{}` = the header must be absent). */
+  withoutHeaders: z.record(z.string(), stringMatchSchema).default({}),
+  /** Query parameter → how its value must match (`{}` = present). */
+  queryParams: z.record(z.string(), stringMatchSchema).default({}),
+  /** The destination port the request was sent to. */
+  port: z.number().int().min(1).max(65535).optional(),
+});
+export type HttpMatch = z.infer<typeof httpMatchSchema>;
+
+export const retryPolicySchema = z.strictObject({
+  /** Retries after the first try (VirtualService `attempts`). */
+  attempts: z.number().int().min(0),
+  perTryTimeoutMs: z.number().int().positive().optional(),
+  /** Envoy retry_on conditions: 5xx, gateway-error, connect-failure, retriable-4xx, reset,
+   *  refused-stream, retriable-status-codes, and bare status codes (`503`). */
+  retryOn: z.array(z.string()).default([]),
+});
+export type RetryPolicy = z.infer<typeof retryPolicySchema>;
+
+export const faultSchema = z.strictObject({
+  delay: z.strictObject({ ms: z.number().int().min(0), percent: z.number().min(0).max(100) }).optional(),
+  abort: z
+    .strictObject({
+      /** HTTP status of the aborted request (gRPC status is mapped to 200 + grpc-status by the proxy). */
+      status: z.number().int().min(200).max(599).optional(),
+      grpcStatus: z.number().int().min(0).optional(),
+      percent: z.number().min(0).max(100),
+    })
+    .optional(),
+});
+export type Fault = z.infer<typeof faultSchema>;
+
+export const corsPolicySchema = z.strictObject({
+  allowOrigins: z.array(stringMatchSchema).default([]),
+  allowMethods: z.array(z.string()).default([]),
+  allowHeaders: z.array(z.string()).default([]),
+  exposeHeaders: z.array(z.string()).default([]),
+  maxAgeSeconds: z.number().int().min(0).optional(),
+  allowCredentials: z.boolean().optional(),
+});
+export type CorsPolicy = z.infer<typeof corsPolicySchema>;
 
 export const httpRouteSchema = z.strictObject({
+  /** The VirtualService route's name (access log `%ROUTE_NAME%`), `default` for a service's own route. */
   name: z.string(),
-  match: z
+  /** ORed; empty = every request. */
+  matches: z.array(httpMatchSchema).default([]),
+  /** Where the request goes (weighted); exactly one of clusters, redirect and directResponse is set. */
+  clusters: z.array(weightedCluster).optional(),
+  redirect: z
     .strictObject({
-      pathExact: z.string().optional(),
-      pathPrefix: z.string().optional(),
-      pathRegex: z.string().optional(),
-      method: z.string().optional(),
-      headers: z
-        .record(
-          z.string(),
-          z.strictObject({
-            exact: z.string().optional(),
-            prefix: z.string().optional(),
-            regex: z.string().optional(),
-          }),
-        )
-        .default({}),
+      scheme: z.string().optional(),
+      authority: z.string().optional(),
+      port: z.number().int().min(1).max(65535).optional(),
+      /** FROM_REQUEST_PORT keeps the request's port; FROM_PROTOCOL_DEFAULT drops it. */
+      derivePort: z.enum(["FROM_PROTOCOL_DEFAULT", "FROM_REQUEST_PORT"]).optional(),
+      uri: z.string().optional(),
+      code: z.number().int().default(301),
     })
-    .default({ headers: {} }),
-  clusters: z.array(weightedCluster),
-  timeoutMs: z.number().int().positive().optional(),
+    .optional(),
+  directResponse: z.strictObject({ status: z.number().int(), body: z.string().optional() }).optional(),
+  rewrite: z
+    .strictObject({
+      /** Replaces the matched uri prefix (or the whole path for exact/regex matches). */
+      uri: z.string().optional(),
+      authority: z.string().optional(),
+      uriRegex: z.strictObject({ match: z.string(), rewrite: z.string() }).optional(),
+    })
+    .optional(),
+  headers: headerEditsSchema.optional(),
+  /** No response headers within this time → 504 `UT`; absent or 0 = no timeout. */
+  timeoutMs: z.number().int().min(0).optional(),
+  retries: retryPolicySchema.optional(),
+  fault: faultSchema.optional(),
+  /** Copies of the request, fire and forget (the answer is dropped); `Host` gets `-shadow`. */
+  mirrors: z
+    .array(z.strictObject({ cluster: z.string(), percent: z.number().min(0).max(100).default(100) }))
+    .default([]),
+  cors: corsPolicySchema.optional(),
 });
 export type HttpRoute = z.infer<typeof httpRouteSchema>;
 
@@ -130,13 +283,30 @@ export const outboundListenerSchema = z.strictObject({
   address: z.string(),
   port: z.number().int().min(1).max(65535),
   protocol: z.enum(["tcp", "http", "http2", "tls"]),
-  /** TCP: where every connection goes. */
+  /** TCP: where every connection goes (when no tcpRoutes are set). */
   cluster: z.string().optional(),
+  /** TCP: VirtualService `tcp` routes, first match wins; a connection none matches goes to `cluster`. */
+  tcpRoutes: z
+    .array(
+      z.strictObject({
+        /** The original destination must be in one of these (empty = any). */
+        destinationSubnets: z.array(z.string()).default([]),
+        clusters: z.array(weightedCluster),
+      }),
+    )
+    .default([]),
   /** HTTP: routing by Host then path. */
   virtualHosts: z.array(virtualHostSchema).default([]),
   /** TLS: routing by SNI without terminating. */
   sniRoutes: z
-    .array(z.strictObject({ sniHosts: z.array(z.string()), clusters: z.array(weightedCluster) }))
+    .array(
+      z.strictObject({
+        sniHosts: z.array(z.string()),
+        /** The original destination must be in one of these (empty = any). */
+        destinationSubnets: z.array(z.string()).default([]),
+        clusters: z.array(weightedCluster),
+      }),
+    )
     .default([]),
 });
 export type OutboundListener = z.infer<typeof outboundListenerSchema>;
@@ -199,10 +369,19 @@ export function parseProxyConfig(input: unknown): ParseResult {
   config.outbound.listeners.forEach((l, i) => {
     if (l.cluster) need(l.cluster, `outbound.listeners[${i}].cluster`);
     l.virtualHosts.forEach((vh, j) =>
-      vh.routes.forEach((r, k) =>
-        r.clusters.forEach((c, m) =>
-          need(c.cluster, `outbound.listeners[${i}].virtualHosts[${j}].routes[${k}].clusters[${m}]`),
-        ),
+      vh.routes.forEach((r, k) => {
+        const at = `outbound.listeners[${i}].virtualHosts[${j}].routes[${k}]`;
+        const actions = [r.clusters, r.redirect, r.directResponse].filter((a) => a !== undefined).length;
+        if (actions !== 1) errors.push(`${at}: set exactly one of clusters, redirect or directResponse`);
+        r.clusters?.forEach((c, m) => need(c.cluster, `${at}.clusters[${m}]`));
+        r.mirrors.forEach((c, m) => need(c.cluster, `${at}.mirrors[${m}]`));
+        for (const re of regexesOf(r))
+          if (!validRegex(re)) errors.push(`${at}: "${re}" is not a valid regular expression`);
+      }),
+    );
+    l.tcpRoutes.forEach((r, j) =>
+      r.clusters.forEach((c, m) =>
+        need(c.cluster, `outbound.listeners[${i}].tcpRoutes[${j}].clusters[${m}]`),
       ),
     );
     l.sniRoutes.forEach((r, j) =>
@@ -213,4 +392,30 @@ export function parseProxyConfig(input: unknown): ParseResult {
   });
   need(config.outbound.defaultCluster, "outbound.defaultCluster");
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
+}
+
+function regexesOf(r: HttpRoute): string[] {
+  const out: string[] = [];
+  const add = (m: StringMatch | undefined) => m?.regex !== undefined && out.push(m.regex);
+  for (const m of r.matches) {
+    add(m.uri);
+    add(m.scheme);
+    add(m.method);
+    add(m.authority);
+    for (const h of Object.values(m.headers)) add(h);
+    for (const h of Object.values(m.withoutHeaders)) add(h);
+    for (const h of Object.values(m.queryParams)) add(h);
+  }
+  if (r.rewrite?.uriRegex) out.push(r.rewrite.uriRegex.match);
+  for (const o of r.cors?.allowOrigins ?? []) add(o);
+  return out;
+}
+
+function validRegex(re: string): boolean {
+  try {
+    new RegExp(re);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -1,6 +1,8 @@
 // A ProxyConfig turned into the lookups the data path needs, once per config: inbound chains by port,
 // outbound listeners by name, clusters with their endpoints' TLS prepared, and the authorizers.
 import type { InboundChain, OutboundListener, ProxyCluster, ProxyConfig } from "./proxy-config.js";
+import type { Cidr } from "../api/ip.js";
+import { cidrContains, parseCidr, parseIp } from "../api/ip.js";
 import { compileL4Authz } from "./l4-authz.js";
 import type { TlsPlan } from "./upstream-tls.js";
 import { tlsPlan } from "./upstream-tls.js";
@@ -74,14 +76,15 @@ export function findListener(t: RoutingTable, address: string, port: number): Ou
 }
 
 function pickWeighted(list: ReadonlyArray<{ cluster: string; weight: number }>): string | undefined {
-  if (list.length === 1) return list[0]?.cluster;
-  const total = list.reduce((n, c) => n + c.weight, 0);
+  const live = list.filter((c) => c.weight > 0);
+  if (live.length <= 1) return live[0]?.cluster;
+  const total = live.reduce((n, c) => n + c.weight, 0);
   let r = Math.random() * total;
-  for (const c of list) {
+  for (const c of live) {
     r -= c.weight;
     if (r < 0) return c.cluster;
   }
-  return list[list.length - 1]?.cluster;
+  return live[live.length - 1]?.cluster;
 }
 
 function domainMatches(pattern: string, host: string): boolean {
@@ -90,20 +93,43 @@ function domainMatches(pattern: string, host: string): boolean {
   return pattern === host;
 }
 
+const subnetCache = new Map<string, Cidr | undefined>();
+
+/** True when the list is empty or the address is in one of its CIDRs / single IPs. */
+function inSubnets(subnets: readonly string[], address: string): boolean {
+  if (subnets.length === 0) return true;
+  const ip = parseIp(address);
+  if (!ip) return false;
+  return subnets.some((s) => {
+    if (!subnetCache.has(s)) subnetCache.set(s, parseCidr(s));
+    const cidr = subnetCache.get(s);
+    return cidr !== undefined && cidrContains(cidr, ip);
+  });
+}
+
 /**
- * The cluster a connection goes to at L4. HTTP listeners (no L7 yet): the virtual host naming the
+ * The cluster a connection goes to at L4. TCP listeners: the first VirtualService tcp route whose
+ * destinationSubnets hold (weighted), else the listener's cluster. TLS listeners: the first SNI route whose
+ * hosts match the client's server name. HTTP listeners seen at L4 (no L7 yet): the virtual host naming the
  * destination address (`ip` or `ip:port`), else a `*` one, else the only one; its first route.
- * TLS listeners: the SNI route whose hosts match the client's server name.
  */
 export function clusterFor(
   l: OutboundListener,
   dst: { address: string; port: number },
   sni: string | undefined,
 ): string | undefined {
-  if (l.protocol === "tcp") return l.cluster;
+  if (l.protocol === "tcp") {
+    const r = l.tcpRoutes.find((route) => inSubnets(route.destinationSubnets, dst.address));
+    return r ? pickWeighted(r.clusters) : l.cluster;
+  }
   if (l.protocol === "tls") {
     if (sni !== undefined) {
-      const r = l.sniRoutes.find((route) => route.sniHosts.some((h) => domainMatches(h, sni)));
+      const host = sni.toLowerCase();
+      const r = l.sniRoutes.find(
+        (route) =>
+          route.sniHosts.some((h) => domainMatches(h.toLowerCase(), host)) &&
+          inSubnets(route.destinationSubnets, dst.address),
+      );
       if (r) return pickWeighted(r.clusters);
     }
     return l.cluster;
@@ -114,7 +140,7 @@ export function clusterFor(
     l.virtualHosts.find((v) => v.domains.includes("*")) ??
     (l.virtualHosts.length === 1 ? l.virtualHosts[0] : undefined);
   const route = vh?.routes[0];
-  return route ? pickWeighted(route.clusters) : l.cluster;
+  return route?.clusters ? pickWeighted(route.clusters) : l.cluster;
 }
 
 /** Next endpoint of an EDS / STRICT_DNS cluster, round robin; undefined when it has none. */

@@ -56,7 +56,7 @@ test("Sidecar egress hosts limit what the proxy knows; its outboundTrafficPolicy
   assert.equal(config.outbound.defaultCluster, "BlackHoleCluster");
   assert.equal(config.mesh.outboundTrafficPolicy, "REGISTRY_ONLY");
   const vh = config.outbound.listeners[0]?.virtualHosts.at(-1);
-  assert.deepEqual([vh?.name, vh?.routes[0]?.clusters[0]?.cluster], ["block_all", "BlackHoleCluster"]);
+  assert.deepEqual([vh?.name, vh?.routes[0]?.clusters?.[0]?.cluster], ["block_all", "BlackHoleCluster"]);
 });
 
 test("PassthroughCluster and BlackHoleCluster always exist; the default follows the traffic policy", () => {
@@ -97,7 +97,11 @@ test("ServiceEntry: DNS → STRICT_DNS, HTTP by host, TLS by SNI; NONE → ORIGI
   const byName = new Map(config.outbound.listeners.map((l) => [l.name, l]));
   assert.deepEqual(byName.get("0.0.0.0_80")?.virtualHosts[0]?.domains, ["example.com", "example.com:80"]);
   assert.deepEqual(byName.get("0.0.0.0_443")?.sniRoutes, [
-    { sniHosts: ["example.com"], clusters: [{ cluster: "outbound|443||example.com", weight: 1 }] },
+    {
+      sniHosts: ["example.com"],
+      destinationSubnets: [],
+      clusters: [{ cluster: "outbound|443||example.com", weight: 1 }],
+    },
   ]);
   assert.equal(byName.get("0.0.0.0_9999")?.cluster, "outbound|9999||*.wild.example");
 });

@@ -121,6 +121,7 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
             address: "0.0.0.0",
             port: p.port,
             protocol: httpListenerProtocol(p.protocol),
+            tcpRoutes: [],
             virtualHosts: [],
             sniRoutes: [],
           },
@@ -130,9 +131,7 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
           name: `${view.host}:${p.port}`,
           domains: domainsOf(view, p.port, client),
           // VirtualService routes will go before this default route.
-          routes: [
-            { name: "default", match: { pathPrefix: "/", headers: {} }, clusters: [{ cluster, weight: 1 }] },
-          ],
+          routes: [{ name: "default", matches: [], mirrors: [], clusters: [{ cluster, weight: 1 }] }],
         };
         l?.virtualHosts.push(vh);
       } else if (
@@ -147,12 +146,17 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
             address: "0.0.0.0",
             port: p.port,
             protocol: "tls",
+            tcpRoutes: [],
             virtualHosts: [],
             sniRoutes: [],
           },
           view.origin,
         );
-        l?.sniRoutes.push({ sniHosts: [view.host], clusters: [{ cluster, weight: 1 }] });
+        l?.sniRoutes.push({
+          sniHosts: [view.host],
+          destinationSubnets: [],
+          clusters: [{ cluster, weight: 1 }],
+        });
       } else {
         const addresses = view.vip
           ? [view.vip]
@@ -174,7 +178,16 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
             continue;
           }
           addListener(
-            { name, address, port: p.port, protocol: "tcp", cluster, virtualHosts: [], sniRoutes: [] },
+            {
+              name,
+              address,
+              port: p.port,
+              protocol: "tcp",
+              cluster,
+              tcpRoutes: [],
+              virtualHosts: [],
+              sniRoutes: [],
+            },
             view.origin,
           );
         }
@@ -196,7 +209,8 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
       routes: [
         {
           name: fallback.name,
-          match: { pathPrefix: "/", headers: {} },
+          matches: [],
+          mirrors: [],
           clusters: [{ cluster: fallback.cluster, weight: 1 }],
         },
       ],
