@@ -15,6 +15,8 @@ export interface EndpointPlan {
 
 export interface ClusterPlan {
   name: string;
+  /** The cluster as configured (load balancer, connection pool, outlier detection). */
+  spec: ProxyCluster;
   type: ProxyCluster["type"];
   endpoints: EndpointPlan[];
   /** TLS for ORIGINAL_DST / STRICT_DNS destinations (no per-endpoint data). */
@@ -46,6 +48,7 @@ export function buildRoutingTable(config: ProxyConfig): RoutingTable {
     const clusterTls = c.tls ? tlsPlan(c.tls, c.name, td) : undefined;
     clusters.set(c.name, {
       name: c.name,
+      spec: c,
       type: c.type,
       // Endpoints with weight 0 receive no traffic.
       endpoints: c.endpoints
