@@ -1,5 +1,6 @@
 // The outbound listener's per-connection path (15001): original destination → listener (`VIP_PORT`, else
-// `0.0.0.0_PORT`) → cluster, else the default cluster; then an endpoint and its TLS, and the bytes.
+// `0.0.0.0_PORT`) → cluster, else the default cluster; then an endpoint (load balancer, outlier
+// detection), a slot under the cluster's tcp.maxConnections, the endpoint's TLS, and the bytes.
 import type { Socket } from "node:net";
 import { hostPort } from "./access-log.js";
 import type { ConnectionRecord } from "./connection-record.js";
@@ -10,7 +11,9 @@ import { trackOutboundTcp } from "./metrics-tcp.js";
 import { detectProtocol } from "./protocol-detect.js";
 import { clientHelloServerName } from "./client-hello.js";
 import type { RoutingTable } from "./routing-table.js";
-import { clusterFor, findListener, nextEndpoint } from "./routing-table.js";
+import { clusterFor, findListener } from "./routing-table.js";
+import type { EndpointPlan } from "./routing-table.js";
+import { admit, pickEndpoint, reportOutcome } from "./upstream-policy.js";
 import type { UpstreamTarget } from "./upstream-connect.js";
 import { connectUpstream } from "./upstream-connect.js";
 import { acceptCaptured } from "./capture-accept.js";
@@ -27,6 +30,7 @@ export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
     rec.opened(clusterName);
     if (!cluster) return rec.refuse(down, { flag: "NC" });
     let target: UpstreamTarget | undefined;
+    let endpoint: EndpointPlan | undefined;
     if (cluster.type === "BLACKHOLE") {
       // BlackHoleCluster has no hosts: the connection is closed (REGISTRY_ONLY for unknown TCP).
       return rec.refuse(down, { flag: "UH" });
@@ -34,9 +38,15 @@ export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
       // PassthroughCluster: where the application wanted to go.
       target = { address: dst.address, port: dst.port, tls: cluster.tls };
     } else {
-      target = nextEndpoint(cluster);
+      // A hash policy on the source IP keeps a client on one endpoint.
+      target = endpoint = pickEndpoint(cluster, { sourceIp: down.remoteAddress });
       if (!target) return rec.refuse(down, { flag: "UH" });
     }
+    // tcp.maxConnections: a connection over the limit is closed at once (Envoy's upstream overflow, UO).
+    const slot = admit(cluster, "connection");
+    if (!slot) return rec.refuse(down, { flag: "UO" });
+    if (down.closed) slot.release();
+    else down.once("close", () => slot.release());
     rec.entry.upstreamHost = hostPort(target.address, target.port);
     const up = connectUpstream(
       target,
@@ -44,6 +54,8 @@ export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
       cluster.connectTimeoutMs,
       (failure, upSock) => {
         down.removeListener("close", onDownClose);
+        // Connect failures (and timeouts) count against the endpoint; a connection made clears its record.
+        if (endpoint) reportOutcome(cluster, endpoint, failure ? { connectFailure: true } : { connected: true });
         if (failure || down.destroyed) {
           upSock.destroy();
           return rec.refuse(down, failure ? { flag: failure.flag, failure: failure.reason } : {});

@@ -1,16 +1,29 @@
 // A ProxyConfig turned into the lookups the data path needs, once per config: inbound chains by port,
-// outbound listeners by name, clusters with their endpoints' TLS prepared, and the authorizers.
+// outbound listeners by name, clusters with their endpoints' TLS prepared and their upstream state
+// (load balancer, circuit breakers, outlier detection; carried over from the previous table), and the
+// authorizers.
 import type { InboundChain, OutboundListener, ProxyCluster, ProxyConfig } from "./proxy-config.js";
 import type { Cidr } from "../api/ip.js";
 import { cidrContains, parseCidr, parseIp } from "../api/ip.js";
 import { compileL4Authz } from "./l4-authz.js";
+import type { LbState } from "./load-balancer.js";
+import { newLbState } from "./load-balancer.js";
 import type { TlsPlan } from "./upstream-tls.js";
 import { tlsPlan } from "./upstream-tls.js";
+import type { ClusterState, EndpointState, UpstreamEnv } from "./upstream-state.js";
+import { newClusterState, newEndpointState, systemEnv } from "./upstream-state.js";
+import { pickEndpoint } from "./upstream-policy.js";
 
 export interface EndpointPlan {
   address: string;
   port: number;
   tls: TlsPlan | undefined;
+  /** `address:port`: the endpoint's identity, across configs too. */
+  key: string;
+  /** Load-balancing weight (> 0: weight-0 endpoints are left out of the plan). */
+  weight: number;
+  /** Requests in flight and outlier health; the same object in the next config's plan. */
+  state: EndpointState;
 }
 
 export interface ClusterPlan {
@@ -22,8 +35,13 @@ export interface ClusterPlan {
   /** TLS for ORIGINAL_DST / STRICT_DNS destinations (no per-endpoint data). */
   tls: TlsPlan | undefined;
   connectTimeoutMs: number;
-  /** Round-robin position. */
-  next: number;
+  /** Circuit-breaker counts and outlier counters; the same object in the next config's plan. */
+  state: ClusterState;
+  /** The load balancer's memory for this plan (round-robin credits, hash ring). */
+  lb: LbState<EndpointPlan>;
+  /** The endpoint the last pickEndpoint chose, until an admit takes it (see upstream-policy). */
+  pendingPick: EndpointPlan | undefined;
+  env: UpstreamEnv;
 }
 
 export interface RoutingTable {
@@ -35,7 +53,17 @@ export interface RoutingTable {
   clusters: Map<string, ClusterPlan>;
 }
 
-export function buildRoutingTable(config: ProxyConfig): RoutingTable {
+/**
+ * Builds the table for a config. With `previous` (the table it replaces), a cluster of the same name keeps
+ * its circuit-breaker counts and an endpoint still in it keeps its in-flight count and outlier health
+ * (ejections survive an endpoint update, as Envoy keeps a host's state across EDS updates); what is new
+ * starts fresh. `env` is the clock and random source (tests inject one).
+ */
+export function buildRoutingTable(
+  config: ProxyConfig,
+  previous?: RoutingTable,
+  env: UpstreamEnv = systemEnv,
+): RoutingTable {
   const inbound = new Map<number, InboundChain>();
   let passthrough: InboundChain | undefined;
   for (const chain of config.inbound.chains) {
@@ -45,6 +73,8 @@ export function buildRoutingTable(config: ProxyConfig): RoutingTable {
   const td = config.mesh.trustDomain;
   const clusters = new Map<string, ClusterPlan>();
   for (const c of config.clusters) {
+    const before = previous?.clusters.get(c.name);
+    const kept = new Map(before?.endpoints.map((e) => [e.key, e.state]));
     const clusterTls = c.tls ? tlsPlan(c.tls, c.name, td) : undefined;
     clusters.set(c.name, {
       name: c.name,
@@ -53,14 +83,23 @@ export function buildRoutingTable(config: ProxyConfig): RoutingTable {
       // Endpoints with weight 0 receive no traffic.
       endpoints: c.endpoints
         .filter((e) => e.weight > 0)
-        .map((e) => ({
-          address: e.address,
-          port: e.port,
-          tls: e.tls ? tlsPlan(e.tls, c.name, td) : clusterTls,
-        })),
+        .map((e) => {
+          const key = endpointKey(e.address, e.port);
+          return {
+            address: e.address,
+            port: e.port,
+            tls: e.tls ? tlsPlan(e.tls, c.name, td) : clusterTls,
+            key,
+            weight: e.weight,
+            state: kept.get(key) ?? newEndpointState(),
+          };
+        }),
       tls: clusterTls,
       connectTimeoutMs: c.connectTimeoutMs,
-      next: 0,
+      state: before?.state ?? newClusterState(),
+      lb: newLbState(),
+      pendingPick: undefined,
+      env,
     });
   }
   return {
@@ -146,10 +185,12 @@ export function clusterFor(
   return route?.clusters ? pickWeighted(route.clusters) : l.cluster;
 }
 
-/** Next endpoint of an EDS / STRICT_DNS cluster, round robin; undefined when it has none. */
+function endpointKey(address: string, port: number): string {
+  return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
+}
+
+/** Next endpoint of an EDS / STRICT_DNS cluster by its load balancer; undefined when it has none usable.
+ *  @deprecated Use `pickEndpoint` (upstream-policy), which also takes the request's hash key. */
 export function nextEndpoint(c: ClusterPlan): EndpointPlan | undefined {
-  if (c.endpoints.length === 0) return undefined;
-  const e = c.endpoints[c.next % c.endpoints.length];
-  c.next = (c.next + 1) % c.endpoints.length;
-  return e;
+  return pickEndpoint(c);
 }
