@@ -96,10 +96,7 @@ function weightedRandom<T extends Balanced>(usable: readonly T[], random: () => 
   return usable[usable.length - 1] as T;
 }
 
-function headerValue(
-  headers: PickContext["headers"],
-  name: string,
-): string | undefined {
+function headerValue(headers: PickContext["headers"], name: string): string | undefined {
   const v = headers?.[name.toLowerCase()];
   if (v === undefined) return undefined;
   return Array.isArray(v) ? v.join(",") : v;

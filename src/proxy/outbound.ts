@@ -55,7 +55,8 @@ export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
       (failure, upSock) => {
         down.removeListener("close", onDownClose);
         // Connect failures (and timeouts) count against the endpoint; a connection made clears its record.
-        if (endpoint) reportOutcome(cluster, endpoint, failure ? { connectFailure: true } : { connected: true });
+        if (endpoint)
+          reportOutcome(cluster, endpoint, failure ? { connectFailure: true } : { connected: true });
         if (failure || down.destroyed) {
           upSock.destroy();
           return rec.refuse(down, failure ? { flag: failure.flag, failure: failure.reason } : {});

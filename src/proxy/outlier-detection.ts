@@ -49,8 +49,9 @@ export function isEjected(h: EndpointHealth): boolean {
 /** Brings the endpoint back when its ejection time is over (checked lazily, whenever health is read). */
 export function refresh(h: EndpointHealth, now: number): void {
   if (h.ejectedAt === undefined || now - h.ejectedAt < h.ejectedForMs) return;
+  // Back since the moment the ejection ended, even when this is noticed later.
+  h.unejectedAt = h.ejectedAt + h.ejectedForMs;
   h.ejectedAt = undefined;
-  h.unejectedAt = now;
   // Back in service with clean counters, so a few new errors do not eject it again at once.
   h.consecutive5xx = 0;
   h.consecutiveGateway = 0;
@@ -106,7 +107,12 @@ export function recordOutcome(
   return eject(od, h, all, now) ? "ejected" : "overflow";
 }
 
-function eject(od: OutlierDetection, h: EndpointHealth, all: readonly EndpointHealth[], now: number): boolean {
+function eject(
+  od: OutlierDetection,
+  h: EndpointHealth,
+  all: readonly EndpointHealth[],
+  now: number,
+): boolean {
   for (const other of all) refresh(other, now);
   const ejected = all.filter(isEjected).length;
   // Envoy ejects only while (ejected + 1) / hosts stays within max_ejection_percent; Istio does not set

@@ -1,9 +1,11 @@
 // Outbound routing at L4: listener by `VIP_PORT` then `0.0.0.0_PORT`; HTTP listeners by the virtual host
-// naming the destination; TLS listeners by SNI; endpoints round robin, weight 0 skipped.
+// naming the destination; TLS listeners by SNI; endpoints round robin, weight 0 skipped; upstream state
+// carried from one table to the next.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { testConfig } from "../testing/proxy-harness.js";
 import { buildRoutingTable, clusterFor, findListener, nextEndpoint } from "./routing-table.js";
+import { admit, pickEndpoint, reportOutcome } from "./upstream-policy.js";
 
 const eds = (name: string, endpoints: unknown[] = []) => ({ name, type: "EDS", endpoints });
 const route = (cluster: string) => ({ name: "default", clusters: [{ cluster }] });
@@ -75,4 +77,43 @@ test("endpoints are taken round robin; weight 0 receives nothing", () => {
   const picks = [1, 2, 3, 4].map(() => nextEndpoint(c)?.address);
   assert.deepEqual(picks, ["10.244.0.2", "10.244.0.4", "10.244.0.2", "10.244.0.4"]);
   assert.equal(nextEndpoint(table.clusters.get("http-a") ?? c), undefined);
+});
+
+test("a new table keeps a cluster's breaker counts and its remaining endpoints' ejections", () => {
+  const ep = (i: number) => ({ address: `10.244.1.${i}`, port: 80 });
+  const cfg = (endpoints: unknown[], pool = { maxConnections: 1 }) =>
+    testConfig({
+      clusters: [
+        {
+          name: "svc",
+          type: "EDS",
+          endpoints,
+          connectionPool: pool,
+          outlierDetection: { consecutive5xx: 1, maxEjectionPercent: 100 },
+        },
+      ],
+    });
+  const t1 = buildRoutingTable(cfg([ep(1), ep(2), ep(3)]));
+  const c1 = t1.clusters.get("svc");
+  assert.ok(c1);
+  pickEndpoint(c1);
+  const open = admit(c1, "connection");
+  assert.ok(open);
+  reportOutcome(c1, c1.endpoints[1]!, { status: 500 });
+  // Endpoint 3 leaves, 4 arrives, the pool limit changes.
+  const t2 = buildRoutingTable(cfg([ep(1), ep(2), ep(4)], { maxConnections: 2 }), t1);
+  const c2 = t2.clusters.get("svc");
+  assert.ok(c2);
+  assert.equal(c2.state.breakers.connections, 1, "the open connection still counts");
+  const picks = [1, 2, 3, 4].map(() => pickEndpoint(c2)?.address);
+  assert.ok(!picks.includes("10.244.1.2"), "still ejected");
+  assert.deepEqual(new Set(picks), new Set(["10.244.1.1", "10.244.1.4"]));
+  assert.ok(admit(c2, "connection"), "the new limit applies");
+  assert.equal(admit(c2, "connection"), undefined);
+  open.release();
+  assert.ok(admit(c2, "connection"), "a release on the old plan frees the shared count");
+  // Without a previous table everything starts fresh.
+  const fresh = buildRoutingTable(cfg([ep(1), ep(2), ep(4)])).clusters.get("svc");
+  assert.equal(fresh?.state.breakers.connections, 0);
+  assert.equal(fresh?.endpoints[1]?.state.health.ejectedAt, undefined);
 });
