@@ -1,5 +1,6 @@
 // The outbound path and the proxy pair on loopback: ISTIO_MUTUAL to the expected SPIFFE id only,
-// passthrough and blackhole, half-close, resets, connect and idle timeouts.
+// passthrough and blackhole, half-close, resets, connect and idle timeouts; tcp.maxConnections (UO) and
+// connect failures ejecting an endpoint.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import net from "node:net";
@@ -188,4 +189,63 @@ test("resumed TLS sessions keep the peer's identity, and the server identity is 
   assert.equal((await exchange(cp.proxy.ports.outbound, "hi\n")).data, "");
   await eventually("log", () => cp.lines.length === 4);
   assert.match(cp.lines[3] ?? "", /TLS_PEER_IDENTITY/);
+});
+
+function plainCluster(endpoints: Array<{ address: string; port: number }>, extra: Record<string, unknown>) {
+  return testConfig({
+    namespace: "bar",
+    listeners: [{ name: `${VIP}_9000`, address: VIP, port: 9000, protocol: "tcp", cluster: CLUSTER }],
+    clusters: [{ name: CLUSTER, type: "EDS", connectTimeoutMs: 2000, endpoints, ...extra }],
+  });
+}
+
+test("tcp.maxConnections 1: a second connection at once is refused with UO; after a close one fits", async () => {
+  const echo = await startApp("echo");
+  after(() => echo.close());
+  const cp = await clientProxy(
+    plainCluster([{ address: "127.0.0.1", port: echo.port }], { connectionPool: { maxConnections: 1 } }),
+  );
+  const first = net.connect(cp.proxy.ports.outbound, "127.0.0.1");
+  first.on("error", () => undefined);
+  first.write("one");
+  await once(first, "data");
+  const second = await exchange(cp.proxy.ports.outbound, "two");
+  assert.equal(second.data, "");
+  await eventually("refusal logged", () => cp.lines.length === 1);
+  assert.match(cp.lines[0] ?? "", /^\[[^\]]+\] "- - -" 0 UO /);
+  assert.ok((cp.lines[0] ?? "").includes(` ${CLUSTER} `));
+  assert.equal(echo.connections, 1, "the refused connection never reached the app");
+  first.end();
+  await once(first, "close");
+  await eventually("first connection logged", () => cp.lines.length === 2);
+  const third = await exchange(cp.proxy.ports.outbound, "three");
+  assert.equal(third.data, "three");
+  assert.equal(echo.connections, 2);
+});
+
+test("connect failures eject the endpoint: later connections go to the healthy one", async () => {
+  const echo = await startApp("echo");
+  after(() => echo.close());
+  const gone = net.createServer();
+  gone.listen(0, "127.0.0.1");
+  await once(gone, "listening");
+  const deadPort = (gone.address() as net.AddressInfo).port;
+  gone.close();
+  await once(gone, "close");
+  const cp = await clientProxy(
+    plainCluster(
+      [
+        { address: "127.0.0.1", port: deadPort },
+        { address: "127.0.0.1", port: echo.port },
+      ],
+      { outlierDetection: { consecutive5xx: 1, maxEjectionPercent: 100, baseEjectionMs: 60_000 } },
+    ),
+  );
+  // Round robin starts with the dead endpoint: refused (UF), and ejected.
+  assert.equal((await exchange(cp.proxy.ports.outbound, "a")).data, "");
+  for (const word of ["b", "c", "d"])
+    assert.equal((await exchange(cp.proxy.ports.outbound, word)).data, word);
+  await eventually("four log lines", () => cp.lines.length === 4);
+  assert.match(cp.lines[0] ?? "", / UF /);
+  for (const line of cp.lines.slice(1)) assert.ok(line.includes(`"127.0.0.1:${echo.port}"`), line);
 });
