@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { Balanced, PickContext } from "./load-balancer.js";
-import { chooseEndpoint, hashKey, newLbState } from "./load-balancer.js";
+import { chooseEndpoint, hashKey, newLbState, stickyCookie } from "./load-balancer.js";
 import type { LoadBalancer } from "./proxy-config.js";
 
 type Ep = Balanced & { name: string };
@@ -171,4 +171,34 @@ test("consistent hash on a cookie, the source IP and a query parameter; a missin
   assert.equal(chooseEndpoint(byHeader, all, all, st, {}, scripted(0.1))?.name, "a");
   assert.equal(chooseEndpoint(byHeader, all, all, st, {}, scripted(0.9))?.name, "c");
   assert.equal(chooseEndpoint(byHeader, all, all, st, {}, scripted(0.9))?.name, "c");
+});
+
+test("cookie hashing with a ttl creates the missing cookie once per connection and sticks to it", () => {
+  const lb: LoadBalancer = {
+    policy: "ROUND_ROBIN",
+    hash: { cookie: { name: "s", path: "/", ttlMs: 60_000 } },
+  };
+  const all = eps("a", "b", "c");
+  const st = newLbState<Ep>();
+  const first = stickyCookie(lb, { headers: { cookie: "x=1" } }, "10.244.0.7:40000|10.244.0.9:80");
+  assert.match(first.setCookie ?? "", /^s="([0-9a-f]+)"; Max-Age=60; Path=\/; HttpOnly$/);
+  const value = /s="([0-9a-f]+)"/.exec(first.setCookie ?? "")?.[1];
+  assert.equal(hashKey({ cookie: { name: "s" } }, first.ctx), value);
+  assert.equal(
+    stickyCookie(lb, { headers: {} }, "10.244.0.7:40000|10.244.0.9:80").setCookie,
+    first.setCookie,
+    "same connection, same cookie",
+  );
+  // The client sends it back (quoted): same key, same endpoint, no new cookie.
+  const back = stickyCookie(lb, { headers: { cookie: `s="${value}"` } }, "other");
+  assert.equal(back.setCookie, undefined);
+  const pick = (ctx: PickContext, r: number) => chooseEndpoint(lb, all, all, st, ctx, scripted(r))?.name;
+  assert.equal(pick(back.ctx, 0.1), pick(first.ctx, 0.9));
+  // Without a ttl nothing is created; ttl 0 makes a session cookie.
+  assert.equal(
+    stickyCookie({ policy: "RANDOM", hash: { cookie: { name: "s" } } }, {}, "c").setCookie,
+    undefined,
+  );
+  const session = stickyCookie({ policy: "RANDOM", hash: { cookie: { name: "s", ttlMs: 0 } } }, {}, "c");
+  assert.match(session.setCookie ?? "", /^s="[0-9a-f]+"; HttpOnly$/);
 });

@@ -107,9 +107,37 @@ function cookieValue(headers: PickContext["headers"], name: string): string | un
   if (raw === undefined) return undefined;
   for (const part of raw.split(/[;,]/)) {
     const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+    if (eq > 0 && part.slice(0, eq).trim() === name) return unquote(part.slice(eq + 1).trim());
   }
   return undefined;
+}
+
+function unquote(v: string): string {
+  return v.length >= 2 && v.startsWith('"') && v.endsWith('"') ? v.slice(1, -1) : v;
+}
+
+/**
+ * Cookie hashing with a ttl when the request has no such cookie: Envoy creates one, valued from the
+ * downstream connection (`connection`: its remote and local addresses, so one client connection keeps one
+ * value), hashes on it, and sets it on the response. Returns the context to pick with and the
+ * `Set-Cookie` value to add; without a ttl, or when the cookie is there, the context unchanged.
+ */
+export function stickyCookie(
+  lb: LoadBalancer | undefined,
+  ctx: PickContext,
+  connection: string,
+): { ctx: PickContext; setCookie?: string } {
+  const cookie = lb?.hash?.cookie;
+  if (!cookie || cookie.ttlMs === undefined || cookieValue(ctx.headers, cookie.name) !== undefined)
+    return { ctx };
+  const value = hash32(connection).toString(16).padStart(8, "0") + hash32(`${connection}#`).toString(16);
+  const existing = headerValue(ctx.headers, "cookie");
+  const pair = `${cookie.name}=${value}`;
+  const headers = { ...ctx.headers, cookie: existing ? `${existing}; ${pair}` : pair };
+  // A ttl of 0 makes a session cookie (no Max-Age).
+  const maxAge = cookie.ttlMs > 0 ? `; Max-Age=${Math.max(1, Math.round(cookie.ttlMs / 1000))}` : "";
+  const path = cookie.path ? `; Path=${cookie.path}` : "";
+  return { ctx: { ...ctx, headers }, setCookie: `${cookie.name}="${value}"${maxAge}${path}; HttpOnly` };
 }
 
 /** The request attribute the hash policy names; undefined when the request does not carry it. */

@@ -25,6 +25,8 @@ import { chooseEndpoint } from "./load-balancer.js";
 import { recordOutcome, usableEndpoints } from "./outlier-detection.js";
 
 export type { PickContext } from "./load-balancer.js";
+// Cookie hashing with a ttl: call before pickEndpoint, pick with the returned ctx, add its Set-Cookie.
+export { stickyCookie } from "./load-balancer.js";
 
 function endActive(e: EndpointPlan): void {
   e.state.active = Math.max(0, e.state.active - 1);
