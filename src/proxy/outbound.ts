@@ -48,6 +48,7 @@ export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
     if (down.closed) slot.release();
     else down.once("close", () => slot.release());
     rec.entry.upstreamHost = hostPort(target.address, target.port);
+    let clientGone = false;
     const up = connectUpstream(
       target,
       () => rt.identity.getSecureContext(),
@@ -55,7 +56,8 @@ export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
       (failure, upSock) => {
         down.removeListener("close", onDownClose);
         // Connect failures (and timeouts) count against the endpoint; a connection made clears its record.
-        if (endpoint)
+        // A setup the client abandoned says nothing about the endpoint.
+        if (endpoint && !clientGone)
           reportOutcome(cluster, endpoint, failure ? { connectFailure: true } : { connected: true });
         if (failure || down.destroyed) {
           upSock.destroy();
@@ -66,7 +68,10 @@ export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
       },
       rt.sessions,
     );
-    const onDownClose = () => up.destroy();
+    const onDownClose = () => {
+      clientGone = true;
+      up.destroy();
+    };
     down.once("close", onDownClose);
   }
 
