@@ -51,18 +51,20 @@ export interface RoutingTable {
   authz: ReturnType<typeof compileL4Authz>;
   listeners: Map<string, OutboundListener>;
   clusters: Map<string, ClusterPlan>;
+  /** The clock and random source of the clusters' upstream state. */
+  env: UpstreamEnv;
 }
 
 /**
  * Builds the table for a config. With `previous` (the table it replaces), a cluster of the same name keeps
  * its circuit-breaker counts and an endpoint still in it keeps its in-flight count and outlier health
  * (ejections survive an endpoint update, as Envoy keeps a host's state across EDS updates); what is new
- * starts fresh. `env` is the clock and random source (tests inject one).
+ * starts fresh. `env` is the clock and random source (tests inject one; by default the previous table's).
  */
 export function buildRoutingTable(
   config: ProxyConfig,
   previous?: RoutingTable,
-  env: UpstreamEnv = systemEnv,
+  env: UpstreamEnv = previous?.env ?? systemEnv,
 ): RoutingTable {
   const inbound = new Map<number, InboundChain>();
   let passthrough: InboundChain | undefined;
@@ -109,6 +111,7 @@ export function buildRoutingTable(
     authz: compileL4Authz(config),
     listeners: new Map(config.outbound.listeners.map((l) => [l.name, l])),
     clusters,
+    env,
   };
 }
 
