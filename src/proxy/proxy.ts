@@ -69,11 +69,13 @@ export interface Proxy {
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 
-function compile(input: unknown): RoutingTable {
+/** Checks a config and builds its table; the previous table's cluster state (breaker counts, ejections)
+ *  carries over to clusters that are still there. */
+function compile(input: unknown, previous?: RoutingTable): RoutingTable {
   const parsed = parseProxyConfig(input);
   if (!parsed.ok)
     throw new ShoalError("PROXY_CONFIG_INVALID", `config rejected: ${parsed.errors.join("; ")}`);
-  return buildRoutingTable(parsed.config);
+  return buildRoutingTable(parsed.config, previous);
 }
 
 export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
@@ -135,7 +137,7 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
       certificates,
       updateConfig(config: unknown) {
         // Built completely first, then swapped in one assignment: a connection sees one config or the other.
-        table = compile(config);
+        table = compile(config, table);
       },
       async close() {
         inbound.close();
