@@ -79,7 +79,10 @@ export function podCommand(
           "--clear-groups",
           "--",
         ];
-  return ["ip", ["netns", "exec", netns, ...drop, ...trustPreludeFor(netns, host), ...withStandInTools(argv, host)]];
+  return [
+    "ip",
+    ["netns", "exec", netns, ...drop, ...trustPreludeFor(netns, host), ...withStandInTools(argv, host)],
+  ];
 }
 
 /** The environment a container starts with: a PATH, its pod's identity, then its own variables. */

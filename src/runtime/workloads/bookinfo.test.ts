@@ -88,7 +88,13 @@ describe("productpage towards reviews: headers passed on, one retry, the error t
     const fakePort = await listen(fake, 0, LOOP);
     const endpoint = { host: LOOP, port: fakePort };
     page = await startHttpServer(
-      productpageHandler({ detailsHost: LOOP, detailsPort: fakePort, reviews: endpoint, ratings: endpoint, timeoutMs: 3000 }),
+      productpageHandler({
+        detailsHost: LOOP,
+        detailsPort: fakePort,
+        reviews: endpoint,
+        ratings: endpoint,
+        timeoutMs: 3000,
+      }),
       0,
       LOOP,
       silentLogger,

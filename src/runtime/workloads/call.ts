@@ -59,7 +59,10 @@ export function getJson(target: CallTarget): Promise<CallResult> {
 }
 
 /** The headers of `from` named in `names` (lower case), for passing on to the next service. */
-export function pickHeaders(from: http.IncomingHttpHeaders, names: readonly string[]): Record<string, string> {
+export function pickHeaders(
+  from: http.IncomingHttpHeaders,
+  names: readonly string[],
+): Record<string, string> {
   const out: Record<string, string> = {};
   for (const name of names) {
     const value = from[name];

@@ -77,13 +77,14 @@ async function runThread(
             agent,
           },
           (res) => {
+            const socket = res.socket;
             let bodyBytes = 0;
             res.on("data", (chunk: Buffer) => (bodyBytes += chunk.length));
             res.on("end", () => {
               const code = res.statusCode ?? -1;
               const headerBytes = res.rawHeaders.reduce((sum, part) => sum + part.length, 0);
               // fortio opens a new connection after an answer that is not 2xx.
-              if (code < 200 || code >= 300) res.socket?.destroy();
+              if (code < 200 || code >= 300) socket?.destroy();
               resolve({ code, headerBytes, bodyBytes });
             });
             res.on("error", () => resolve({ code: -1, headerBytes: 0, bodyBytes: 0 }));
@@ -115,7 +116,9 @@ export async function runLoad(options: LoadOptions): Promise<LoadResult> {
   const t0 = performance.now();
   const deadline = t0 + options.durationMs;
   const threads = await Promise.all(
-    Array.from({ length: options.connections }, (_, i) => runThread(i, options, shares?.[i], deadline, records)),
+    Array.from({ length: options.connections }, (_, i) =>
+      runThread(i, options, shares?.[i], deadline, records),
+    ),
   );
   return { calls: records, threads, elapsedSeconds: (performance.now() - t0) / 1000 };
 }

@@ -35,9 +35,9 @@ function statsLine(title: string, values: number[]): string {
 
 /** fortio's histogram bucket limits, in seconds. */
 const BUCKETS = [
-  0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009, 0.01, 0.011, 0.012, 0.014, 0.016, 0.018, 0.02,
-  0.025, 0.03, 0.035, 0.04, 0.045, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.25, 0.3,
-  0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 40, 50, 60,
+  0.001, 0.002, 0.003, 0.004, 0.005, 0.006, 0.007, 0.008, 0.009, 0.01, 0.011, 0.012, 0.014, 0.016, 0.018,
+  0.02, 0.025, 0.03, 0.035, 0.04, 0.045, 0.05, 0.06, 0.07, 0.08, 0.09, 0.1, 0.12, 0.14, 0.16, 0.18, 0.2, 0.25,
+  0.3, 0.35, 0.4, 0.45, 0.5, 0.6, 0.7, 0.8, 0.9, 1, 2, 3, 4, 5, 7.5, 10, 15, 20, 30, 40, 50, 60,
 ];
 
 /** `>= LOW <= HIGH , MID , CUMULATIVE%, COUNT` lines for the buckets that hold calls. */
@@ -119,18 +119,23 @@ export function summaryLines(input: ReportInput): string[] {
       calls.filter((c) => c.code < 200 || c.code >= 300).map((c) => c.seconds),
     ),
     "# Socket and IP used for each connection:",
-    ...threads.map(
-      (t) => `[${t.thread}]   ${t.sockets} socket used, resolved to ${t.addresses[0] ?? "-"}`,
-    ),
+    ...threads.map((t) => `[${t.thread}]   ${t.sockets} socket used, resolved to ${t.addresses[0] ?? "-"}`),
     `Sockets used: ${sockets} (for perfect keepalive, would be ${input.connections})`,
     "Uniform: false, Jitter: false, Catchup allowed: false",
     "IP addresses distribution:",
     ...[...addresses].map(([address, count]) => `${address}: ${count}`),
     ...[...codeCounts(calls)].map(
-      ([code, count]) => `Code ${code} : ${count} (${((100 * count) / Math.max(1, calls.length)).toFixed(1)} %)`,
+      ([code, count]) =>
+        `Code ${code} : ${count} (${((100 * count) / Math.max(1, calls.length)).toFixed(1)} %)`,
     ),
-    statsLine("Response Header Sizes", calls.map((c) => c.headerBytes)),
-    statsLine("Response Body/Total Sizes", calls.map((c) => c.headerBytes + c.bodyBytes)),
+    statsLine(
+      "Response Header Sizes",
+      calls.map((c) => c.headerBytes),
+    ),
+    statsLine(
+      "Response Body/Total Sizes",
+      calls.map((c) => c.headerBytes + c.bodyBytes),
+    ),
     `All done ${calls.length} calls (plus 0 warmup) ${num((stats(times).avg || 0) * 1000)} ms avg, ${num(qps)} qps`,
   ];
   return lines;

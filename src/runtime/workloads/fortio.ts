@@ -14,7 +14,16 @@ import type { Running } from "./server.js";
 export const FORTIO_HTTP_PORT = 8080;
 
 /** Flags that take no value; every other flag takes the next argument (or `=value`). */
-const BOOLEAN_FLAGS = new Set(["k", "a", "json", "stdclient", "h2", "allow-initial-errors", "quiet", "nocatchup"]);
+const BOOLEAN_FLAGS = new Set([
+  "k",
+  "a",
+  "json",
+  "stdclient",
+  "h2",
+  "allow-initial-errors",
+  "quiet",
+  "nocatchup",
+]);
 
 export interface ParsedFlags {
   flags: Map<string, string[]>;
@@ -37,7 +46,8 @@ export function parseFlags(args: string[]): ParsedFlags {
     if (eq >= 0) value = body.slice(eq + 1);
     else if (BOOLEAN_FLAGS.has(name)) value = "true";
     else {
-      if (i + 1 >= args.length) throw new ShoalError("WORKLOAD_ARGS", `fortio: flag needs an argument: -${name}`);
+      if (i + 1 >= args.length)
+        throw new ShoalError("WORKLOAD_ARGS", `fortio: flag needs an argument: -${name}`);
       value = args[++i]!;
     }
     flags.set(name, [...(flags.get(name) ?? []), value]);
@@ -54,7 +64,8 @@ export function parseDuration(text: string): number {
     total += Number(n) * units[unit]!;
     return "";
   });
-  if (rest !== "" || text === "") throw new ShoalError("WORKLOAD_ARGS", `fortio: "${text}" is not a duration`);
+  if (rest !== "" || text === "")
+    throw new ShoalError("WORKLOAD_ARGS", `fortio: "${text}" is not a duration`);
   return total;
 }
 
@@ -81,7 +92,8 @@ function targetUrl(parsed: ParsedFlags): URL {
   const text = parsed.positionals[0];
   if (text === undefined) throw new ShoalError("WORKLOAD_ARGS", "fortio: give the URL to call");
   const url = new URL(/^[a-z]+:\/\//i.test(text) ? text : `http://${text}`);
-  if (url.protocol !== "http:") throw new ShoalError("WORKLOAD_ARGS", `fortio: only http:// URLs are supported`);
+  if (url.protocol !== "http:")
+    throw new ShoalError("WORKLOAD_ARGS", `fortio: only http:// URLs are supported`);
   return url;
 }
 
@@ -120,10 +132,16 @@ export async function fortioCurl(args: string[], io: Output): Promise<number> {
   const url = targetUrl(parsed);
   return new Promise((resolve) => {
     const req = http.get(
-      { host: url.hostname, port: url.port || 80, path: `${url.pathname}${url.search}`, headers: headers(parsed) },
+      {
+        host: url.hostname,
+        port: url.port || 80,
+        path: `${url.pathname}${url.search}`,
+        headers: headers(parsed),
+      },
       (res) => {
         io.out(`HTTP/${res.httpVersion} ${res.statusCode ?? 0} ${res.statusMessage ?? ""}\n`);
-        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2) io.out(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\n`);
+        for (let i = 0; i + 1 < res.rawHeaders.length; i += 2)
+          io.out(`${res.rawHeaders[i]}: ${res.rawHeaders[i + 1]}\n`);
         io.out("\n");
         res.on("data", (chunk: Buffer) => io.out(chunk.toString("utf8")));
         res.on("end", () => resolve(res.statusCode !== undefined && res.statusCode < 300 ? 0 : 1));
@@ -173,7 +191,9 @@ export async function runFortioCommand(args: string[], io: Output): Promise<numb
       io.out("shoal\n");
       return 0;
     default:
-      io.err(`fortio: unknown command "${command ?? ""}"; this fortio knows load, curl, server and version\n`);
+      io.err(
+        `fortio: unknown command "${command ?? ""}"; this fortio knows load, curl, server and version\n`,
+      );
       return 1;
   }
 }

@@ -10,7 +10,10 @@ export interface HelloworldOptions {
 }
 
 /** The version comes from the image (`--version v2`), SERVICE_VERSION overrides it; HOSTNAME is the pod. */
-export function helloworldOptions(args: string[], env: Record<string, string | undefined>): HelloworldOptions {
+export function helloworldOptions(
+  args: string[],
+  env: Record<string, string | undefined>,
+): HelloworldOptions {
   const i = args.indexOf("--version");
   return {
     version: env["SERVICE_VERSION"] ?? (i >= 0 ? (args[i + 1] ?? "v1") : "v1"),

@@ -98,7 +98,11 @@ const RULES: ImageRule[] = [
   },
   {
     // The image's version is in its name (`examples-bookinfo-reviews-v3`); each bakes its own env.
-    examples: ["istio/examples-bookinfo-reviews-v1", "istio/examples-bookinfo-reviews-v2", "istio/examples-bookinfo-reviews-v3"],
+    examples: [
+      "istio/examples-bookinfo-reviews-v1",
+      "istio/examples-bookinfo-reviews-v2",
+      "istio/examples-bookinfo-reviews-v3",
+    ],
     matches: (last) => /^examples-bookinfo-reviews-v\d+$/.test(last),
     behaviour: standIn("reviews"),
   },

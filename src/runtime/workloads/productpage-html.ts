@@ -91,7 +91,9 @@ export function renderProductPage(
   reviews: Fetched,
   user: string | undefined,
 ): string {
-  const who = user ? `<p class="navbar-text navbar-right">${text(user)} <a href="/logout">sign out</a></p>` : "";
+  const who = user
+    ? `<p class="navbar-text navbar-right">${text(user)} <a href="/logout">sign out</a></p>`
+    : "";
   return `<!DOCTYPE html>
 <html>
 <head>

@@ -51,7 +51,12 @@ describe("bookinfo productpage with details up", () => {
   let port: number;
   before(async () => {
     details = await startHttpServer(detailsHandler(), 0, "127.0.0.1", silentLogger);
-    page = await startHttpServer(productpageHandler(optionsFor(details.ports[0]!)), 0, "127.0.0.1", silentLogger);
+    page = await startHttpServer(
+      productpageHandler(optionsFor(details.ports[0]!)),
+      0,
+      "127.0.0.1",
+      silentLogger,
+    );
     port = page.ports[0]!;
   });
   after(async () => {
@@ -93,12 +98,7 @@ describe("bookinfo productpage with details failing", () => {
       res.writeHead(403, { "content-type": "text/plain" }).end("RBAC: access denied");
     });
     const detailsPort = await listen(fake, 0, "127.0.0.1");
-    page = await startHttpServer(
-      productpageHandler(optionsFor(detailsPort)),
-      0,
-      "127.0.0.1",
-      silentLogger,
-    );
+    page = await startHttpServer(productpageHandler(optionsFor(detailsPort)), 0, "127.0.0.1", silentLogger);
     port = page.ports[0]!;
   });
   after(async () => {

@@ -127,7 +127,13 @@ async function call(
 ): Promise<Fetched> {
   let status = 0;
   for (let attempt = 1; attempt <= tries; attempt++) {
-    const answer = await getJson({ host: target.host, port: target.port, path, headers, timeoutMs: options.timeoutMs });
+    const answer = await getJson({
+      host: target.host,
+      port: target.port,
+      path,
+      headers,
+      timeoutMs: options.timeoutMs,
+    });
     if (answer.status === 200 && answer.json !== null && typeof answer.json === "object") {
       return { status: 200, body: answer.json as Record<string, unknown> };
     }
@@ -137,13 +143,23 @@ async function call(
   return unavailable(service, status);
 }
 
-export function fetchDetails(options: ProductpageOptions, id: number, headers: Record<string, string>, log?: Logger) {
+export function fetchDetails(
+  options: ProductpageOptions,
+  id: number,
+  headers: Record<string, string>,
+  log?: Logger,
+) {
   const details = { host: options.detailsHost, port: options.detailsPort };
   return call(details, `/details/${id}`, "details", headers, options, 1, log);
 }
 
 /** productpage.py tries reviews twice ("bug introduced explicitly for illustration in fault injection"). */
-export function fetchReviews(options: ProductpageOptions, id: number, headers: Record<string, string>, log?: Logger) {
+export function fetchReviews(
+  options: ProductpageOptions,
+  id: number,
+  headers: Record<string, string>,
+  log?: Logger,
+) {
   return call(options.reviews, `/reviews/${id}`, "reviews", headers, options, 2, log);
 }
 
@@ -173,7 +189,12 @@ export function productpageHandler(options: ProductpageOptions, log?: Logger): H
     if (path === "/health") {
       send(res, 200, "Product page is healthy", "text/html; charset=utf-8");
     } else if (path === "/" || path === "/index.html") {
-      send(res, 200, '<html><body><a href="/productpage">Bookinfo productpage</a></body></html>\n', "text/html");
+      send(
+        res,
+        200,
+        '<html><body><a href="/productpage">Bookinfo productpage</a></body></html>\n',
+        "text/html",
+      );
     } else if (path === "/logout") {
       redirect(res, req, "user=; Path=/; Max-Age=0");
     } else if (path === "/productpage") {

@@ -87,7 +87,11 @@ describe("reviews v3 calling ratings on loopback", () => {
 
   test("ratings failing: each review says the ratings service is unavailable; headers passed on", async () => {
     const port = await reviewsOn(fakePort);
-    const answer = await request({ port, path: "/reviews/0", headers: { "end-user": "jason", "x-request-id": "r" } });
+    const answer = await request({
+      port,
+      path: "/reviews/0",
+      headers: { "end-user": "jason", "x-request-id": "r" },
+    });
     assert.equal(answer.status, 200);
     const doc = JSON.parse(answer.body) as { reviews: { rating: unknown }[] };
     for (const review of doc.reviews) {

@@ -38,7 +38,9 @@ export function reviewsOptions(args: string[], env: Env): ReviewsOptions {
   const i = args.indexOf("--version");
   const version = VERSIONS[i >= 0 ? (args[i + 1] ?? "") : "v1"] ?? VERSIONS["v1"]!;
   const enableRatings =
-    env["ENABLE_RATINGS"] !== undefined ? env["ENABLE_RATINGS"].toLowerCase() === "true" : version.enableRatings;
+    env["ENABLE_RATINGS"] !== undefined
+      ? env["ENABLE_RATINGS"].toLowerCase() === "true"
+      : version.enableRatings;
   const starColor = env["STAR_COLOR"] ?? version.starColor;
   const domain = env["SERVICES_DOMAIN"] ? `.${env["SERVICES_DOMAIN"]}` : "";
   const port = Number(env["RATINGS_SERVICE_PORT"] ?? BOOKINFO_PORT);

@@ -79,7 +79,12 @@ export async function startWorkload(
     case "productpage": {
       const options = productpageOptions(env);
       log("config", { details: `${options.detailsHost}:${options.detailsPort}` });
-      return startHttpServer(productpageHandler(options, log), portArg(workload, args, BOOKINFO_PORT), host, log);
+      return startHttpServer(
+        productpageHandler(options, log),
+        portArg(workload, args, BOOKINFO_PORT),
+        host,
+        log,
+      );
     }
     case "reviews": {
       const options = reviewsOptions(args, env);
