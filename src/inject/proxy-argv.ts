@@ -1,8 +1,11 @@
 // The host command line and environment of a pod's `istio-proxy` container in the local cluster: the
 // proxy executable in xDS mode, pointed at the control plane's socket, with the file its bootstrap token
-// is written to (minted each time the proxy starts) and the pod's identity.
+// is written to (minted each time the proxy starts) and the pod's identity. The proxy trusts the public
+// roots of the cluster's trust store next to Node's own, like a proxy trusts its OS store: TLS it
+// originates without a CA file (DestinationRule SIMPLE with no caCertificates) verifies public sites.
 import type { PodState } from "../runtime/cluster-state.js";
 import { podRunFiles, xdsSocketPath } from "../runtime/run-dir.js";
+import { trustFiles } from "../runtime/trust-store.js";
 
 export interface ProxyLaunch {
   argv: string[];
@@ -54,6 +57,8 @@ export function proxyContainerArgv(
       SHOAL_POD_NAMESPACE: pod.namespace,
       SHOAL_POD_IP: pod.ip,
       SHOAL_SERVICE_ACCOUNT: pod.serviceAccount,
+      // Node reads this once at start: the outside world's root joins its built-in public roots.
+      NODE_EXTRA_CA_CERTS: trustFiles(clusterId).extraRoots,
     },
     readySocket: files.adminSocket,
   };

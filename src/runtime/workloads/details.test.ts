@@ -33,6 +33,17 @@ describe("bookinfo details", () => {
     assert.deepEqual(JSON.parse((await request({ port, path: "/details/7" })).body), bookDetails(7));
   });
 
+  test("the body is compact JSON, the exact bytes bookinfo's details answers", async () => {
+    const answer = await request({ port, path: "/details/0" });
+    assert.equal(
+      answer.body,
+      '{"id":0,"author":"William Shakespeare","year":1595,"type":"paperback","pages":200,' +
+        '"publisher":"PublisherA","language":"English","ISBN-10":"1234567890","ISBN-13":"123-1234567890"}',
+    );
+    assert.equal(answer.headers["content-type"], "application/json");
+    assert.equal(answer.headers["content-length"], String(Buffer.byteLength(answer.body)));
+  });
+
   test("/health, wrong methods, bad ids and unknown paths", async () => {
     assert.deepEqual(JSON.parse((await request({ port, path: "/health" })).body), {
       status: "Details is healthy",

@@ -1,6 +1,7 @@
 // The bookinfo details stand-in (istio/examples-bookinfo-details-*): GET /details/ID answers the book
-// record the Istio sample serves, GET /health says it is healthy.
-import { methodNotAllowed, send, sendJson, type Handler } from "./http-util.js";
+// record the Istio sample serves, GET /health says it is healthy. Bodies are compact JSON, byte for byte
+// what the Ruby service's `to_json` writes.
+import { methodNotAllowed, send, sendCompactJson, type Handler } from "./http-util.js";
 
 export const BOOKINFO_PORT = 9080;
 
@@ -26,7 +27,7 @@ export function detailsHandler(): Handler {
     const isGet = method === "GET" || method === "HEAD";
     if (path === "/health") {
       if (!isGet) methodNotAllowed(res, ["GET", "HEAD"]);
-      else sendJson(res, 200, { status: "Details is healthy" });
+      else sendCompactJson(res, 200, { status: "Details is healthy" });
       return;
     }
     const match = /^\/details\/([^/]*)$/.exec(path);
@@ -41,9 +42,9 @@ export function detailsHandler(): Handler {
     // Like the Ruby service: the id must be an integer, else 400 with its error message.
     const idText = decodeURIComponent(match[1]!);
     if (!/^-?\d+$/.test(idText)) {
-      sendJson(res, 400, { error: "please provide numeric product id" });
+      sendCompactJson(res, 400, { error: "please provide numeric product id" });
       return;
     }
-    sendJson(res, 200, bookDetails(Number(idText)));
+    sendCompactJson(res, 200, bookDetails(Number(idText)));
   };
 }

@@ -74,6 +74,11 @@ export function sendJson(res: http.ServerResponse, status: number, value: unknow
   send(res, status, JSON.stringify(value, null, 2) + "\n", "application/json; charset=utf-8");
 }
 
+/** JSON with no whitespace and no trailing newline, as Ruby's `to_json` and Node's `JSON.stringify` write it. */
+export function sendCompactJson(res: http.ServerResponse, status: number, value: unknown): void {
+  send(res, status, JSON.stringify(value), "application/json");
+}
+
 export function sendText(res: http.ServerResponse, status: number, text: string): void {
   send(res, status, text, "text/plain; charset=utf-8");
 }

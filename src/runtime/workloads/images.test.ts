@@ -36,7 +36,11 @@ test("images map to stand-ins whatever the registry, tag or digest", () => {
     ["busybox:1.36", "shell", "sleep"],
     ["alpine", "shell", "sleep"],
     ["nginx:1.25", undefined, undefined],
-    ["istio/examples-bookinfo-reviews-v1", undefined, undefined],
+    ["istio/examples-bookinfo-reviews-v1", "standIn", "reviews"],
+    ["docker.io/istio/examples-bookinfo-ratings-v1:1.20.2", "standIn", "ratings"],
+    ["docker.io/istio/examples-helloworld-v2", "standIn", "helloworld"],
+    ["fortio/fortio:latest_release", "standIn", "fortio"],
+    ["istio/examples-bookinfo-mongodb", undefined, undefined],
   ];
   for (const [image, kind, workload] of cases) {
     const behaviour = imageBehaviour(image);
@@ -45,4 +49,13 @@ test("images map to stand-ins whatever the registry, tag or digest", () => {
   }
   assert.ok(SUPPORTED_IMAGES.includes("istio/tcp-echo-server"));
   assert.ok(SUPPORTED_IMAGES.includes("mccutchen/go-httpbin"));
+});
+
+test("versioned images tell their stand-in the version; fortio serves by default", () => {
+  assert.deepEqual(imageBehaviour("docker.io/istio/examples-bookinfo-reviews-v3:1.20.2")?.fixedArgs, [
+    "--version",
+    "v3",
+  ]);
+  assert.deepEqual(imageBehaviour("istio/examples-helloworld-v1")?.fixedArgs, ["--version", "v1"]);
+  assert.deepEqual(imageBehaviour("fortio/fortio")?.defaultArgs, ["server"]);
 });

@@ -97,6 +97,32 @@ const RULES: ImageRule[] = [
     behaviour: standIn("productpage"),
   },
   {
+    // The image's version is in its name (`examples-bookinfo-reviews-v3`); each bakes its own env.
+    examples: [
+      "istio/examples-bookinfo-reviews-v1",
+      "istio/examples-bookinfo-reviews-v2",
+      "istio/examples-bookinfo-reviews-v3",
+    ],
+    matches: (last) => /^examples-bookinfo-reviews-v\d+$/.test(last),
+    behaviour: standIn("reviews"),
+  },
+  {
+    examples: ["istio/examples-bookinfo-ratings-v1"],
+    matches: (last) => last.startsWith("examples-bookinfo-ratings"),
+    behaviour: standIn("ratings"),
+  },
+  {
+    examples: ["istio/examples-helloworld-v1", "istio/examples-helloworld-v2"],
+    matches: (last) => /^examples-helloworld-v\d+$/.test(last),
+    behaviour: standIn("helloworld"),
+  },
+  {
+    // fortio's entrypoint is /usr/bin/fortio with `server` as its default command.
+    examples: ["fortio/fortio"],
+    matches: (last) => last === "fortio",
+    behaviour: standIn("fortio", [], ["server"]),
+  },
+  {
     examples: ["curlimages/curl", "curl"],
     matches: (last) => last === "curl" || last === "curl-ssl",
     behaviour: { kind: "curl", workload: "sleep", fixedArgs: [], defaultArgs: [] },
@@ -111,8 +137,20 @@ const RULES: ImageRule[] = [
 /** Every image name the stand-ins answer to, for error messages and docs. */
 export const SUPPORTED_IMAGES: string[] = RULES.flatMap((rule) => rule.examples);
 
+/** The `-vN` an image name ends with (`examples-bookinfo-reviews-v2` → `v2`). */
+function versionOf(last: string): string | undefined {
+  return /-(v\d+)$/.exec(last)?.[1];
+}
+
 export function imageBehaviour(image: string): ImageBehaviour | undefined {
   const { repository } = parseImageRef(image);
   const last = repository.split("/").pop() ?? "";
-  return RULES.find((rule) => rule.matches(last))?.behaviour;
+  const behaviour = RULES.find((rule) => rule.matches(last))?.behaviour;
+  if (behaviour === undefined) return undefined;
+  // Versioned stand-ins learn their version from the image, as each version's image bakes it in.
+  const version = versionOf(last);
+  if ((behaviour.workload === "reviews" || behaviour.workload === "helloworld") && version !== undefined) {
+    return { ...behaviour, fixedArgs: ["--version", version, ...behaviour.fixedArgs] };
+  }
+  return behaviour;
 }

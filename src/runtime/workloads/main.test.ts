@@ -133,3 +133,41 @@ test("an unknown workload or bad arguments exit 2 with the reason", () => {
 function hasNc(): boolean {
   return spawnSync("sh", ["-c", "command -v nc"]).status === 0;
 }
+
+test("one-shot commands run and exit with their code: fortio version, fortio load, an unknown fortio command", () => {
+  const version = spawnSync(process.execPath, [MAIN, "fortio", "version"], { encoding: "utf8" });
+  assert.equal(version.status, 0);
+  assert.equal(version.stdout, "shoal\n");
+  const load = spawnSync(
+    process.execPath,
+    [MAIN, "fortio", "load", "-c", "1", "-n", "2", "http://127.0.0.1:1/"],
+    {
+      encoding: "utf8",
+    },
+  );
+  assert.equal(load.status, 0);
+  assert.match(load.stdout, /^Code -1 : 2 \(100\.0 %\)$/m);
+  const unknown = spawnSync(process.execPath, [MAIN, "fortio", "frobnicate"], { encoding: "utf8" });
+  assert.equal(unknown.status, 1);
+  assert.match(unknown.stderr, /unknown command "frobnicate"/);
+});
+
+test("reviews and helloworld take their version from args and their pod from HOSTNAME", async () => {
+  const hello = await run(["helloworld", "--version", "v2", "0"], {
+    SHOAL_LISTEN_HOST: "127.0.0.1",
+    HOSTNAME: "hw-1",
+  });
+  const reviews = await run(["reviews", "--version", "v1", "0"], {
+    SHOAL_LISTEN_HOST: "127.0.0.1",
+    HOSTNAME: "rv-1",
+  });
+  try {
+    const answer = await request({ port: portsOf(hello.lines)[0]!, path: "/hello" });
+    assert.equal(answer.body, "Hello version: v2, instance: hw-1\n");
+    const doc = JSON.parse((await request({ port: portsOf(reviews.lines)[0]!, path: "/reviews/0" })).body);
+    assert.equal(doc.podname, "rv-1");
+  } finally {
+    await stop(hello);
+    await stop(reviews);
+  }
+});

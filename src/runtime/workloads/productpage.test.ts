@@ -5,19 +5,43 @@ import { after, before, describe, test } from "node:test";
 import { detailsHandler } from "./details.js";
 import { startHttpServer } from "./http-util.js";
 import { silentLogger } from "./log.js";
-import { productpageHandler, productpageOptions } from "./productpage.js";
+import { productpageHandler, productpageOptions, type ProductpageOptions } from "./productpage.js";
 import { closeServer, listen, type Running } from "./server.js";
 import { request } from "./test-client.js";
 
-test("details address from env: DETAILS_HOSTNAME, SERVICES_DOMAIN, DETAILS_SERVICE_PORT", () => {
-  assert.deepEqual(productpageOptions({}), { detailsHost: "details", detailsPort: 9080, timeoutMs: 3000 });
+/** Options pointing details at `detailsPort` and reviews/ratings at a port nothing listens on. */
+function optionsFor(detailsPort: number, timeoutMs = 3000): ProductpageOptions {
+  return {
+    detailsHost: "127.0.0.1",
+    detailsPort,
+    reviews: { host: "127.0.0.1", port: 1 },
+    ratings: { host: "127.0.0.1", port: 1 },
+    timeoutMs,
+  };
+}
+
+test("service addresses from env: <SERVICE>_HOSTNAME, SERVICES_DOMAIN, <SERVICE>_SERVICE_PORT", () => {
+  assert.deepEqual(productpageOptions({}), {
+    detailsHost: "details",
+    detailsPort: 9080,
+    reviews: { host: "reviews", port: 9080 },
+    ratings: { host: "ratings", port: 9080 },
+    timeoutMs: 3000,
+  });
   assert.deepEqual(
     productpageOptions({
       DETAILS_HOSTNAME: "d",
       SERVICES_DOMAIN: "ns.svc.cluster.local",
       DETAILS_SERVICE_PORT: "81",
+      REVIEWS_SERVICE_PORT: "82",
     }),
-    { detailsHost: "d.ns.svc.cluster.local", detailsPort: 81, timeoutMs: 3000 },
+    {
+      detailsHost: "d.ns.svc.cluster.local",
+      detailsPort: 81,
+      reviews: { host: "reviews.ns.svc.cluster.local", port: 82 },
+      ratings: { host: "ratings.ns.svc.cluster.local", port: 9080 },
+      timeoutMs: 3000,
+    },
   );
 });
 
@@ -27,8 +51,12 @@ describe("bookinfo productpage with details up", () => {
   let port: number;
   before(async () => {
     details = await startHttpServer(detailsHandler(), 0, "127.0.0.1", silentLogger);
-    const options = { detailsHost: "127.0.0.1", detailsPort: details.ports[0]!, timeoutMs: 3000 };
-    page = await startHttpServer(productpageHandler(options), 0, "127.0.0.1", silentLogger);
+    page = await startHttpServer(
+      productpageHandler(optionsFor(details.ports[0]!)),
+      0,
+      "127.0.0.1",
+      silentLogger,
+    );
     port = page.ports[0]!;
   });
   after(async () => {
@@ -42,6 +70,10 @@ describe("bookinfo productpage with details up", () => {
     assert.match(answer.body, /The Comedy of Errors/);
     assert.match(answer.body, /William Shakespeare/);
     assert.match(answer.body, /123-1234567890/);
+    // Nothing answers for reviews here: the page says so and still shows the details.
+    assert.match(answer.body, /Error fetching product reviews!/);
+    assert.match(answer.body, /Sorry, product reviews are currently unavailable for this book\./);
+    assert.doesNotMatch(answer.body, /Error fetching product details!/);
   });
 
   test("/api/v1/products/0 is the details record as JSON; /health and 404s", async () => {
@@ -66,12 +98,7 @@ describe("bookinfo productpage with details failing", () => {
       res.writeHead(403, { "content-type": "text/plain" }).end("RBAC: access denied");
     });
     const detailsPort = await listen(fake, 0, "127.0.0.1");
-    page = await startHttpServer(
-      productpageHandler({ detailsHost: "127.0.0.1", detailsPort, timeoutMs: 3000 }),
-      0,
-      "127.0.0.1",
-      silentLogger,
-    );
+    page = await startHttpServer(productpageHandler(optionsFor(detailsPort)), 0, "127.0.0.1", silentLogger);
     port = page.ports[0]!;
   });
   after(async () => {
@@ -94,7 +121,7 @@ describe("bookinfo productpage with details failing", () => {
 
   test("an unreachable details service is an error note too", async () => {
     const unreachable = await startHttpServer(
-      productpageHandler({ detailsHost: "127.0.0.1", detailsPort: 1, timeoutMs: 1000 }),
+      productpageHandler(optionsFor(1, 1000)),
       0,
       "127.0.0.1",
       silentLogger,

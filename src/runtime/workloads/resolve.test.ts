@@ -182,3 +182,18 @@ test("without test hooks the host's own PATH is searched", () => {
   assert.match(resolved.argv[0]!, /\/sleep$/);
   assert.equal(resolved.argv[1], "infinity");
 });
+
+test("/usr/bin/fortio runs the fortio stand-in when the host has no fortio", () => {
+  const fortio = resolveContainer(
+    { name: "c", image: "fortio/fortio", command: ["/usr/bin/fortio", "load", "-n", "1", "http://x"] },
+    options,
+  );
+  assert.deepEqual(fortio.argv, [...NODE, "fortio", "load", "-n", "1", "http://x"]);
+  const withHost = resolveContainer(
+    { name: "c", command: ["fortio", "version"] },
+    { ...options, lookPath: (name) => (name === "fortio" ? "/opt/fortio" : undefined) },
+  );
+  assert.deepEqual(withHost.argv, ["/opt/fortio", "version"]);
+  const image = resolveContainer({ name: "c", image: "fortio/fortio" }, options);
+  assert.deepEqual(image.argv, [...NODE, "fortio", "server"]);
+});

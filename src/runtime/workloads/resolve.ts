@@ -6,6 +6,7 @@ import { basename, delimiter, isAbsolute, join } from "node:path";
 
 import { ShoalError } from "../../api/errors.js";
 import { imageBehaviour, parseImageRef, SUPPORTED_IMAGES } from "./images.js";
+import { standInTool } from "./tools.js";
 
 export interface EnvVar {
   name: string;
@@ -107,6 +108,12 @@ function hostArgv(argv: string[], container: ContainerSpec, options: ResolveOpti
   if (command === undefined || command === "") {
     throw new ShoalError("CONTAINER_INVALID", `${describe(container, options)}: "command" is empty`);
   }
+  // A tool the image would have and the host lacks (`/usr/bin/fortio`) runs its stand-in.
+  const tool = standInTool(command, {
+    lookPath: options.lookPath ?? hostLookPath,
+    isExecutable: options.isExecutable ?? hostIsExecutable,
+  });
+  if (tool !== undefined) return [options.nodeBinary, options.workloadsMain, tool, ...rest];
   return [hostCommand(command, container, options), ...rest];
 }
 
