@@ -46,6 +46,11 @@ export interface MeshCluster {
   close(): Promise<void>;
 }
 
+interface PodSummary {
+  metadata?: { name?: string };
+  status?: { phase?: string; reason?: string; message?: string };
+}
+
 function run(env: NodeJS.ProcessEnv, args: string[], stdin = "", timeoutMs = 30_000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [SHOAL_MAIN, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
@@ -103,17 +108,33 @@ export async function startMeshCluster(prefix: string): Promise<MeshCluster> {
       return shoal(["exec", pod, "-n", ns, "--", "sh", "-c", cmd]);
     },
     waitPods: async (ns, n, timeoutMs = 20_000) => {
-      await waitFor(
-        `${n} pods ready in ${ns}`,
-        async () => {
-          const phases = (
-            await ok(["get", "pods", "-n", ns, "-o", "jsonpath={.items[*].status.phase}"])
-          ).trim();
-          const list = phases === "" ? [] : phases.split(" ");
-          return list.length === n && list.every((p) => p === "Running");
-        },
-        timeoutMs,
-      );
+      try {
+        await waitFor(
+          `${n} pods ready in ${ns}`,
+          async () => {
+            const phases = (
+              await ok(["get", "pods", "-n", ns, "-o", "jsonpath={.items[*].status.phase}"])
+            ).trim();
+            const list = phases === "" ? [] : phases.split(" ");
+            return list.length === n && list.every((p) => p === "Running");
+          },
+          timeoutMs,
+        );
+      } catch (err) {
+        // Say which pods are not running and why (e.g. a container the cluster cannot run).
+        const pods = await ok(["get", "pods", "-n", ns, "-o", "json"])
+          .then((text) => (JSON.parse(text) as { items?: PodSummary[] }).items ?? [])
+          .catch(() => []);
+        const waiting = pods
+          .filter((p) => p.status?.phase !== "Running")
+          .map(
+            (p) =>
+              `${p.metadata?.name}: ${p.status?.phase} ${p.status?.reason ?? ""} ${p.status?.message ?? ""}`,
+          );
+        throw new Error(`${(err as Error).message} (${pods.length} pods)\n${waiting.join("\n")}`, {
+          cause: err,
+        });
+      }
     },
     // In-process, so polling it measures the control plane and not the CLI's start-up.
     proxyStatus: () => client.proxyStatus(),
