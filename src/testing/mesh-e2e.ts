@@ -46,6 +46,11 @@ export interface MeshCluster {
   close(): Promise<void>;
 }
 
+interface PodSummary {
+  metadata?: { name?: string };
+  status?: { phase?: string; reason?: string; message?: string };
+}
+
 function run(env: NodeJS.ProcessEnv, args: string[], stdin = "", timeoutMs = 30_000): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [SHOAL_MAIN, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
@@ -103,17 +108,33 @@ export async function startMeshCluster(prefix: string): Promise<MeshCluster> {
       return shoal(["exec", pod, "-n", ns, "--", "sh", "-c", cmd]);
     },
     waitPods: async (ns, n, timeoutMs = 20_000) => {
-      await waitFor(
-        `${n} pods ready in ${ns}`,
-        async () => {
-          const phases = (
-            await ok(["get", "pods", "-n", ns, "-o", "jsonpath={.items[*].status.phase}"])
-          ).trim();
-          const list = phases === "" ? [] : phases.split(" ");
-          return list.length === n && list.every((p) => p === "Running");
-        },
-        timeoutMs,
-      );
+      try {
+        await waitFor(
+          `${n} pods ready in ${ns}`,
+          async () => {
+            const phases = (
+              await ok(["get", "pods", "-n", ns, "-o", "jsonpath={.items[*].status.phase}"])
+            ).trim();
+            const list = phases === "" ? [] : phases.split(" ");
+            return list.length === n && list.every((p) => p === "Running");
+          },
+          timeoutMs,
+        );
+      } catch (err) {
+        // Say which pods are not running and why (e.g. a container the cluster cannot run).
+        const pods = await ok(["get", "pods", "-n", ns, "-o", "json"])
+          .then((text) => (JSON.parse(text) as { items?: PodSummary[] }).items ?? [])
+          .catch(() => []);
+        const waiting = pods
+          .filter((p) => p.status?.phase !== "Running")
+          .map(
+            (p) =>
+              `${p.metadata?.name}: ${p.status?.phase} ${p.status?.reason ?? ""} ${p.status?.message ?? ""}`,
+          );
+        throw new Error(`${(err as Error).message} (${pods.length} pods)\n${waiting.join("\n")}`, {
+          cause: err,
+        });
+      }
     },
     // In-process, so polling it measures the control plane and not the CLI's start-up.
     proxyStatus: () => client.proxyStatus(),
@@ -178,4 +199,151 @@ export async function captureDuring(
     await exited;
   }
   return out;
+}
+
+/** `NAME` of the first pod matching a label selector (`app=reviews,version=v2`) in NS. */
+export async function podName(c: MeshCluster, selector: string, ns: string): Promise<string> {
+  const name = (
+    await c.ok(["get", "pods", "-l", selector, "-n", ns, "-o", "jsonpath={.items[0].metadata.name}"])
+  ).trim();
+  if (name === "") throw new Error(`no pod matches ${selector} in ${ns}`);
+  return name;
+}
+
+/** Applies YAML text from stdin into NS (the task's `kubectl apply -f - <<EOF`). */
+export function applyText(c: MeshCluster, yaml: string, ns: string): Promise<string> {
+  return c.ok(["apply", "-f", "-", "-n", ns], { stdin: yaml });
+}
+
+/** Deletes what YAML text names from NS; missing resources are fine (clean-up after a failed step). */
+export function deleteText(c: MeshCluster, yaml: string, ns: string): Promise<string> {
+  return c.ok(["delete", "-f", "-", "-n", ns, "--ignore-not-found"], { stdin: yaml });
+}
+
+export interface Reply {
+  /** HTTP status as curl prints it (`000` when no answer came). */
+  code: string;
+  body: string;
+  /** The x-request-id the request carried, to find its access log lines. */
+  id: string;
+}
+
+const REPLY_END = "--shoal-e2e-reply-end--";
+
+/**
+ * N curl requests made one after another from APP's pod in one `shoal exec`, the i-th tagged with
+ * `x-request-id: TAG-i` (sidecars and bookinfo's services pass it on, so every hop's access log line can
+ * be found by it). `curlArgs` is what follows `curl -s` (options and URL, shell-quoted as needed).
+ */
+export async function curlMany(
+  c: MeshCluster,
+  app: string,
+  ns: string,
+  n: number,
+  curlArgs: string,
+  tag: string,
+): Promise<Reply[]> {
+  const r = await c.sh(
+    app,
+    ns,
+    `i=1; while [ $i -le ${n} ]; do curl -s -H "x-request-id: ${tag}-$i" -w '\\n%{http_code}\\n${REPLY_END}\\n' ${curlArgs}; i=$((i+1)); done`,
+  );
+  const chunks = r.stdout.split(`\n${REPLY_END}\n`).slice(0, n);
+  if (chunks.length !== n) throw new Error(`${n} replies expected from ${app}.${ns}: ${r.stdout}${r.stderr}`);
+  return chunks.map((chunk, i) => {
+    const cut = chunk.lastIndexOf("\n");
+    return { code: chunk.slice(cut + 1), body: chunk.slice(0, Math.max(cut, 0)), id: `${tag}-${i + 1}` };
+  });
+}
+
+/** How many times each value occurs. */
+export function tally<T extends string>(values: T[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const v of values) out[v] = (out[v] ?? 0) + 1;
+  return out;
+}
+
+/** One line of a proxy's access log, fields named as in DESIGN.md §5 (quotes removed, `-` kept). */
+export interface AccessLogEntry {
+  line: string;
+  /** `GET /path HTTP/1.1`, or `- - -` for a TCP connection. */
+  request: string;
+  code: string;
+  flags: string;
+  details: string;
+  terminationDetails: string;
+  requestId: string;
+  authority: string;
+  upstreamHost: string;
+  cluster: string;
+  downstreamLocal: string;
+  downstreamRemote: string;
+  sni: string;
+  routeName: string;
+}
+
+/** The access log lines in a proxy's output (other lines, such as its own events, are skipped). */
+export function parseAccessLog(text: string): AccessLogEntry[] {
+  const out: AccessLogEntry[] = [];
+  for (const line of text.split("\n")) {
+    if (!line.startsWith("[")) continue;
+    const f = (line.match(/\[[^\]]*\]|"[^"]*"|\S+/g) ?? []).map((t) =>
+      t.startsWith('"') && t.endsWith('"') ? t.slice(1, -1) : t,
+    );
+    if (f.length !== 22) continue;
+    out.push({
+      line,
+      request: f[1]!,
+      code: f[2]!,
+      flags: f[3]!,
+      details: f[4]!,
+      terminationDetails: f[5]!,
+      requestId: f[13]!,
+      authority: f[14]!,
+      upstreamHost: f[15]!,
+      cluster: f[16]!,
+      downstreamLocal: f[18]!,
+      downstreamRemote: f[19]!,
+      sni: f[20]!,
+      routeName: f[21]!,
+    });
+  }
+  return out;
+}
+
+/** The access log of POD's sidecar (`shoal logs POD -n NS -c istio-proxy`). */
+export async function sidecarLog(c: MeshCluster, pod: string, ns: string): Promise<AccessLogEntry[]> {
+  return parseAccessLog(await c.ok(["logs", pod, "-n", ns, "-c", "istio-proxy"]));
+}
+
+/**
+ * Polls POD's sidecar log (every 200 ms) until `pick` finds what it wants in it; resolves to that. Access
+ * log lines are written when a request or connection ends, a moment after the client saw its answer.
+ */
+export async function waitForLog<T>(
+  c: MeshCluster,
+  pod: string,
+  ns: string,
+  what: string,
+  pick: (entries: AccessLogEntry[]) => T | undefined,
+  timeoutMs = 5000,
+): Promise<T> {
+  let last: AccessLogEntry[] = [];
+  try {
+    return await waitFor(
+      what,
+      async () => {
+        last = await sidecarLog(c, pod, ns);
+        const found = pick(last);
+        if (found === undefined) await new Promise((r) => setTimeout(r, 200));
+        return found;
+      },
+      timeoutMs,
+    );
+  } catch (err) {
+    const tail = last.slice(-10).map((e) => e.line);
+    throw new Error(`${(err as Error).message}; last lines of ${pod}.${ns}:\n${tail.join("\n")}`, {
+      cause: err,
+    });
+  }
 }
