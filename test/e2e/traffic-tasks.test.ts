@@ -218,7 +218,7 @@ function bookinfo(c: MeshCluster) {
 
 async function setUpBookinfo(c: MeshCluster): Promise<void> {
   await c.ok(["label", "namespace", BOOKINFO_NS, "istio-injection=enabled"]);
-  await c.ok(["apply", "-f", join(SAMPLES, "bookinfo/bookinfo.yaml"), "-n", BOOKINFO_NS]);
+  await c.ok(["apply", "-f", join(SAMPLES, "bookinfo-all/bookinfo.yaml"), "-n", BOOKINFO_NS]);
   await c.ok(["apply", "-f", join(SAMPLES, "curl/curl.yaml"), "-n", BOOKINFO_NS]);
   // details, ratings, reviews v1/v2/v3, productpage, and curl to make the requests.
   await c.waitPods(BOOKINFO_NS, 7, 90_000);
@@ -632,7 +632,7 @@ async function setUpTcpEcho(c: MeshCluster): Promise<void> {
   await c.ok(["create", "namespace", TCP_NS]);
   await c.ok(["label", "namespace", TCP_NS, "istio-injection=enabled"]);
   await c.ok(["apply", "-f", join(SAMPLES, "curl/curl.yaml"), "-n", TCP_NS]);
-  await c.ok(["apply", "-f", join(SAMPLES, "tcp-echo/tcp-echo-services.yaml"), "-n", TCP_NS]);
+  await c.ok(["apply", "-f", join(SAMPLES, "tcp-echo-v1-v2/tcp-echo-services.yaml"), "-n", TCP_NS]);
   await c.waitPods(TCP_NS, 3, 90_000);
 }
 
@@ -703,7 +703,7 @@ spec:
 
 async function setUpCircuitBreaking(c: MeshCluster): Promise<void> {
   await c.ok(["create", "namespace", CB_NS]);
-  for (const sample of ["httpbin/httpbin.yaml", "httpbin/sample-client/fortio-deploy.yaml"]) {
+  for (const sample of ["httpbin/httpbin.yaml", "fortio/fortio-deploy.yaml"]) {
     const injected = await c.ok(["kube-inject", "-f", join(SAMPLES, sample)]);
     await c.ok(["apply", "-f", "-", "-n", CB_NS], { stdin: injected });
   }

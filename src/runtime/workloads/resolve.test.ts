@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import { isShoalError } from "../../api/errors.js";
+import { parseHttpbinArgs } from "./httpbin.js";
 import {
   containerEnv,
   expandVars,
@@ -196,4 +197,25 @@ test("/usr/bin/fortio runs the fortio stand-in when the host has no fortio", () 
   assert.deepEqual(withHost.argv, ["/opt/fortio", "version"]);
   const image = resolveContainer({ name: "c", image: "fortio/fortio" }, options);
   assert.deepEqual(image.argv, [...NODE, "fortio", "server"]);
+});
+
+test("gunicorn (the Mirroring task's httpbin command) runs the httpbin stand-in on the port it binds", () => {
+  const httpbin = resolveContainer(
+    {
+      name: "httpbin",
+      image: "docker.io/kennethreitz/httpbin",
+      command: ["gunicorn", "--access-logfile", "-", "-b", "0.0.0.0:80", "httpbin:app"],
+    },
+    options,
+  );
+  assert.deepEqual(httpbin.argv, [
+    ...NODE,
+    "httpbin",
+    "--access-logfile",
+    "-",
+    "-b",
+    "0.0.0.0:80",
+    "httpbin:app",
+  ]);
+  assert.equal(parseHttpbinArgs(httpbin.argv.slice(NODE.length + 1), {}).port, 80);
 });
