@@ -25,6 +25,7 @@ export const CODE_NAMES: Record<string, string> = {
   IST0118: "PortNameIsNotUnderNamingConvention",
   IST0127: "NoMatchingWorkloadsFound",
   SHOAL0001: "ValidationWarning",
+  SHOAL0002: "NotImplemented",
   SHOAL0101: "HttpFieldsOnTcpPort",
 };
 
