@@ -6,10 +6,13 @@ import type { LoadedDocument } from "../api/load.js";
 import type { AnyResource } from "../api/meta.js";
 import { NOT_IMPLEMENTED_CODE, notImplementedFindings } from "../api/not-implemented.js";
 import { validateDocument } from "../api/validate.js";
+import { caCertificates } from "./analyzers/ca-certificates.js";
+import { conflictingMeshHosts } from "./analyzers/conflicting-mesh-hosts.js";
 import { httpFieldsOnTcp } from "./analyzers/http-fields-on-tcp.js";
 import { noMatchingWorkloads } from "./analyzers/no-matching-workloads.js";
 import { portNameConvention } from "./analyzers/port-name.js";
 import { referencedResources } from "./analyzers/referenced-resource.js";
+import { unreachableRules } from "./analyzers/unreachable-rules.js";
 import { buildInventory } from "./inventory.js";
 import type { AnalysisMessage } from "./message.js";
 import { messageAbout, messageFromDiagnostic } from "./message.js";
@@ -36,6 +39,9 @@ export function analyze(resources: AnyResource[], rootNamespace = "istio-system"
     ...portNameConvention(inv),
     ...noMatchingWorkloads(inv, rootNamespace),
     ...httpFieldsOnTcp(inv),
+    ...conflictingMeshHosts(inv),
+    ...unreachableRules(inv),
+    ...caCertificates(inv),
   ];
 }
 
