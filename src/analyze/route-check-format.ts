@@ -33,7 +33,7 @@ function policies(r: RouteOutcome): string[] {
     ].filter(Boolean);
     out.push(`Rewrite:   ${parts.join(", ")}`);
   }
-  out.push(`Timeout:   ${r.timeoutMs ? ms(r.timeoutMs) : "none"}`);
+  if (r.kind === "http") out.push(`Timeout:   ${r.timeoutMs ? ms(r.timeoutMs) : "none"}`);
   if (r.retries) {
     const t = r.retries;
     out.push(
@@ -72,8 +72,12 @@ function policies(r: RouteOutcome): string[] {
 export function formatRouteCheck(r: RouteCheckResult): string {
   const lines: string[] = [];
   const q = r.request;
+  const from = `${r.source.pod}.${r.source.namespace}`;
+  const http = r.listener?.protocol === "http" || r.listener?.protocol === "http2";
   lines.push(
-    `Request:   ${q.method} ${q.authority}${q.path}${q.query ? `?${q.query}` : ""} from ${r.source.pod}.${r.source.namespace}`,
+    http
+      ? `Request:   ${q.method} ${q.authority}${q.path}${q.query ? `?${q.query}` : ""} from ${from}`
+      : `Connection: to ${r.destination.host}:${q.port} from ${from}`,
   );
   lines.push(
     `Destination: ${r.destination.host} → ${r.destination.address}:${q.port} (${r.destination.resolvedBy})`,
@@ -83,7 +87,7 @@ export function formatRouteCheck(r: RouteCheckResult): string {
   if (!r.listener)
     lines.push(`Listener:  none for ${r.destination.address}:${q.port} (outbound default applies)`);
   else lines.push(`Listener:  ${r.listener.name} (${r.listener.protocol})`);
-  if (r.listener && (r.listener.protocol === "http" || r.listener.protocol === "http2")) {
+  if (http) {
     lines.push(`Virtual host: ${r.virtualHost ?? `none for Host "${q.authority}"`}`);
     for (const v of r.routes) {
       if (v.matched) lines.push(`  ✔ route ${JSON.stringify(v.name)} matched`);
@@ -119,7 +123,11 @@ export function formatRouteCheck(r: RouteCheckResult): string {
       lines.push(
         c.type === "BLACKHOLE" ? "  none: the connection is refused" : "  none: the request gets 503 (UH)",
       );
-    for (const e of c.endpoints) lines.push(`  ${e.address}:${e.port}${e.pod ? `  ${e.pod}` : ""}`);
+    if (c.type === "ORIGINAL_DST")
+      lines.push(
+        `  the original destination: ${r.destination.address === "0.0.0.0" ? `whatever ${r.destination.host} resolves to` : r.destination.address}, port ${q.port}`,
+      );
+    else for (const e of c.endpoints) lines.push(`  ${e.address}:${e.port}${e.pod ? `  ${e.pod}` : ""}`);
   }
   for (const n of r.notes) lines.push(`Note:      ${n}`);
   return `${lines.join("\n")}\n`;
