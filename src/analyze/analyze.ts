@@ -1,16 +1,21 @@
 // `analyze(resources)`: validation errors and warnings plus every analyzer's findings, in istioctl's
 // message shape, filtered to the namespaces asked for.
 import type { Diagnostic } from "../api/diagnostic.js";
+import { formatPath } from "../api/diagnostic.js";
 import type { LoadedDocument } from "../api/load.js";
 import type { AnyResource } from "../api/meta.js";
+import { NOT_IMPLEMENTED_CODE, notImplementedFindings } from "../api/not-implemented.js";
 import { validateDocument } from "../api/validate.js";
+import { caCertificates } from "./analyzers/ca-certificates.js";
+import { conflictingMeshHosts } from "./analyzers/conflicting-mesh-hosts.js";
 import { httpFieldsOnTcp } from "./analyzers/http-fields-on-tcp.js";
 import { noMatchingWorkloads } from "./analyzers/no-matching-workloads.js";
 import { portNameConvention } from "./analyzers/port-name.js";
 import { referencedResources } from "./analyzers/referenced-resource.js";
+import { unreachableRules } from "./analyzers/unreachable-rules.js";
 import { buildInventory } from "./inventory.js";
 import type { AnalysisMessage } from "./message.js";
-import { messageFromDiagnostic } from "./message.js";
+import { messageAbout, messageFromDiagnostic } from "./message.js";
 
 export interface AnalyzeOptions {
   /** Only report messages about resources in this namespace (`-n`); also the default namespace. */
@@ -34,6 +39,9 @@ export function analyze(resources: AnyResource[], rootNamespace = "istio-system"
     ...portNameConvention(inv),
     ...noMatchingWorkloads(inv, rootNamespace),
     ...httpFieldsOnTcp(inv),
+    ...conflictingMeshHosts(inv),
+    ...unreachableRules(inv),
+    ...caCertificates(inv),
   ];
 }
 
@@ -59,9 +67,20 @@ export function analyzeDocuments(
   return { messages: scoped(messages, options.namespace), resources };
 }
 
-/** Analyzes resources already stored (validated on apply), e.g. from the live cluster. */
+/** Analyzes resources already stored (validated on apply), e.g. from the live cluster. Validation's
+ *  warnings were shown at apply time; what Shoal does not implement is reported again here. */
 export function analyzeStored(resources: AnyResource[], options: AnalyzeOptions = {}): AnalysisMessage[] {
-  return scoped(analyze(resources, options.rootNamespace), options.namespace);
+  const stored = resources.flatMap((r) =>
+    notImplementedFindings(r).map((f) =>
+      messageAbout(
+        r,
+        "Warning",
+        f.code ?? NOT_IMPLEMENTED_CODE,
+        f.path.length > 0 ? `${formatPath(f.path)}: ${f.message}` : f.message,
+      ),
+    ),
+  );
+  return scoped([...stored, ...analyze(resources, options.rootNamespace)], options.namespace);
 }
 
 /** Keeps the messages about `namespace` (all when undefined), errors first, then by code and resource. */

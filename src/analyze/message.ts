@@ -22,9 +22,15 @@ export interface AnalysisMessage {
 export const CODE_NAMES: Record<string, string> = {
   IST0101: "ReferencedResourceNotFound",
   IST0106: "SchemaValidationError",
+  IST0109: "ConflictingMeshGatewayVirtualServiceHosts",
   IST0118: "PortNameIsNotUnderNamingConvention",
   IST0127: "NoMatchingWorkloadsFound",
+  IST0128: "NoServerCertificateVerificationDestinationLevel",
+  IST0129: "NoServerCertificateVerificationPortLevel",
+  IST0130: "VirtualServiceUnreachableRule",
+  IST0131: "VirtualServiceIneffectiveMatch",
   SHOAL0001: "ValidationWarning",
+  SHOAL0002: "NotImplemented",
   SHOAL0101: "HttpFieldsOnTcpPort",
 };
 

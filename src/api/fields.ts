@@ -74,6 +74,18 @@ export const labelsSelector = z.strictObject({ labels: labelMap.optional() });
 const DNS_LABEL_ANY_CASE = /^[a-zA-Z0-9]([-a-zA-Z0-9]*[a-zA-Z0-9])?$/;
 
 /**
+ * Why `name` is not a subset name, or undefined. Istio checks subset names with its own DNS-1123 label
+ * test, which allows upper case: alphanumerics and '-', alphanumeric at both ends, at most 63 characters.
+ */
+export function subsetNameProblem(name: string): string | undefined {
+  if (name === "") return "must not be empty";
+  if (name.length > 63) return `"${name}" is not a valid subset name (longer than 63 characters)`;
+  if (!DNS_LABEL_ANY_CASE.test(name))
+    return `"${name}" is not a valid subset name (alphanumerics and '-', starting and ending alphanumeric)`;
+  return undefined;
+}
+
+/**
  * Why `host` is not a DNS name Istio accepts, or undefined when it is. A wildcard is allowed only as
  * (the start of) the first label: `*`, `*.example.com`, `*foo.example.com`. A trailing dot is allowed.
  */

@@ -6,6 +6,7 @@ import { formatPath } from "./diagnostic.js";
 import { apiVersionsOf } from "./kind.js";
 import type { LoadedDocument } from "./load.js";
 import type { AnyResource } from "./meta.js";
+import { notImplementedFindings } from "./not-implemented.js";
 import { kindByName } from "./registry.js";
 
 export interface ValidateOptions {
@@ -108,5 +109,7 @@ export function validateDocument(doc: LoadedDocument, options: ValidateOptions =
   const resource = parsed.data as AnyResource;
   if (def.namespaced) resource.metadata = { ...resource.metadata, namespace };
   for (const f of def.check?.(resource) ?? []) report(f.severity, f.path, f.message, f.code);
+  // Nothing accepted silently: fields Shoal stores but does not act on are warnings (apply still succeeds).
+  for (const f of notImplementedFindings(resource)) report(f.severity, f.path, f.message, f.code);
   return errors.length > 0 ? { ref, errors, warnings } : { resource, ref, errors, warnings };
 }

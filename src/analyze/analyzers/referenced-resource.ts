@@ -16,11 +16,25 @@ function message(r: AnyResource, text: string): AnalysisMessage {
   return messageAbout(r, "Error", "IST0101", text);
 }
 
-function knownHosts(inv: Inventory): string[] {
-  const hosts: string[] = [];
-  for (const s of inv.services) hosts.push(fqdn(s.metadata.name, s.metadata.namespace ?? "default"));
+/** A host the registry knows, with its ports (Service ports, ServiceEntry port numbers). */
+interface KnownHost {
+  host: string;
+  ports: number[];
+}
+
+function knownHosts(inv: Inventory): KnownHost[] {
+  const hosts: KnownHost[] = [];
+  for (const s of inv.services)
+    hosts.push({
+      host: fqdn(s.metadata.name, s.metadata.namespace ?? "default"),
+      ports: (s.spec.ports ?? []).map((p) => p.port),
+    });
   for (const se of inv.byKind("ServiceEntry") as unknown as ServiceEntry[])
-    for (const h of se.spec.hosts ?? []) hosts.push(fqdn(h, se.metadata.namespace ?? "default"));
+    for (const h of se.spec.hosts ?? [])
+      hosts.push({
+        host: fqdn(h, se.metadata.namespace ?? "default"),
+        ports: (se.spec.ports ?? []).map((p) => p.number),
+      });
   return hosts;
 }
 
@@ -31,15 +45,19 @@ function gatewayRefs(vs: VirtualService): string[] {
   return [...refs];
 }
 
-function destinationsOf(vs: VirtualService): Destination[] {
-  const out: Destination[] = [];
+/** Route destinations (http, tls, tcp) and HTTP mirrors, which Istio names "mirror" in its messages. */
+function destinationsOf(vs: VirtualService): Array<{ d: Destination; mirror: boolean }> {
+  const out: Array<{ d: Destination; mirror: boolean }> = [];
   for (const route of [...(vs.spec.http ?? []), ...(vs.spec.tls ?? []), ...(vs.spec.tcp ?? [])])
-    for (const d of route.route ?? []) out.push(d.destination);
-  for (const h of vs.spec.http ?? []) if (h.mirror) out.push(h.mirror);
+    for (const r of route.route ?? []) out.push({ d: r.destination, mirror: false });
+  for (const h of vs.spec.http ?? []) {
+    if (h.mirror) out.push({ d: h.mirror, mirror: true });
+    for (const m of h.mirrors ?? []) out.push({ d: m.destination, mirror: true });
+  }
   return out;
 }
 
-function checkVirtualService(inv: Inventory, vs: VirtualService, hosts: string[], out: AnalysisMessage[]) {
+function checkVirtualService(inv: Inventory, vs: VirtualService, hosts: KnownHost[], out: AnalysisMessage[]) {
   const ns = vs.metadata.namespace ?? "default";
   const gateways = new Set(
     (inv.byKind("Gateway") as unknown as Gateway[]).map(
@@ -53,15 +71,20 @@ function checkVirtualService(inv: Inventory, vs: VirtualService, hosts: string[]
   }
   const rules = inv.byKind("DestinationRule") as unknown as DestinationRule[];
   const seen = new Set<string>();
-  for (const d of destinationsOf(vs)) {
+  for (const { d, mirror } of destinationsOf(vs)) {
     const host = fqdn(d.host, ns);
-    const key = `${host}+${d.subset ?? ""}`;
+    const key = `${mirror}+${host}+${d.subset ?? ""}+${d.port?.number ?? ""}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    if (!hosts.some((h) => hostMatches(h, host))) {
-      out.push(message(vs, `Referenced host not found: "${d.host}"`));
+    const known = hosts.filter((h) => hostMatches(h.host, host));
+    if (known.length === 0) {
+      out.push(message(vs, `Referenced ${mirror ? "mirror host" : "host"} not found: "${d.host}"`));
       continue;
     }
+    // A destination port must be one the service declares.
+    const port = d.port?.number;
+    if (port !== undefined && !known.some((h) => h.ports.includes(port)))
+      out.push(message(vs, `Referenced host:port not found: "${d.host}:${port}"`));
     if (!d.subset) continue;
     const defined = rules.some(
       (dr) =>
@@ -69,7 +92,12 @@ function checkVirtualService(inv: Inventory, vs: VirtualService, hosts: string[]
         (dr.spec.subsets ?? []).some((s) => s.name === d.subset),
     );
     if (!defined)
-      out.push(message(vs, `Referenced host+subset in destinationrule not found: "${d.host}+${d.subset}"`));
+      out.push(
+        message(
+          vs,
+          `Referenced ${mirror ? "mirror" : "host"}+subset in destinationrule not found: "${d.host}+${d.subset}"`,
+        ),
+      );
   }
 }
 

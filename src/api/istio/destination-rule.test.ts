@@ -59,3 +59,12 @@ test("exportTo with a workloadSelector stays in the own namespace", () => {
   );
   assert.equal(errors(`  host: a\n  workloadSelector: {labels: {app: x}}\n  exportTo: ["."]`), "");
 });
+
+test("subset names: Istio's DNS-1123 label check allows upper case, not '_', '.', a leading '-' or > 63", () => {
+  const subset = (name: string) => errors(`  host: a\n  subsets: [{name: "${name}", labels: {v: x}}]`);
+  assert.equal(subset("target-egress-gateway-mTLS"), "");
+  assert.equal(subset("V1"), "");
+  assert.equal(subset("a".repeat(63)), "");
+  for (const bad of ["v1_canary", "v1.canary", "-v1", "v1-", "a".repeat(64)])
+    assert.match(subset(bad), /spec\.subsets\[0\]\.name: .* is not a valid subset name/, bad);
+});

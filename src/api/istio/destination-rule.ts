@@ -10,8 +10,9 @@ import {
   labelsSelector,
   requiredString,
   stringList,
+  subsetNameProblem,
 } from "../fields.js";
-import { DNS_LABEL, resourceSchema } from "../meta.js";
+import { resourceSchema } from "../meta.js";
 import type { Path } from "./traffic-policy.js";
 import { checkTrafficPolicy, trafficPolicy } from "./traffic-policy.js";
 
@@ -52,9 +53,8 @@ export function checkDestinationRule(dr: DestinationRule): Finding[] {
     // Routes name subsets; two with the same name would make the reference ambiguous.
     if (names.has(s.name)) err([...at, "name"], `duplicate subset name "${s.name}"`);
     names.add(s.name);
-    if (s.name === "") err([...at, "name"], "must not be empty");
-    else if (!DNS_LABEL.test(s.name))
-      err([...at, "name"], `"${s.name}" is not a valid subset name (lower-case alphanumerics and '-')`);
+    const why = subsetNameProblem(s.name);
+    if (why) err([...at, "name"], why);
     if (s.trafficPolicy) checkTrafficPolicy(s.trafficPolicy, [...at, "trafficPolicy"], err);
   });
   const namespace = dr.metadata.namespace ?? "default";

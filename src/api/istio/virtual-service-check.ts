@@ -1,7 +1,7 @@
 // The rules Istio's validation applies to a VirtualService beyond its schema: hosts, gateways, that every
 // route has somewhere to send traffic, destination weights, TLS SNI matches, redirects, exportTo.
 import type { Finding } from "../kind.js";
-import { exportToProblems, hostnameProblem } from "../fields.js";
+import { exportToProblems, hostnameProblem, subsetNameProblem } from "../fields.js";
 import { parseIp } from "../ip.js";
 import { DNS_LABEL, DNS_SUBDOMAIN } from "../meta.js";
 import type { Destination, HTTPRoute, StringMatch, VirtualService } from "./virtual-service.js";
@@ -20,12 +20,8 @@ export function checkDestination(d: Destination, at: Path, out: Finding[]): void
     const why = hostnameProblem(d.host);
     if (why) out.push({ severity: "error", path: [...at, "host"], message: why });
   }
-  if (d.subset !== undefined && !DNS_LABEL.test(d.subset))
-    out.push({
-      severity: "error",
-      path: [...at, "subset"],
-      message: `"${d.subset}" is not a subset name (lower-case alphanumerics and '-')`,
-    });
+  const subsetWhy = d.subset === undefined ? undefined : subsetNameProblem(d.subset);
+  if (subsetWhy) out.push({ severity: "error", path: [...at, "subset"], message: subsetWhy });
 }
 
 /** Istio's gateway reference: `mesh`, `name` or `namespace/name`. */

@@ -11,9 +11,12 @@ import { readManifestInputs } from "../manifest-input.js";
 const USAGE = `Usage: shoal analyze [-f FILE|DIR|- ...] [-n NAMESPACE | -A] [-o json]
 
 Validates the manifests and reports problems the way istioctl analyze does: schema errors (IST0106),
-references to missing gateways, hosts, subsets and namespaces (IST0101), Service port names Istio cannot
-read a protocol from (IST0118), selectors that match no workload (IST0127), and authorization rules whose
-HTTP-only fields land on TCP ports (SHOAL0101). Exits 1 when there is an error.
+references to missing gateways, hosts, ports, subsets and namespaces (IST0101), VirtualServices for the
+mesh that share a host (IST0109), Service port names Istio cannot read a protocol from (IST0118),
+selectors that match no workload (IST0127), TLS origination without caCertificates (IST0128/IST0129),
+unreachable routes and ineffective matches (IST0130/IST0131), authorization rules whose HTTP-only fields
+land on TCP ports (SHOAL0101), and fields or kinds Shoal stores but does not implement yet (SHOAL0002).
+Exits 1 when there is an error.
 Without -f it analyzes the running local cluster (namespace default unless -n or -A), like istioctl.
 
   -f, --filename      file, directory (searched recursively) or - for stdin; repeatable

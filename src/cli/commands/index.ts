@@ -14,6 +14,7 @@ import { logsCommand } from "./logs.js";
 import { proxyConfigCommand } from "./proxy-config.js";
 import { proxyStatusCommand } from "./proxy-status.js";
 import { rolloutRestartCommand } from "./rollout-restart.js";
+import { routeCheckCommand } from "./route-check.js";
 import { upCommand } from "./up.js";
 
 export const COMMANDS: Command[] = [
@@ -30,6 +31,7 @@ export const COMMANDS: Command[] = [
   analyzeCommand,
   kubeInjectCommand,
   authzCheckCommand,
+  routeCheckCommand,
   proxyStatusCommand,
   proxyConfigCommand,
 ];

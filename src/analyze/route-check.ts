@@ -1,0 +1,268 @@
+// `x route check`, the pure part: where would this request from this pod go? It builds the source
+// sidecar's real config (build → routing table) from the resources and asks the data path's own router:
+// the listener for the destination, the virtual host for the Host header, every route up to the first
+// that matches (and why each earlier one did not), the weighted clusters, their endpoints, and the
+// timeout/retries/fault/mirror/rewrite that apply. TCP and TLS ports: the listener's tcp or SNI route.
+import { cidrContains, parseCidr, parseIp } from "../api/ip.js";
+import type { AnyResource } from "../api/meta.js";
+import { buildSnapshot } from "../controlplane/snapshot.js";
+import type { RouteVerdict } from "../proxy/http-routes.js";
+import { compiledListener, explainRoutes, firstRoute } from "../proxy/http-routes.js";
+import type { HttpRoute, OutboundListener, WeightedCluster } from "../proxy/proxy-config.js";
+import type { RoutingTable } from "../proxy/routing-table.js";
+import { buildRoutingTable, findListener } from "../proxy/routing-table.js";
+import { build } from "../translate/build.js";
+import { CLIENT_POD, clientPod, findSourcePod, requestFacts, resolve } from "./route-check-request.js";
+import { simulatedCluster } from "./simulated-cluster.js";
+
+export type RouteSource =
+  { pod: string; namespace: string } | { namespace: string; labels: Record<string, string> };
+
+export interface RouteQuery {
+  from: RouteSource;
+  /** Host name (short, `svc.ns`, FQDN, ServiceEntry host) or IP the client connects to. */
+  host: string;
+  port: number;
+  method?: string | undefined;
+  /** Path with an optional `?query`. */
+  path?: string | undefined;
+  scheme?: string | undefined;
+  /** Request headers, names in any case; `host` overrides the Host header. */
+  headers?: Record<string, string> | undefined;
+  /** TLS server name for TLS ports (default: the host). */
+  sni?: string | undefined;
+}
+
+export interface ClusterChoice {
+  cluster: string;
+  weight: number;
+  /** Share of traffic in percent (weights are proportions). */
+  percent: number;
+}
+
+export interface ClusterDetail {
+  name: string;
+  type: string;
+  /** What the cluster's endpoints are: addresses, or the connection's original destination. */
+  endpoints: Array<{ address: string; port: number; pod: string | null; labels: Record<string, string> }>;
+  tls: string | null;
+  loadBalancer: string | null;
+}
+
+export interface RouteOutcome {
+  kind: "http" | "tcp" | "tls" | "default";
+  name: string | null;
+  /** HTTP: which match entry held (0 for a route without matches); TCP/TLS: the route's index. */
+  match: number | null;
+  clusters: ClusterChoice[];
+  redirect: HttpRoute["redirect"] | null;
+  directResponse: HttpRoute["directResponse"] | null;
+  rewrite: HttpRoute["rewrite"] | null;
+  headers: HttpRoute["headers"] | null;
+  timeoutMs: number | null;
+  retries: HttpRoute["retries"] | null;
+  fault: HttpRoute["fault"] | null;
+  mirrors: HttpRoute["mirrors"];
+  cors: HttpRoute["cors"] | null;
+}
+
+export interface RouteCheckResult {
+  source: { namespace: string; pod: string; hasSidecar: boolean };
+  request: { method: string; authority: string; path: string; query: string; port: number };
+  destination: { host: string; address: string; resolvedBy: string };
+  listener: { name: string; protocol: string } | null;
+  virtualHost: string | null;
+  /** Every HTTP route tried, up to and including the one that matched. */
+  routes: RouteVerdict[];
+  route: RouteOutcome | null;
+  clusters: ClusterDetail[];
+  /** Things the translation said about this proxy's config (skipped hosts, missing sidecar, ...). */
+  notes: string[];
+}
+
+export class RouteCheckError extends Error {}
+
+function choices(list: readonly WeightedCluster[]): ClusterChoice[] {
+  const live = list.filter((c) => c.weight > 0);
+  const total = live.reduce((n, c) => n + c.weight, 0);
+  return live.map((c) => ({
+    cluster: c.cluster,
+    weight: c.weight,
+    percent: total > 0 ? Math.round((c.weight / total) * 10000) / 100 : 0,
+  }));
+}
+
+function outcome(kind: RouteOutcome["kind"], name: string | null, match: number | null): RouteOutcome {
+  return {
+    kind,
+    name,
+    match,
+    clusters: [],
+    redirect: null,
+    directResponse: null,
+    rewrite: null,
+    headers: null,
+    timeoutMs: null,
+    retries: null,
+    fault: null,
+    mirrors: [],
+    cors: null,
+  };
+}
+
+function httpOutcome(route: HttpRoute, match: number): RouteOutcome {
+  return {
+    ...outcome("http", route.name, match),
+    clusters: choices(route.clusters ?? []),
+    redirect: route.redirect ?? null,
+    directResponse: route.directResponse ?? null,
+    rewrite: route.rewrite ?? null,
+    headers: route.headers ?? null,
+    timeoutMs: route.timeoutMs ?? null,
+    retries: route.retries ?? null,
+    fault: route.fault ?? null,
+    mirrors: route.mirrors,
+    cors: route.cors ?? null,
+  };
+}
+
+/** The original destination is in one of the subnets (an empty list holds for any). */
+function inSubnets(subnets: readonly string[], address: string): boolean {
+  if (subnets.length === 0) return true;
+  const ip = parseIp(address);
+  return (
+    ip !== undefined &&
+    subnets.some((s) => {
+      const c = parseCidr(s);
+      return c !== undefined && cidrContains(c, ip);
+    })
+  );
+}
+
+function sniHolds(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase();
+  return p === "*" || (p.startsWith("*") ? host.endsWith(p.slice(1)) : p === host);
+}
+
+/** TCP and TLS listeners: the same first-match rules as the data path's `clusterFor`, with the weights. */
+function l4Outcome(l: OutboundListener, address: string, sni: string): RouteOutcome {
+  if (l.protocol === "tcp") {
+    const i = l.tcpRoutes.findIndex((r) => inSubnets(r.destinationSubnets, address));
+    if (i >= 0) return { ...outcome("tcp", null, i), clusters: choices(l.tcpRoutes[i]!.clusters) };
+  } else {
+    const host = sni.toLowerCase();
+    const i = l.sniRoutes.findIndex(
+      (r) => r.sniHosts.some((h) => sniHolds(h, host)) && inSubnets(r.destinationSubnets, address),
+    );
+    if (i >= 0) return { ...outcome("tls", null, i), clusters: choices(l.sniRoutes[i]!.clusters) };
+  }
+  const kind = l.protocol === "tcp" ? "tcp" : "tls";
+  return {
+    ...outcome(kind, null, null),
+    clusters: l.cluster ? choices([{ cluster: l.cluster, weight: 1 }]) : [],
+  };
+}
+
+function clusterDetail(
+  table: RoutingTable,
+  name: string,
+  dst: { address: string; port: number },
+  podByIp: ReadonlyMap<string, string>,
+): ClusterDetail {
+  const plan = table.clusters.get(name);
+  if (!plan) return { name, type: "missing", endpoints: [], tls: null, loadBalancer: null };
+  const spec = plan.spec;
+  const endpoints =
+    spec.type === "ORIGINAL_DST"
+      ? [{ address: dst.address, port: dst.port, pod: null, labels: {} }]
+      : spec.endpoints
+          .filter((e) => e.weight > 0)
+          .map((e) => ({
+            address: e.address,
+            port: e.port,
+            pod: podByIp.get(e.address) ?? null,
+            labels: e.labels,
+          }));
+  const tls = spec.tls?.mode ?? spec.endpoints.find((e) => e.tls)?.tls?.mode ?? null;
+  const lb = spec.loadBalancer;
+  const loadBalancer = lb
+    ? lb.hash
+      ? `consistent hash on ${Object.keys(lb.hash).join(", ")}`
+      : lb.policy
+    : null;
+  return { name, type: spec.type, endpoints, tls, loadBalancer };
+}
+
+/** Routes one request from the resources given (manifests or a live cluster's store). */
+export function checkRoute(input: readonly AnyResource[], q: RouteQuery): RouteCheckResult {
+  const withClient = "pod" in q.from ? [...input] : [...input, clientPod(q.from)];
+  const resources = simulatedCluster(withClient);
+  const pod = findSourcePod(resources, q.from);
+  if (!pod) {
+    const known = resources
+      .filter((r) => r.kind === "Pod" && r.metadata.namespace === q.from.namespace)
+      .map((r) => r.metadata.name);
+    throw new RouteCheckError(
+      `no pod "${"pod" in q.from ? q.from.pod : CLIENT_POD}" in namespace ${q.from.namespace} (found: ${known.join(", ") || "none"})`,
+    );
+  }
+  const namespace = pod.metadata.namespace ?? "default";
+  const { config, diagnostics } = build(buildSnapshot(resources), { namespace, podName: pod.metadata.name });
+  const table = buildRoutingTable(config);
+  const facts = requestFacts(q);
+  const dst = resolve(resources, q.host, namespace);
+  const result: RouteCheckResult = {
+    source: {
+      namespace,
+      pod: pod.metadata.name,
+      hasSidecar: !diagnostics.some((d) => d.includes("has no istio-proxy container")),
+    },
+    request: {
+      method: facts.method,
+      authority: facts.authority,
+      path: facts.path,
+      query: facts.query,
+      port: q.port,
+    },
+    destination: { host: q.host, address: dst.address, resolvedBy: dst.resolvedBy },
+    listener: null,
+    virtualHost: null,
+    routes: [],
+    route: null,
+    clusters: [],
+    notes: diagnostics,
+  };
+  const l = findListener(table, dst.address, q.port);
+  if (!l) {
+    // No listener for the destination: the outbound default (ALLOW_ANY → passthrough, else blackhole).
+    result.route = {
+      ...outcome("default", null, null),
+      clusters: choices([{ cluster: config.outbound.defaultCluster, weight: 1 }]),
+    };
+  } else {
+    result.listener = { name: l.name, protocol: l.protocol };
+    if (l.protocol === "http" || l.protocol === "http2") {
+      const vh = compiledListener(l).virtualHost(facts.authority);
+      if (vh) {
+        result.virtualHost = vh.name;
+        result.routes = explainRoutes(vh, facts);
+        const hit = firstRoute(vh, facts);
+        if (hit) result.route = httpOutcome(hit.route.route, hit.matchIndex);
+      }
+    } else result.route = l4Outcome(l, dst.address, q.sni ?? q.host);
+  }
+  const names = new Set([
+    ...(result.route?.clusters ?? []).map((c) => c.cluster),
+    ...(result.route?.mirrors ?? []).map((m) => m.cluster),
+  ]);
+  const podByIp = new Map<string, string>();
+  for (const r of resources)
+    if (r.kind === "Pod") {
+      const ip = (r["status"] as { podIP?: string } | undefined)?.podIP;
+      if (ip) podByIp.set(ip, `${r.metadata.name}.${r.metadata.namespace ?? "default"}`);
+    }
+  result.clusters = [...names].map((n) =>
+    clusterDetail(table, n, { address: dst.address, port: q.port }, podByIp),
+  );
+  return result;
+}
