@@ -1,5 +1,6 @@
 // Outbound clusters: one per visible service port (`outbound|PORT||HOST`) and per DestinationRule subset
-// (`outbound|PORT|SUBSET|HOST`), with endpoints and the TLS to use towards each; plus the fixed
+// (`outbound|PORT|SUBSET|HOST`), with endpoints, the TLS to use towards each and the DestinationRule's
+// traffic policy (load balancer, connection pool, outlier detection); plus the fixed
 // PassthroughCluster and BlackHoleCluster.
 import type { DestinationRule } from "../api/istio/destination-rule.js";
 import type { ProxyCluster, ProxyEndpoint } from "../proxy/proxy-config.js";
@@ -7,6 +8,7 @@ import type { MeshIndex, ServiceView, ViewEndpoint } from "./mesh-index.js";
 import { endpointTls, tlsSetting, upstreamTlsOf } from "./mtls.js";
 import type { Labels } from "./snapshot-types.js";
 import { selectorMatches } from "../policy/workload.js";
+import { clusterPolicy } from "./traffic-policy.js";
 
 export const PASSTHROUGH_CLUSTER = "PassthroughCluster";
 export const BLACKHOLE_CLUSTER = "BlackHoleCluster";
@@ -45,6 +47,11 @@ function oneCluster(
     connectTimeoutMs: 10_000,
   };
   if (subset) cluster.subset = subset.name;
+  const policy = clusterPolicy(dr, port, subset?.name);
+  if (policy.connectTimeoutMs !== undefined) cluster.connectTimeoutMs = policy.connectTimeoutMs;
+  if (policy.loadBalancer) cluster.loadBalancer = policy.loadBalancer;
+  if (policy.connectionPool) cluster.connectionPool = policy.connectionPool;
+  if (policy.outlierDetection) cluster.outlierDetection = policy.outlierDetection;
   const members: ViewEndpoint[] = subset
     ? view.endpoints.filter((e) => selectorMatches(subset.labels, e.labels))
     : view.endpoints;

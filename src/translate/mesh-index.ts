@@ -10,6 +10,7 @@ import type { MtlsMode, PeerAuthnResult } from "../policy/index.js";
 import { effectivePeerAuthn } from "../policy/index.js";
 import type { Labels, MeshService, MeshSnapshot, MeshWorkload } from "./snapshot-types.js";
 import { serviceEntryViews } from "./service-entries.js";
+import { usesSourceLabels } from "./virtual-services.js";
 
 export interface ViewPort {
   port: number;
@@ -66,6 +67,8 @@ export interface MeshIndex {
   outboundCache: Map<string, unknown>;
   /** Clusters of one view under one DestinationRule, shared by every namespace that resolves the same. */
   viewClusterCache: Map<string, unknown>;
+  /** Some VirtualService matches on sourceLabels, so outbound routes depend on the proxy's labels. */
+  vsUsesSourceLabels: boolean;
 }
 
 const cache = new WeakMap<MeshSnapshot, MeshIndex>();
@@ -172,6 +175,7 @@ export function meshIndex(snapshot: MeshSnapshot): MeshIndex {
     },
     outboundCache: new Map(),
     viewClusterCache: new Map(),
+    vsUsesSourceLabels: usesSourceLabels(snapshot),
   };
   cache.set(snapshot, index);
   return index;
