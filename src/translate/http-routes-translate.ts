@@ -9,7 +9,6 @@ import type {
   headerManipulation,
 } from "../api/istio/virtual-service.js";
 import type { z } from "zod";
-import { fqdn } from "../api/hosts.js";
 import type {
   CorsPolicy,
   Fault,
@@ -23,7 +22,7 @@ import type {
 import { outboundClusterName } from "./clusters.js";
 import { durationMs } from "./durations.js";
 import type { Labels } from "./snapshot-types.js";
-import { appliesToMesh } from "./virtual-services.js";
+import { appliesToMesh, resolveHost } from "./virtual-services.js";
 
 /** Istio's retry policy for routes whose VirtualService sets none: 2 retries on connection-level failures
  *  (503 is not retried by default since Istio 1.24). */
@@ -121,7 +120,7 @@ function headerEditsOf(h: HeaderManipulation | undefined): HeaderEdits | undefin
 
 /** `outbound|PORT|SUBSET|HOST`; port omitted: the service's only port, else the listener's port. */
 function clusterOf(d: Destination, ctx: RouteContext): string {
-  const host = fqdn(d.host, ctx.namespace);
+  const host = resolveHost(d.host, ctx.namespace);
   const ports = ctx.portsOf(host);
   const port = d.port?.number ?? (ports && ports.length === 1 ? ports[0]! : ctx.port);
   const name = outboundClusterName(port, host, d.subset ?? "");

@@ -5,9 +5,9 @@ import type { RouteDestination, TCPRoute, TLSRoute } from "../api/istio/virtual-
 import type { OutboundListener, WeightedCluster } from "../proxy/proxy-config.js";
 import type { RouteContext } from "./http-routes-translate.js";
 import { sourceHolds } from "./http-routes-translate.js";
-import { fqdn } from "../api/hosts.js";
 import { outboundClusterName } from "./clusters.js";
 import type { ResolvedVirtualService } from "./virtual-services.js";
+import { resolveHost } from "./virtual-services.js";
 import { hostMatches } from "./visibility.js";
 
 type TcpRoutes = OutboundListener["tcpRoutes"];
@@ -27,7 +27,7 @@ export function l4VirtualService(
 function weighted(route: readonly RouteDestination[], ctx: RouteContext): WeightedCluster[] {
   const single = route.length === 1;
   return route.map((d) => {
-    const host = fqdn(d.destination.host, ctx.namespace);
+    const host = resolveHost(d.destination.host, ctx.namespace);
     const ports = ctx.portsOf(host);
     const port = d.destination.port?.number ?? (ports && ports.length === 1 ? ports[0]! : ctx.port);
     const cluster = outboundClusterName(port, host, d.destination.subset ?? "");

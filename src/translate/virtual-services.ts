@@ -8,7 +8,7 @@ import type {
   StringMatch,
   VirtualService,
 } from "../api/istio/virtual-service.js";
-import { fqdn } from "../api/hosts.js";
+import { CLUSTER_DOMAIN } from "../api/hosts.js";
 import { olderFirst } from "../api/meta.js";
 import type { MeshSnapshot } from "./snapshot-types.js";
 import { keyOf } from "./snapshot-types.js";
@@ -195,7 +195,7 @@ function expandDelegates(
                 ...merged,
                 route: merged.route.map((r) => ({
                   ...r,
-                  destination: { ...r.destination, host: fqdn(r.destination.host, delNs) },
+                  destination: { ...r.destination, host: resolveHost(r.destination.host, delNs) },
                 })),
               }
             : merged,
@@ -224,7 +224,7 @@ export function virtualServicesFor(
   const out: ResolvedVirtualService[] = [];
   for (const { vs } of ranked) {
     const ns = vs.metadata.namespace ?? "default";
-    const hosts = [...new Set((vs.spec.hosts ?? []).map((h) => fqdn(h, ns)))];
+    const hosts = [...new Set((vs.spec.hosts ?? []).map((h) => resolveHost(h, ns)))];
     if (!imported(scope, ns, hosts)) continue;
     out.push({
       vs,
@@ -245,4 +245,11 @@ export function usesSourceLabels(snapshot: MeshSnapshot): boolean {
       vs.spec.tcp?.some((r) => r.match?.some((m) => m.sourceLabels !== undefined)) ||
       vs.spec.tls?.some((r) => r.match?.some((m) => m.sourceLabels !== undefined)),
   );
+}
+
+/** Istio's short-name rule for VirtualService hosts and destinations: a name without a dot is a Service of
+ *  the resource's namespace; anything with a dot is taken as a full name (`example.com` stays as it is). */
+export function resolveHost(host: string, namespace: string): string {
+  const h = host.toLowerCase().replace(/\.$/, "");
+  return h.includes(".") || h.includes("*") ? h : `${h}.${namespace}.${CLUSTER_DOMAIN}`;
 }
