@@ -39,6 +39,8 @@ export interface ServiceView {
   vip?: string | undefined;
   /** ServiceEntry `addresses` that are single IPs. */
   addresses: string[];
+  /** ServiceEntry `addresses` that are CIDR ranges (matched by destination on `0.0.0.0_PORT`). */
+  subnets: string[];
   /** Extra names clients use (`name.ns.svc`, `name.ns`); the short name is added for same-namespace clients. */
   aliases: string[];
   shortName?: string | undefined;
@@ -94,6 +96,7 @@ function kubernetesViews(snapshot: MeshSnapshot): ServiceView[] {
     namespace: s.namespace,
     vip: s.vip,
     addresses: [],
+    subnets: [],
     aliases: [`${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}`],
     shortName: s.name,
     // Only TCP ports are proxied (UDP/SCTP Service ports bypass the sidecar, as in Istio).

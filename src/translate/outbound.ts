@@ -4,6 +4,7 @@
 // SNI; VirtualService tcp/tls routes; and the default for unknown destinations. Proxies with the same
 // outbound context share one result.
 import type { OutboundListener, ProxyCluster } from "../proxy/proxy-config.js";
+import { parseCidr } from "../api/ip.js";
 import { isHttpProtocol } from "../api/protocol.js";
 import type { PortProtocol } from "../api/protocol.js";
 import {
@@ -132,20 +133,28 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
     );
     return undefined;
   };
-  for (const view of index.views) {
+  const portsByHost = new Map<string, number[]>();
+  const subnetListeners = new Set<OutboundListener>();
+  for (let view of index.views) {
     if (!exportedTo(view.exportTo, view.namespace, client.namespace)) continue;
     if (!inEgressScope(scope, view.namespace, view.host)) continue;
     const first = seenHosts.get(view.host);
     if (first) {
-      if (first !== view.origin)
-        diagnostics.push(`${view.origin}: host ${view.host} is already defined by ${first}; skipped`);
-      continue;
-    }
-    seenHosts.set(view.host, view.origin);
+      // Several entries for one host: each port keeps its first definition (Istio merges their ports).
+      const taken = portsByHost.get(view.host) ?? [];
+      const ports = view.ports.filter((p) => !taken.includes(p.port));
+      if (ports.length < view.ports.length && first !== view.origin)
+        diagnostics.push(
+          `${view.origin}: host ${view.host} is already defined by ${first} on the same port; that port is skipped`,
+        );
+      if (ports.length === 0) continue;
+      view = { ...view, ports };
+    } else seenHosts.set(view.host, view.origin);
+    portsByHost.set(view.host, [...(portsByHost.get(view.host) ?? []), ...view.ports.map((p) => p.port)]);
     visible.push(view);
     const dr = findDestinationRule(index, view, client);
     // Clusters depend only on the view and the rule chosen, so namespaces that agree share them.
-    const memoKey = `${view.origin}|${view.host}|${dr ? keyOf(dr.metadata) : ""}`;
+    const memoKey = `${view.origin}|${view.host}|${view.ports.map((p) => p.port).join(",")}|${dr ? keyOf(dr.metadata) : ""}`;
     let own = index.viewClusterCache.get(memoKey) as { clusters: ProxyCluster[]; hash: string } | undefined;
     if (!own) {
       const built = deepFreeze(viewClusters(index, view, dr));
@@ -184,10 +193,19 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
           ? [view.vip]
           : view.addresses.length > 0
             ? view.addresses
-            : view.source === "ServiceEntry"
+            : view.source === "ServiceEntry" && view.subnets.length === 0
               ? ["0.0.0.0"]
               : [];
-        if (addresses.length === 0)
+        if (!view.vip && view.subnets.length > 0) {
+          // Address ranges share `0.0.0.0_PORT`; the destination picks the entry (longest prefix first).
+          const l = addListener(emptyListener("0.0.0.0", p.port, "tcp"), view.origin);
+          if (l) {
+            for (const subnet of view.subnets)
+              l.tcpRoutes.push({ destinationSubnets: [subnet], clusters: [{ cluster, weight: 1 }] });
+            subnetListeners.add(l);
+          }
+        }
+        if (addresses.length === 0 && view.subnets.length === 0)
           diagnostics.push(
             `${view.origin}: TCP port ${p.port} has no service address (headless); no outbound listener`,
           );
@@ -209,7 +227,6 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
 
   // VirtualServices: routes name clusters; one the registry does not define is added empty (503).
   const vsList = virtualServicesFor(snapshot, client.namespace, scope, diagnostics);
-  const portsByHost = new Map(visible.map((v) => [v.host, v.ports.map((p) => p.port)]));
   const known = new Set(clusters.map((c) => c.name));
   const missing = new Map<string, { host: string; port: number; subset: string | undefined; by: string }>();
   const routeContext = (vs: ResolvedVirtualService, port: number): RouteContext => ({
@@ -296,6 +313,9 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
       ],
     });
   }
+  const prefixOf = (r: OutboundListener["tcpRoutes"][number]) =>
+    parseCidr(r.destinationSubnets[0] ?? "")?.prefix ?? 0;
+  for (const l of subnetListeners) l.tcpRoutes.sort((a, b) => prefixOf(b) - prefixOf(a));
   for (const l of sorted) {
     l.sniRoutes.sort((a, b) => (a.sniHosts[0]! < b.sniHosts[0]! ? -1 : 1));
     // VirtualService tls routes go before the services' own SNI routes.
