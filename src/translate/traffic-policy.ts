@@ -115,8 +115,3 @@ export function clusterPolicy(
   if (od) out.outlierDetection = outlierOf(od);
   return out;
 }
-
-/** True when the rule (or a subset) hashes requests to endpoints: then retries keep the same host. */
-export function usesConsistentHash(dr: DestinationRule | undefined, port: number, subset?: string): boolean {
-  return dr ? policyPart(dr, port, subset, "loadBalancer")?.consistentHash !== undefined : false;
-}
