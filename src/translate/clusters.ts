@@ -101,3 +101,25 @@ export function viewClusters(
   }
   return out;
 }
+
+/** The cluster a route names that the registry does not define: no endpoints, so requests get 503. */
+export function unresolvedCluster(
+  name: string,
+  ref: { host: string; port: number; subset: string | undefined },
+  hostKnown: boolean,
+): { cluster: ProxyCluster; why: string } {
+  const why = hostKnown
+    ? ref.subset
+      ? `no DestinationRule subset "${ref.subset}" of ${ref.host} is visible`
+      : `${ref.host} has no port ${ref.port}`
+    : `${ref.host} is not in the registry (or not visible here)`;
+  const cluster: ProxyCluster = {
+    name,
+    type: "EDS",
+    service: { host: ref.host, port: ref.port },
+    endpoints: [],
+    connectTimeoutMs: 10_000,
+  };
+  if (ref.subset) cluster.subset = ref.subset;
+  return { cluster, why };
+}

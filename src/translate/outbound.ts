@@ -12,6 +12,7 @@ import {
   PASSTHROUGH_CLUSTER,
   fixedClusters,
   outboundClusterName,
+  unresolvedCluster,
   viewClusters,
 } from "./clusters.js";
 import { hashText } from "./hash.js";
@@ -271,24 +272,11 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
       if (t.listener.protocol === "tcp") t.listener.protocol = "tls";
     }
   }
-  const extra: ProxyCluster[] = [];
-  for (const [name, m] of missing) {
-    const why = portsByHost.has(m.host)
-      ? m.subset
-        ? `no DestinationRule subset "${m.subset}" of ${m.host} is visible`
-        : `${m.host} has no port ${m.port}`
-      : `${m.host} is not in the registry (or not visible here)`;
+  const extra = [...missing].map(([name, m]) => {
+    const { cluster, why } = unresolvedCluster(name, m, portsByHost.has(m.host));
     diagnostics.push(`${m.by}: routes to ${name}, but ${why}; those requests get 503`);
-    const c: ProxyCluster = {
-      name,
-      type: "EDS",
-      service: { host: m.host, port: m.port },
-      endpoints: [],
-      connectTimeoutMs: 10_000,
-    };
-    if (m.subset) c.subset = m.subset;
-    extra.push(c);
-  }
+    return cluster;
+  });
   clusters.push(...extra);
 
   // Unknown HTTP hosts on a known port: ALLOW_ANY passes them through, REGISTRY_ONLY refuses them.
