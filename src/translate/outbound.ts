@@ -139,6 +139,11 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
   for (let view of index.views) {
     if (!exportedTo(view.exportTo, view.namespace, client.namespace)) continue;
     if (!inEgressScope(scope, view.namespace, view.host)) continue;
+    if (scope.hosts?.some((h) => h.port !== undefined)) {
+      const ports = view.ports.filter((p) => inEgressScope(scope, view.namespace, view.host, p.port));
+      if (ports.length === 0) continue;
+      if (ports.length < view.ports.length) view = { ...view, ports };
+    }
     const first = seenHosts.get(view.host);
     if (first) {
       // Several entries for one host: each port keeps its first definition (Istio merges their ports).

@@ -221,3 +221,20 @@ spec:
   assert.equal(s.request("app/client", { authority: DB, port: 80 }).listener, undefined);
   assert.equal(s.request("app/batch", { authority: DB, port: 80 }).cluster, `outbound|80||${DB}`);
 });
+
+test("Sidecar egress with a port: the hosts it imports are known on that port only", () => {
+  const s = sim(`apiVersion: networking.istio.io/v1
+kind: Sidecar
+metadata: {name: default, namespace: app}
+spec:
+  egress:
+  - port: {number: 5432, protocol: TCP, name: pg}
+    hosts: ["data/*"]`);
+  assert.equal(s.connect("app/client", { address: "10.96.3.1", port: 5432 }).cluster, `outbound|5432||${DB}`);
+  assert.equal(s.request("app/client", { authority: DB, port: 80 }).listener, undefined);
+  const names = s.config("app/client").config.clusters.map((c) => c.name);
+  assert.deepEqual(
+    names.filter((n) => n.startsWith("outbound|")),
+    [`outbound|5432||${DB}`],
+  );
+});
