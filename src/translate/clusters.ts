@@ -1,5 +1,6 @@
 // Outbound clusters: one per visible service port (`outbound|PORT||HOST`) and per DestinationRule subset
-// (`outbound|PORT|SUBSET|HOST`), with endpoints and the TLS to use towards each; plus the fixed
+// (`outbound|PORT|SUBSET|HOST`), with endpoints, the TLS to use towards each and the DestinationRule's
+// traffic policy (load balancer, connection pool, outlier detection); plus the fixed
 // PassthroughCluster and BlackHoleCluster.
 import type { DestinationRule } from "../api/istio/destination-rule.js";
 import type { ProxyCluster, ProxyEndpoint } from "../proxy/proxy-config.js";
@@ -7,6 +8,7 @@ import type { MeshIndex, ServiceView, ViewEndpoint } from "./mesh-index.js";
 import { endpointTls, tlsSetting, upstreamTlsOf } from "./mtls.js";
 import type { Labels } from "./snapshot-types.js";
 import { selectorMatches } from "../policy/workload.js";
+import { clusterPolicy } from "./traffic-policy.js";
 
 export const PASSTHROUGH_CLUSTER = "PassthroughCluster";
 export const BLACKHOLE_CLUSTER = "BlackHoleCluster";
@@ -45,6 +47,11 @@ function oneCluster(
     connectTimeoutMs: 10_000,
   };
   if (subset) cluster.subset = subset.name;
+  const policy = clusterPolicy(dr, port, subset?.name);
+  if (policy.connectTimeoutMs !== undefined) cluster.connectTimeoutMs = policy.connectTimeoutMs;
+  if (policy.loadBalancer) cluster.loadBalancer = policy.loadBalancer;
+  if (policy.connectionPool) cluster.connectionPool = policy.connectionPool;
+  if (policy.outlierDetection) cluster.outlierDetection = policy.outlierDetection;
   const members: ViewEndpoint[] = subset
     ? view.endpoints.filter((e) => selectorMatches(subset.labels, e.labels))
     : view.endpoints;
@@ -93,4 +100,26 @@ export function viewClusters(
       out.push(oneCluster(index, view, p.port, dr, { name: s.name, labels: s.labels ?? {} }));
   }
   return out;
+}
+
+/** The cluster a route names that the registry does not define: no endpoints, so requests get 503. */
+export function unresolvedCluster(
+  name: string,
+  ref: { host: string; port: number; subset: string | undefined },
+  hostKnown: boolean,
+): { cluster: ProxyCluster; why: string } {
+  const why = hostKnown
+    ? ref.subset
+      ? `no DestinationRule subset "${ref.subset}" of ${ref.host} is visible`
+      : `${ref.host} has no port ${ref.port}`
+    : `${ref.host} is not in the registry (or not visible here)`;
+  const cluster: ProxyCluster = {
+    name,
+    type: "EDS",
+    service: { host: ref.host, port: ref.port },
+    endpoints: [],
+    connectTimeoutMs: 10_000,
+  };
+  if (ref.subset) cluster.subset = ref.subset;
+  return { cluster, why };
 }

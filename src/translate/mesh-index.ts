@@ -10,6 +10,7 @@ import type { MtlsMode, PeerAuthnResult } from "../policy/index.js";
 import { effectivePeerAuthn } from "../policy/index.js";
 import type { Labels, MeshService, MeshSnapshot, MeshWorkload } from "./snapshot-types.js";
 import { serviceEntryViews } from "./service-entries.js";
+import { usesSourceLabels } from "./virtual-services.js";
 
 export interface ViewPort {
   port: number;
@@ -38,6 +39,8 @@ export interface ServiceView {
   vip?: string | undefined;
   /** ServiceEntry `addresses` that are single IPs. */
   addresses: string[];
+  /** ServiceEntry `addresses` that are CIDR ranges (matched by destination on `0.0.0.0_PORT`). */
+  subnets: string[];
   /** Extra names clients use (`name.ns.svc`, `name.ns`); the short name is added for same-namespace clients. */
   aliases: string[];
   shortName?: string | undefined;
@@ -66,6 +69,8 @@ export interface MeshIndex {
   outboundCache: Map<string, unknown>;
   /** Clusters of one view under one DestinationRule, shared by every namespace that resolves the same. */
   viewClusterCache: Map<string, unknown>;
+  /** Some VirtualService matches on sourceLabels, so outbound routes depend on the proxy's labels. */
+  vsUsesSourceLabels: boolean;
 }
 
 const cache = new WeakMap<MeshSnapshot, MeshIndex>();
@@ -91,6 +96,7 @@ function kubernetesViews(snapshot: MeshSnapshot): ServiceView[] {
     namespace: s.namespace,
     vip: s.vip,
     addresses: [],
+    subnets: [],
     aliases: [`${s.name}.${s.namespace}.svc`, `${s.name}.${s.namespace}`],
     shortName: s.name,
     // Only TCP ports are proxied (UDP/SCTP Service ports bypass the sidecar, as in Istio).
@@ -172,6 +178,7 @@ export function meshIndex(snapshot: MeshSnapshot): MeshIndex {
     },
     outboundCache: new Map(),
     viewClusterCache: new Map(),
+    vsUsesSourceLabels: usesSourceLabels(snapshot),
   };
   cache.set(snapshot, index);
   return index;

@@ -2,7 +2,7 @@
 // resolution (STATIC: the listed endpoints; DNS: the endpoints' names or the host itself; NONE: the
 // connection's original destination), location and exportTo.
 import type { ServiceEntry } from "../api/istio/service-entry.js";
-import { parseIp } from "../api/ip.js";
+import { parseCidr, parseIp } from "../api/ip.js";
 import { portProtocol } from "../api/protocol.js";
 import type { ServiceView, ViewEndpoint, ViewPort } from "./mesh-index.js";
 import type { MeshSnapshot } from "./snapshot-types.js";
@@ -71,9 +71,11 @@ export function serviceEntryViews(snapshot: MeshSnapshot): { views: ServiceView[
         protocol: portProtocol({ appProtocol: p.protocol, name: p.name }),
       }));
     const addresses: string[] = [];
+    const subnets: string[] = [];
     for (const a of spec.addresses ?? []) {
       if (parseIp(a)) addresses.push(a);
-      else diagnostics.push(`${origin}: address ${a} is a range; no listener is bound to it`);
+      else if (parseCidr(a)) subnets.push(a);
+      else diagnostics.push(`${origin}: address ${a} is not an IP address or CIDR range; ignored`);
     }
     const resolution = spec.resolution ?? "NONE";
     for (const host of [...(spec.hosts ?? [])].map((h) => h.toLowerCase()).sort()) {
@@ -83,6 +85,7 @@ export function serviceEntryViews(snapshot: MeshSnapshot): { views: ServiceView[
         host,
         namespace: ns,
         addresses,
+        subnets,
         aliases: [],
         ports,
         endpoints: endpointsOf(se, host, ports, snapshot),

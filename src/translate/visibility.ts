@@ -42,8 +42,9 @@ export function sidecarFor(snapshot: MeshSnapshot, namespace: string, labels: La
 }
 
 export interface EgressScope {
-  /** `ns/host` patterns; undefined = no Sidecar egress, everything exported is visible. */
-  hosts: Array<{ namespace: string; host: string }> | undefined;
+  /** `ns/host` patterns (with the egress listener's port, if it names one); undefined = no Sidecar
+   *  egress, everything exported is visible. */
+  hosts: Array<{ namespace: string; host: string; port?: number | undefined }> | undefined;
   clientNamespace: string;
 }
 
@@ -51,22 +52,30 @@ export interface EgressScope {
 export function egressScope(sidecar: Sidecar | undefined, clientNamespace: string): EgressScope {
   const listeners = sidecar?.spec.egress;
   if (!listeners || listeners.length === 0) return { hosts: undefined, clientNamespace };
-  const hosts: Array<{ namespace: string; host: string }> = [];
+  const hosts: NonNullable<EgressScope["hosts"]> = [];
   for (const l of listeners)
     for (const h of l.hosts ?? []) {
       const slash = h.indexOf("/");
       if (slash < 0) continue;
       const ns = h.slice(0, slash);
       if (ns === "~") continue;
-      hosts.push({ namespace: ns === "." ? clientNamespace : ns, host: h.slice(slash + 1).toLowerCase() });
+      hosts.push({
+        namespace: ns === "." ? clientNamespace : ns,
+        host: h.slice(slash + 1).toLowerCase(),
+        port: l.port?.number,
+      });
     }
   return { hosts, clientNamespace };
 }
 
-/** True when the Sidecar's egress hosts let the proxy see `host` from `namespace`. */
-export function inEgressScope(scope: EgressScope, namespace: string, host: string): boolean {
+/** True when the Sidecar's egress hosts let the proxy see `host` from `namespace` (on `port`, when given:
+ *  an egress listener with a port imports its hosts on that port only). */
+export function inEgressScope(scope: EgressScope, namespace: string, host: string, port?: number): boolean {
   if (!scope.hosts) return true;
   return scope.hosts.some(
-    (p) => (p.namespace === "*" || p.namespace === namespace) && hostMatches(p.host, host),
+    (p) =>
+      (p.namespace === "*" || p.namespace === namespace) &&
+      hostMatches(p.host, host) &&
+      (port === undefined || p.port === undefined || p.port === port),
   );
 }
