@@ -31,7 +31,13 @@ export interface PoolSettings {
 const NO_SETTINGS: PoolSettings = {};
 const served = new WeakMap<Socket, number>();
 
-class EndpointAgent extends http.Agent {
+export class EndpointAgent extends http.Agent {
+  /** maxConnections: requests in flight at once (a keep-alive connection carries one at a time, so this
+   *  caps the connections too; Node's own maxSockets misses connections still being opened). */
+  readonly limit: number;
+  #busy = 0;
+  readonly #waiting: Array<() => void> = [];
+
   constructor(
     private readonly target: UpstreamTarget,
     private readonly context: () => SecureContext,
@@ -46,6 +52,7 @@ class EndpointAgent extends http.Agent {
       scheduling: "lifo",
       timeout: settings.idleTimeoutMs ?? IDLE_POOL_MS,
     });
+    this.limit = settings.maxConnections ?? Infinity;
     const max = settings.maxRequestsPerConnection;
     if (max !== undefined)
       // Before Node hands the socket to a waiting request or pools it: a connection that has served
@@ -55,6 +62,21 @@ class EndpointAgent extends http.Agent {
         served.set(socket, n);
         if (n >= max) socket.destroy();
       });
+  }
+
+  /** Runs `start` now, or once a request in flight ends (`done`) when `limit` are in flight. */
+  slot(start: () => void): void {
+    if (this.#busy < this.limit) {
+      this.#busy++;
+      start();
+    } else this.#waiting.push(start);
+  }
+
+  /** A request started through `slot` is over. */
+  done(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#busy--;
   }
 
   // Node's Agent accepts a socket handed over later through the callback (returning nothing).
@@ -86,7 +108,11 @@ export class UpstreamPool {
   /** Agents already looked up for an endpoint of the current config (no key to build per request). */
   readonly #byTarget = new WeakMap<UpstreamTarget, { settings: PoolSettings; agent: EndpointAgent }>();
 
-  agent(target: UpstreamTarget, connectTimeoutMs: number, settings: PoolSettings = NO_SETTINGS): http.Agent {
+  agent(
+    target: UpstreamTarget,
+    connectTimeoutMs: number,
+    settings: PoolSettings = NO_SETTINGS,
+  ): EndpointAgent {
     const hit = this.#byTarget.get(target);
     if (hit && hit.settings === settings) return hit.agent;
     const t = target.tls;

@@ -135,8 +135,8 @@ export interface ScriptedApp {
 }
 
 /**
- * An application whose answer the path chooses: `/status/NNN` answers NNN; `/hang…` never answers;
- * `/slow/MS` answers after MS; `/flaky/KEY/N/CODE` answers CODE the first N times for KEY, then 200;
+ * An application whose answer the path chooses: `…/status/NNN` answers NNN; `/hang…` never answers;
+ * `…/slow/MS` answers after MS; `/flaky/KEY/N/CODE` answers CODE the first N times for KEY, then 200;
  * anything else 200 with what it saw as JSON. Every answer carries `x-app-secret: s`.
  */
 export async function startScriptedApp(): Promise<ScriptedApp> {
@@ -168,9 +168,9 @@ export async function startScriptedApp(): Promise<ScriptedApp> {
       };
       const path = rec.path.split("?")[0] ?? "";
       if (path.startsWith("/hang")) return;
-      const status = /^\/status\/(\d{3})$/.exec(path);
+      const status = /\/status\/(\d{3})$/.exec(path);
       if (status) return send(Number(status[1]));
-      const slow = /^\/slow\/(\d+)$/.exec(path);
+      const slow = /\/slow\/(\d+)$/.exec(path);
       if (slow) return void setTimeout(() => send(200), Number(slow[1]));
       const f = /^\/flaky\/([^/]+)\/(\d+)\/(\d{3})$/.exec(path);
       if (f) {

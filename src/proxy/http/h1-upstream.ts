@@ -4,6 +4,7 @@
 import http from "node:http";
 import type { ClientRequest, IncomingMessage } from "node:http";
 import type { Socket } from "node:net";
+import type { EndpointAgent } from "../http-upstream.js";
 import { ConnectError } from "../http-upstream.js";
 import type { Attempt, AttemptEvents } from "./attempt.js";
 import { IDEMPOTENT } from "./attempt.js";
@@ -14,7 +15,10 @@ type Owned<T> = T & { [OWNER]: H1Attempt };
 export class H1Attempt implements Attempt {
   upstreamLocal: string | undefined;
   tag: { release(): void } | undefined;
-  #req!: ClientRequest;
+  #req: ClientRequest | undefined;
+  /** Body written while waiting for a connection slot (maxConnections). */
+  #queue: Buffer[] | undefined;
+  #slot = false;
   #res: IncomingMessage | undefined;
   #written = 0;
   #ended = false;
@@ -22,13 +26,38 @@ export class H1Attempt implements Attempt {
   #again = false;
 
   constructor(
-    private readonly agent: http.Agent,
+    private readonly agent: EndpointAgent,
     private readonly method: string,
     private readonly path: string,
     private readonly headers: readonly string[],
     private readonly ev: AttemptEvents,
   ) {
+    if (agent.limit === Infinity) this.#open();
+    else agent.slot(() => this.#start());
+  }
+
+  /** A connection slot is free: open the request and send what was queued meanwhile. */
+  #start(): void {
+    this.#slot = true;
+    if (this.#cancelled) return this.#free();
     this.#open();
+    const r = this.#req as ClientRequest;
+    r.once("close", () => this.#free());
+    const queued = this.#queue;
+    this.#queue = undefined;
+    if (queued) for (const c of queued) r.write(c);
+    if (this.#ended) r.end();
+    const drain = this.#drain;
+    this.#drain = undefined;
+    drain?.();
+  }
+
+  #drain: (() => void) | undefined;
+
+  #free(): void {
+    if (!this.#slot) return;
+    this.#slot = false;
+    this.agent.done();
   }
 
   #open(): void {
@@ -48,16 +77,19 @@ export class H1Attempt implements Attempt {
 
   write(chunk: Buffer): boolean {
     this.#written += chunk.length;
-    return this.#req.write(chunk);
+    if (this.#req) return this.#req.write(chunk);
+    (this.#queue ??= []).push(chunk);
+    return false;
   }
 
   onDrain(cb: () => void): void {
-    this.#req.once("drain", cb);
+    if (this.#req) this.#req.once("drain", cb);
+    else this.#drain = cb;
   }
 
   end(): void {
     this.#ended = true;
-    this.#req.end();
+    this.#req?.end();
   }
 
   cancel(): void {
@@ -69,7 +101,8 @@ export class H1Attempt implements Attempt {
       res.removeAllListeners("data");
       res.removeAllListeners("end");
       res.resume();
-    } else if (!res) this.#req.destroy();
+    } else if (!res) this.#req?.destroy();
+    this.#queue = undefined;
   }
 
   pause(): void {
@@ -89,7 +122,7 @@ export class H1Attempt implements Attempt {
   /** @internal */
   error(err: Error): void {
     if (this.#cancelled) return;
-    const r = this.#req;
+    const r = this.#req as ClientRequest;
     if (err instanceof ConnectError) return this.ev.onFailure(this, "connect", err.failure.reason);
     if (
       !this.#res &&
@@ -101,7 +134,9 @@ export class H1Attempt implements Attempt {
     ) {
       this.#again = true;
       this.#open();
-      this.#req.end();
+      const again = this.#req as ClientRequest;
+      if (this.#slot) again.once("close", () => this.#free());
+      again.end();
       return;
     }
     if (this.#res) return; // the response's own `aborted` reports it
