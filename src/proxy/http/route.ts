@@ -6,6 +6,8 @@ import { compiledListener, firstRoute } from "../http-routes.js";
 import { inboundConnectTimeout } from "../inbound-connection.js";
 import { encodePeerMetadata } from "../metrics-labels.js";
 import { findListener } from "../routing-table.js";
+import type { InboundChain } from "../proxy-config.js";
+import type { UpstreamTarget } from "../upstream-connect.js";
 import type { Exchange } from "./exchange.js";
 import { localReply } from "./local-reply.js";
 
@@ -37,6 +39,19 @@ export function route(x: Exchange): boolean {
   return true;
 }
 
+/** A declared port's application endpoint, made once per chain of a config (the pool keys on it). */
+const chainTargets = new WeakMap<InboundChain, UpstreamTarget>();
+
+function appTarget(chain: InboundChain, port: number): UpstreamTarget {
+  if (chain.port !== port) return { address: chain.upstreamAddress, port, tls: undefined };
+  let t = chainTargets.get(chain);
+  if (!t) {
+    t = { address: chain.upstreamAddress, port, tls: undefined };
+    chainTargets.set(chain, t);
+  }
+  return t;
+}
+
 /** Inbound: the application behind the chain, on the port the client asked for. */
 export function inboundRoute(x: Exchange): boolean {
   const table = x.table;
@@ -44,7 +59,7 @@ export function inboundRoute(x: Exchange): boolean {
   if (!table || !c) return false;
   x.entry.routeName = "default";
   const chain = table.inbound.get(c.dst.port) ?? c.chain;
-  x.target = { address: chain.upstreamAddress, port: c.dst.port, tls: undefined };
+  x.target = appTarget(chain, c.dst.port);
   x.entry.upstreamHost = hostPort(chain.upstreamAddress, c.dst.port);
   x.connectTimeoutMs = inboundConnectTimeout(table, chain);
   // Peer metadata goes back only to mesh (mTLS) clients.
