@@ -1,8 +1,7 @@
 // Per-request authorization for inbound HTTP chains: the workload's AuthorizationPolicies compiled once
 // per config with every HTTP field (methods, paths, hosts, headers, request.* when keys), and the
-// request's attributes read from the parsed request and its connection. Looked up per request, so a new
-// policy applies to the next request on connections that are already open.
-import type { IncomingMessage } from "node:http";
+// request's attributes read from the request (either HTTP version) and its connection. Looked up per
+// request, so a new policy applies to the next request on connections that are already open.
 import type { AuthzIndex, Decision } from "../policy/index.js";
 import { compileAuthz, evaluate } from "../policy/index.js";
 import type { RoutingTable } from "./routing-table.js";
@@ -41,7 +40,15 @@ function forwardedClient(xff: string | string[] | undefined): string | undefined
   return last === "" ? undefined : last;
 }
 
-export function authorizeRequest(index: AuthzIndex, c: HttpConnectionFacts, req: IncomingMessage): Decision {
+/** What authorization reads of a request (the path normalized, with its query). */
+export interface HttpRequestView {
+  method: string;
+  host: string;
+  path: string;
+  headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+export function authorizeRequest(index: AuthzIndex, c: HttpConnectionFacts, req: HttpRequestView): Decision {
   const remoteIp = forwardedClient(req.headers["x-forwarded-for"]);
   return evaluate(index, {
     destination: { port: c.port, protocol: "http", ip: c.destinationIp },
@@ -52,9 +59,9 @@ export function authorizeRequest(index: AuthzIndex, c: HttpConnectionFacts, req:
     },
     ...(c.sni ? { sni: c.sni } : {}),
     http: {
-      method: req.method ?? "GET",
-      host: req.headers.host ?? "",
-      path: req.url ?? "/",
+      method: req.method,
+      host: req.host,
+      path: req.path,
       headers: req.headers as Record<string, string | string[]>,
     },
   });

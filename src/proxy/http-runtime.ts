@@ -1,37 +1,92 @@
-// The HTTP side of one proxy: the inbound and outbound HTTP servers and the upstream connection pool
-// they share, and their HTTP/2 counterparts with their upstream session pool; created on first use and
-// closed with the proxy.
+// The HTTP side of one proxy: an HTTP/1.1 and an HTTP/2 server per direction, all running the one
+// request pipeline (http/pipeline.ts), and the upstream pools they share (keep-alive agents, HTTP/2
+// sessions); created on first use and closed with the proxy.
+import type { Socket } from "node:net";
 import type { ProxyRuntime } from "./connection-record.js";
-import { HttpInbound } from "./http-inbound.js";
-import { HttpOutbound } from "./http-outbound.js";
+import { H1Server } from "./http/h1.js";
+import { H2Server } from "./http/h2.js";
+import type { DownstreamConnection, HttpPools } from "./http/exchange.js";
+import { hostPort } from "./http-log.js";
 import { UpstreamPool } from "./http-upstream.js";
-import { Http2Inbound } from "./http2-inbound.js";
-import { Http2Outbound } from "./http2-outbound.js";
 import { Http2SessionPool } from "./http2-sessions.js";
+import type { InboundHttpConnection } from "./inbound-connection.js";
+import { describeInboundConnection, stripMapped } from "./inbound-connection.js";
+
+export interface InboundHttp {
+  /** Takes over a connection (plaintext or terminated mTLS) whose first bytes are still unread. */
+  serve(socket: Socket, c: InboundHttpConnection): void;
+}
+
+export interface OutboundHttp {
+  /** Takes over an application connection to an HTTP listener's port. */
+  serve(socket: Socket, dst: { address: string; port: number }, counterName: string): void;
+}
 
 export interface HttpRuntime {
-  inbound: HttpInbound;
-  outbound: HttpOutbound;
-  pool: UpstreamPool;
-  inbound2: Http2Inbound;
-  outbound2: Http2Outbound;
-  sessions2: Http2SessionPool;
+  inbound: InboundHttp;
+  outbound: OutboundHttp;
+  inbound2: InboundHttp;
+  outbound2: OutboundHttp;
+  pools: HttpPools;
+  close(): void;
 }
 
 const runtimes = new WeakMap<ProxyRuntime, HttpRuntime>();
 
+function inboundSide(rt: ProxyRuntime, server: H1Server | H2Server): InboundHttp {
+  return {
+    serve(socket, c) {
+      const inbound = describeInboundConnection(socket, c, rt.table());
+      const conn: DownstreamConnection = {
+        dst: c.dst,
+        remote: inbound.remote,
+        local: inbound.local,
+        sourceIp: inbound.sourceIp,
+        inbound,
+      };
+      server.serve(socket, conn, c.chain.name);
+    },
+  };
+}
+
+function outboundSide(server: H1Server | H2Server): OutboundHttp {
+  return {
+    serve(socket, dst, counterName) {
+      const conn: DownstreamConnection = {
+        dst,
+        remote: hostPort(socket.remoteAddress, socket.remotePort),
+        local: hostPort(dst.address, dst.port),
+        sourceIp: stripMapped(socket.remoteAddress),
+      };
+      server.serve(socket, conn, counterName);
+    },
+  };
+}
+
 export function httpFor(rt: ProxyRuntime): HttpRuntime {
   let h = runtimes.get(rt);
   if (!h) {
-    const pool = new UpstreamPool(() => rt.identity.getSecureContext(), rt.sessions);
-    const sessions2 = new Http2SessionPool(() => rt.identity.getSecureContext(), rt.sessions);
+    const pools: HttpPools = {
+      h1: new UpstreamPool(() => rt.identity.getSecureContext(), rt.sessions),
+      h2: new Http2SessionPool(() => rt.identity.getSecureContext(), rt.sessions),
+    };
+    const servers = [
+      new H1Server(rt, pools, "inbound"),
+      new H1Server(rt, pools, "outbound"),
+      new H2Server(rt, pools, "inbound"),
+      new H2Server(rt, pools, "outbound"),
+    ] as const;
     h = {
-      pool,
-      inbound: new HttpInbound(rt, pool),
-      outbound: new HttpOutbound(rt, pool),
-      sessions2,
-      inbound2: new Http2Inbound(rt, sessions2),
-      outbound2: new Http2Outbound(rt, sessions2),
+      inbound: inboundSide(rt, servers[0]),
+      outbound: outboundSide(servers[1]),
+      inbound2: inboundSide(rt, servers[2]),
+      outbound2: outboundSide(servers[3]),
+      pools,
+      close() {
+        for (const s of servers) s.close();
+        pools.h1.close();
+        pools.h2.close();
+      },
     };
     runtimes.set(rt, h);
   }
@@ -42,10 +97,5 @@ export function closeHttp(rt: ProxyRuntime): void {
   const h = runtimes.get(rt);
   if (!h) return;
   runtimes.delete(rt);
-  h.inbound.close();
-  h.outbound.close();
-  h.pool.close();
-  h.inbound2.close();
-  h.outbound2.close();
-  h.sessions2.close();
+  h.close();
 }

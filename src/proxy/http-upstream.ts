@@ -1,9 +1,10 @@
-// Upstream side of HTTP proxying: one keep-alive agent per endpoint (address, port and TLS expectation),
-// so many client connections share a few pooled upstream connections and client churn is not handshake
-// churn; connections are opened with connectUpstream (plain, ISTIO_MUTUAL or SIMPLE/MUTUAL TLS).
-// `forward` streams the request body up and the response body down (pipe, never buffered).
+// Upstream side of HTTP/1.1 proxying: one keep-alive agent per endpoint (address, port, TLS expectation
+// and the cluster's pool settings), so many client connections share a few pooled upstream connections
+// and client churn is not handshake churn; connections are opened with connectUpstream (plain,
+// ISTIO_MUTUAL or SIMPLE/MUTUAL TLS). DestinationRule connectionPool: `maxConnections` caps the agent's
+// sockets (further requests wait in Node's queue), `maxRequestsPerConnection` closes a connection after
+// that many requests, `idleTimeoutMs` closes idle pooled connections.
 import http from "node:http";
-import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { SecureContext } from "node:tls";
@@ -11,7 +12,7 @@ import type { ConnectFailure, UpstreamTarget } from "./upstream-connect.js";
 import { connectUpstream } from "./upstream-connect.js";
 import type { SessionCache } from "./tls-sessions.js";
 
-class ConnectError extends Error {
+export class ConnectError extends Error {
   constructor(readonly failure: ConnectFailure) {
     super(failure.reason);
   }
@@ -20,20 +21,62 @@ class ConnectError extends Error {
 /** How long an idle pooled connection is kept (below common application keep-alive timeouts of 5 s). */
 const IDLE_POOL_MS = 4_000;
 
-class EndpointAgent extends http.Agent {
+/** The pool settings of a cluster (DestinationRule connectionPool); absent = Node's defaults. */
+export interface PoolSettings {
+  maxConnections?: number | undefined;
+  maxRequestsPerConnection?: number | undefined;
+  idleTimeoutMs?: number | undefined;
+}
+
+const NO_SETTINGS: PoolSettings = {};
+const served = new WeakMap<Socket, number>();
+
+export class EndpointAgent extends http.Agent {
+  /** maxConnections: requests in flight at once (a keep-alive connection carries one at a time, so this
+   *  caps the connections too; Node's own maxSockets misses connections still being opened). */
+  readonly limit: number;
+  #busy = 0;
+  readonly #waiting: Array<() => void> = [];
+
   constructor(
     private readonly target: UpstreamTarget,
     private readonly context: () => SecureContext,
     private readonly connectTimeoutMs: number,
     private readonly sessions: SessionCache | undefined,
+    settings: PoolSettings,
   ) {
     super({
       keepAlive: true,
-      maxSockets: Infinity,
+      maxSockets: settings.maxConnections ?? Infinity,
       maxFreeSockets: 256,
       scheduling: "lifo",
-      timeout: IDLE_POOL_MS,
+      timeout: settings.idleTimeoutMs ?? IDLE_POOL_MS,
     });
+    this.limit = settings.maxConnections ?? Infinity;
+    const max = settings.maxRequestsPerConnection;
+    if (max !== undefined)
+      // Before Node hands the socket to a waiting request or pools it: a connection that has served
+      // maxRequestsPerConnection requests is closed (a waiting request then gets a new one).
+      this.prependListener("free", (socket: Socket) => {
+        const n = (served.get(socket) ?? 0) + 1;
+        served.set(socket, n);
+        if (n >= max) socket.destroy();
+      });
+  }
+
+  /** Runs `start` now, or once a request in flight ends (`done`) when `limit` are in flight. */
+  slot(start: () => void): void {
+    if (this.#busy < this.limit) {
+      this.#busy++;
+      start();
+    } else this.#waiting.push(start);
+  }
+
+  /** A request started through `slot` is over. */
+  done(): void {
+    const next = this.#waiting.shift();
+    if (next) next();
+    else this.#busy--;
   }
 
   // Node's Agent accepts a socket handed over later through the callback (returning nothing).
@@ -62,14 +105,26 @@ export class UpstreamPool {
     private readonly sessions: SessionCache | undefined,
   ) {}
 
-  agent(target: UpstreamTarget, connectTimeoutMs: number): http.Agent {
+  /** Agents already looked up for an endpoint of the current config (no key to build per request). */
+  readonly #byTarget = new WeakMap<UpstreamTarget, { settings: PoolSettings; agent: EndpointAgent }>();
+
+  agent(
+    target: UpstreamTarget,
+    connectTimeoutMs: number,
+    settings: PoolSettings = NO_SETTINGS,
+  ): EndpointAgent {
+    const hit = this.#byTarget.get(target);
+    if (hit && hit.settings === settings) return hit.agent;
     const t = target.tls;
-    const key = `${target.address}|${target.port}|${t ? `${t.mode}|${t.servername ?? ""}|${t.expectation}` : "plain"}`;
+    const key =
+      `${target.address}|${target.port}|${t ? `${t.mode}|${t.servername ?? ""}|${t.expectation}` : "plain"}` +
+      `|${settings.maxConnections ?? ""}|${settings.maxRequestsPerConnection ?? ""}|${settings.idleTimeoutMs ?? ""}`;
     let a = this.#agents.get(key);
     if (!a) {
-      a = new EndpointAgent(target, this.context, connectTimeoutMs, this.sessions);
+      a = new EndpointAgent(target, this.context, connectTimeoutMs, this.sessions, settings);
       this.#agents.set(key, a);
     }
+    this.#byTarget.set(target, { settings, agent: a });
     return a;
   }
 
@@ -77,166 +132,4 @@ export class UpstreamPool {
     for (const a of this.#agents.values()) a.destroy();
     this.#agents.clear();
   }
-}
-
-export interface ForwardRequest {
-  agent: http.Agent;
-  method: string;
-  path: string;
-  headers: string[];
-  /** Route timeout (504 UT when no response headers arrive in time); undefined: none. */
-  timeoutMs?: number | undefined;
-  /** Response headers for the downstream, from the upstream's raw headers and its service time. */
-  responseHeaders(upstream: IncomingMessage, serviceTimeMs: number): string[];
-}
-
-export interface ForwardOutcome {
-  code: number;
-  flags: string[];
-  details: string;
-  failure?: string | undefined;
-  serviceTimeMs?: number | undefined;
-  upstreamLocal?: string | undefined;
-  /** Request body bytes received from the downstream. */
-  bytesReceived: number;
-  /** Response body bytes sent downstream. */
-  bytesSent: number;
-}
-
-/** Streams one request to the upstream and its response back; `done` runs once, when both are over. */
-export function forward(
-  req: IncomingMessage,
-  res: ServerResponse,
-  f: ForwardRequest,
-  localReply: (code: number, body: string) => number,
-  done: (o: ForwardOutcome) => void,
-): void {
-  const t0 = performance.now();
-  let finished = false;
-  let timer: NodeJS.Timeout | undefined;
-  const finish = (o: ForwardOutcome) => {
-    if (finished) return;
-    finished = true;
-    if (timer) clearTimeout(timer);
-    done(o);
-  };
-  let local: string | undefined;
-  let received = 0;
-  let retried = false;
-  const open = () => {
-    const r = http.request({
-      agent: f.agent,
-      method: f.method,
-      path: f.path,
-      headers: f.headers,
-      setHost: false,
-    });
-    r.once("socket", (s: Socket) => {
-      const note = () => (local = s.localAddress ? `${s.localAddress}:${s.localPort}` : undefined);
-      if (s.localPort) note();
-      else s.once("connect", note);
-    });
-    r.on("error", onError);
-    r.on("response", onResponse);
-    return r;
-  };
-  const fail = (code: number, flag: string, details: string, failure?: string) => {
-    up.destroy();
-    // After the response has started, the downstream can only be cut off; the log keeps its code.
-    const started = res.headersSent;
-    const bytesSent = started ? 0 : localReply(code, body(code));
-    if (started && !res.writableEnded) res.destroy();
-    finish({
-      code: started ? res.statusCode : code,
-      flags: [flag],
-      details,
-      failure,
-      upstreamLocal: local,
-      bytesReceived: received,
-      bytesSent,
-    });
-  };
-  function onError(err: Error): void {
-    // A pooled connection the upstream closed just as it was reused: a request that sent no body and
-    // got no answer is sent once more on a fresh connection (what Node and Envoy both do).
-    if (
-      !(err instanceof ConnectError) &&
-      up.reusedSocket &&
-      !retried &&
-      !res.headersSent &&
-      req.complete &&
-      received === 0 &&
-      IDEMPOTENT.has(f.method)
-    ) {
-      retried = true;
-      up = open();
-      up.end();
-      return;
-    }
-    if (err instanceof ConnectError)
-      return fail(
-        503,
-        "UF",
-        "upstream_reset_before_response_started{connection_failure}",
-        err.failure.reason,
-      );
-    fail(
-      503,
-      "UC",
-      "upstream_reset_before_response_started{connection_termination}",
-      (err as NodeJS.ErrnoException).code,
-    );
-  }
-  if (f.timeoutMs !== undefined)
-    timer = setTimeout(() => fail(504, "UT", "upstream_response_timeout"), f.timeoutMs);
-  function onResponse(upRes: IncomingMessage): void {
-    if (timer) clearTimeout(timer);
-    const serviceTimeMs = Math.round(performance.now() - t0);
-    res.writeHead(upRes.statusCode ?? 502, f.responseHeaders(upRes, serviceTimeMs));
-    let bytes = 0;
-    upRes.on("data", (c: Buffer) => (bytes += c.length));
-    upRes.on("error", () => undefined);
-    upRes.pipe(res);
-    const outcome = (flags: string[]): ForwardOutcome => ({
-      code: upRes.statusCode ?? 0,
-      flags,
-      details: "via_upstream",
-      serviceTimeMs,
-      upstreamLocal: local,
-      bytesReceived: received,
-      bytesSent: bytes,
-    });
-    res.once("finish", () => finish(outcome([])));
-    upRes.once("aborted", () => {
-      // The upstream went away mid-response: the downstream can't get a complete answer either.
-      res.destroy();
-      finish(outcome(["UC"]));
-    });
-  }
-  let up = open();
-  // The downstream went away before its response was complete.
-  res.once("close", () => {
-    if (res.writableFinished) return;
-    up.destroy();
-    finish({
-      code: res.headersSent ? res.statusCode : 0,
-      flags: ["DC"],
-      details: "downstream_remote_disconnect",
-      upstreamLocal: local,
-      bytesReceived: received,
-      bytesSent: 0,
-    });
-  });
-  req.on("data", (c: Buffer) => (received += c.length));
-  req.pipe(up);
-}
-
-/** Methods safe to send twice (RFC 9110 §9.2.2). */
-const IDEMPOTENT = new Set(["GET", "HEAD", "OPTIONS", "DELETE", "PUT", "TRACE"]);
-
-function body(code: number): string {
-  if (code === 503)
-    return "upstream connect error or disconnect/reset before headers. reset reason: connection failure";
-  if (code === 504) return "upstream request timeout";
-  return "";
 }

@@ -1,0 +1,35 @@
+// Step (inbound): the workload's AuthorizationPolicies judge every request on its own, so a policy
+// change applies to the next request on an open connection. A denial is a local 403 and the connection
+// stays usable.
+import { rbacDeniedDetails } from "../../policy/index.js";
+import { authorizeRequest, httpAuthzIndex } from "../http-authz.js";
+import type { Exchange } from "./exchange.js";
+import { localReply } from "./local-reply.js";
+
+export const RBAC_DENIED_BODY = "RBAC: access denied";
+
+export function authorize(x: Exchange): boolean {
+  const c = x.conn?.inbound;
+  if (!x.table || !c) return false;
+  const decision = authorizeRequest(
+    httpAuthzIndex(x.table),
+    {
+      port: c.dst.port,
+      destinationIp: c.dst.address,
+      principal: c.principal,
+      sourceIp: c.sourceIp,
+      sni: c.sni,
+    },
+    {
+      method: x.method,
+      host: x.authority,
+      path: x.pathWithQuery,
+      // HTTP/2 names the host :authority; policies read it as `host` either way.
+      headers: x.h2 ? { ...x.headers, host: x.authority } : x.headers,
+    },
+  );
+  // A denied HTTP request gets 403 `RBAC: access denied`.
+  if (!decision.allow)
+    return localReply(x, 403, { details: rbacDeniedDetails(decision), body: RBAC_DENIED_BODY });
+  return true;
+}
