@@ -1,12 +1,11 @@
-// `x route check` with VirtualServices (bookinfo request routing, traffic shifting, TCP shifting). These
-// need VirtualService translation; until it lands they run as todo (they report, they do not fail).
+// `x route check` with VirtualServices: bookinfo request routing (all to v1, `end-user: jason` → v2),
+// traffic shifting 50/50, and TCP traffic shifting 80/20, each explained the way a user reads it.
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { checkRoute } from "./route-check.js";
 import { formatRouteCheck } from "./route-check-format.js";
 import { BOOKINFO, REVIEWS_SUBSETS, resources } from "./route-check-fixtures.js";
 
-const TODO = { todo: "needs VirtualService translation" };
 const FROM = { pod: "productpage", namespace: "bookinfo" };
 const subset = (s: string) => `outbound|9080|${s}|reviews.bookinfo.svc.cluster.local`;
 
@@ -37,7 +36,7 @@ const JASON_V2 = vs(`  http:
     retries: {attempts: 3, perTryTimeout: 500ms, retryOn: "5xx"}
 `);
 
-test("reviews all to v1: the VirtualService route, one cluster, v1's endpoint only", TODO, () => {
+test("reviews all to v1: the VirtualService route, one cluster, v1's endpoint only", () => {
   const r = checkRoute(resources(BOOKINFO + REVIEWS_SUBSETS + ALL_V1), {
     from: FROM,
     host: "reviews",
@@ -53,7 +52,7 @@ test("reviews all to v1: the VirtualService route, one cluster, v1's endpoint on
   );
 });
 
-test("end-user jason → v2, by the route named jason", TODO, () => {
+test("end-user jason → v2, by the route named jason", () => {
   const input = resources(BOOKINFO + REVIEWS_SUBSETS + JASON_V2);
   const r = checkRoute(input, { from: FROM, host: "reviews", port: 9080, headers: { "end-user": "jason" } });
   assert.equal(r.route?.name, "jason");
@@ -68,7 +67,7 @@ test("end-user jason → v2, by the route named jason", TODO, () => {
   );
 });
 
-test("anyone else → v1, and the explanation says why the jason route did not match", TODO, () => {
+test("anyone else → v1, and the explanation says why the jason route did not match", () => {
   const input = resources(BOOKINFO + REVIEWS_SUBSETS + JASON_V2);
   const r = checkRoute(input, {
     from: FROM,
@@ -92,7 +91,7 @@ test("anyone else → v1, and the explanation says why the jason route did not m
   assert.match(text, /^Retries: {3}3, 500ms per try on 5xx$/m);
 });
 
-test("weighted 50/50 between v1 and v3: both clusters with their shares", TODO, () => {
+test("weighted 50/50 between v1 and v3: both clusters with their shares", () => {
   const split = vs(`  http:
   - route:
     - {destination: {host: reviews, subset: v1}, weight: 50}
@@ -113,7 +112,7 @@ test("weighted 50/50 between v1 and v3: both clusters with their shares", TODO, 
   );
 });
 
-test("TCP traffic shifting 80/20 on tcp-echo: the tcp route and its weights", TODO, () => {
+test("TCP traffic shifting 80/20 on tcp-echo: the tcp route and its weights", () => {
   const tcp = `---
 apiVersion: networking.istio.io/v1
 kind: DestinationRule
