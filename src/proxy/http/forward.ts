@@ -46,6 +46,9 @@ function onBackoff(f: Forward): void {
 class Forward implements AttemptEvents, BodySink {
   attempt: Attempt | undefined;
   endpoint: UpstreamTarget | undefined;
+  /** The cluster endpoint of this try, when the load balancer chose it (not an original destination):
+   *  what outlier detection is told about. */
+  picked: EndpointPlan | undefined;
   /** Retries made so far. */
   tries = 0;
   admission: Admission | undefined;
@@ -103,11 +106,15 @@ class Forward implements AttemptEvents, BodySink {
     const x = this.x;
     const cluster = x.cluster;
     let target: UpstreamTarget | undefined;
+    this.picked = undefined;
     if (!cluster) target = x.target;
     // PassthroughCluster: where the application wanted to go.
     else if (cluster.type === "ORIGINAL_DST" && x.conn)
       target = { address: x.conn.dst.address, port: x.conn.dst.port, tls: cluster.tls };
-    else target = pickEndpoint(cluster, { headers: x.headers, query: x.query, sourceIp: x.conn?.sourceIp });
+    else {
+      this.picked = pickEndpoint(cluster, { headers: x.headers, query: x.query, sourceIp: x.conn?.sourceIp });
+      target = this.picked;
+    }
     if (!target) {
       this.fail(503, { flag: "UH", details: "no_healthy_upstream", body: "no healthy upstream" });
       return false;
@@ -170,7 +177,7 @@ class Forward implements AttemptEvents, BodySink {
     if (a !== this.attempt || x.done) return;
     this.clearTry();
     this.upstreamLocal = a.upstreamLocal;
-    if (x.cluster && this.endpoint) reportOutcome(x.cluster, this.endpoint as EndpointPlan, { status });
+    if (x.cluster && this.picked) reportOutcome(x.cluster, this.picked, { status });
     if (this.retry?.status(status, head) && this.canRetry()) {
       a.cancel();
       return this.again();
@@ -216,8 +223,7 @@ class Forward implements AttemptEvents, BodySink {
       x.reset();
       return this.complete("UC");
     }
-    if (x.cluster && this.endpoint)
-      reportOutcome(x.cluster, this.endpoint as EndpointPlan, { connectFailure: true });
+    if (x.cluster && this.picked) reportOutcome(x.cluster, this.picked, { connectFailure: true });
     if (this.retry?.failure(kind) && this.canRetry()) {
       a.cancel();
       return this.again();
@@ -250,7 +256,7 @@ class Forward implements AttemptEvents, BodySink {
     if (!a || x.done || this.responding) return;
     this.upstreamLocal ??= a.upstreamLocal;
     a.cancel();
-    if (x.cluster && this.endpoint) reportOutcome(x.cluster, this.endpoint as EndpointPlan, { status: 504 });
+    if (x.cluster && this.picked) reportOutcome(x.cluster, this.picked, { status: 504 });
     if (this.retry?.failure("timeout") && this.canRetry()) return this.again();
     this.fail(504, { flag: "UT", details: "upstream_per_try_timeout", body: "upstream request timeout" });
   }
@@ -263,8 +269,7 @@ class Forward implements AttemptEvents, BodySink {
     if (a) {
       this.upstreamLocal ??= a.upstreamLocal;
       a.cancel();
-      if (x.cluster && this.endpoint)
-        reportOutcome(x.cluster, this.endpoint as EndpointPlan, { status: 504 });
+      if (x.cluster && this.picked) reportOutcome(x.cluster, this.picked, { status: 504 });
     }
     // No response head within the route timeout: 504 `UT`, whatever retries were left.
     this.exhausted = false;
