@@ -3,6 +3,7 @@
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rm } from "node:fs/promises";
 import type { Server } from "node:http";
+import type { Diagnostic } from "../api/diagnostic.js";
 import { ShoalError } from "../api/errors.js";
 import type { DaemonApi, HealthInfo } from "./api-server.js";
 import { createApiServer } from "./api-server.js";
@@ -32,8 +33,25 @@ export interface DaemonOptions {
 
 export interface MeshDebug {
   status(): ProxyStatusRow[];
+  /** Resolves once every connected proxy answered the config it should run now; the ids still behind. */
+  settle?(timeoutMs: number): Promise<string[]>;
   proxyConfig(namespace: string, pod: string): Promise<unknown>;
   proxyCertificates(namespace: string, pod: string): Promise<unknown>;
+}
+
+/** How long a write waits for the proxies to take it before it returns with a warning. */
+const SETTLE_TIMEOUT_MS = 5000;
+
+/** Waits for the mesh to take the latest write; a warning naming each proxy that did not in time. */
+async function unsettled(mesh: MeshDebug | undefined): Promise<Diagnostic[]> {
+  const behind = (await mesh?.settle?.(SETTLE_TIMEOUT_MS)) ?? [];
+  return behind.map((node) => ({
+    severity: "warning" as const,
+    code: "SHOAL0003",
+    resource: { kind: "Proxy", name: node },
+    path: "",
+    message: `has not taken the new configuration after ${SETTLE_TIMEOUT_MS / 1000} s (see shoal proxy-status)`,
+  }));
 }
 
 function meshOf(options: { mesh?: MeshDebug | undefined }): MeshDebug {
@@ -142,7 +160,13 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
         startedAt,
         resourceVersion: store.resourceVersion,
       }),
-      apply: (req) => applyToStore(store, req),
+      // A write returns once every proxy it affects has the new config (bounded), so a request sent
+      // right after `apply` already meets the new rules.
+      apply: async (req) => {
+        const result = await applyToStore(store, req);
+        if (result.applied.length > 0) result.warnings.push(...(await unsettled(options.mesh)));
+        return result;
+      },
       list: (q) => {
         const query: { kind?: string; namespace?: string; labelSelector?: ReturnType<typeof parseSelector> } =
           {};
@@ -152,14 +176,16 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
         return store.list(query);
       },
       get: (key) => store.get(key),
-      delete: (key) => {
+      delete: async (key) => {
         // Kubernetes: the default namespace cannot be deleted.
         if (key.kind === "Namespace" && key.name === "default")
           throw new ShoalError(
             "FORBIDDEN",
             'namespaces "default" is forbidden: this namespace may not be deleted',
           );
-        return store.delete(key);
+        const deleted = await store.delete(key);
+        if (deleted) await options.mesh?.settle?.(SETTLE_TIMEOUT_MS);
+        return deleted;
       },
       execTarget: (namespace, pod, container) =>
         execTarget(

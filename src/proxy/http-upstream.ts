@@ -1,8 +1,8 @@
 // Upstream side of HTTP/1.1 proxying: one keep-alive agent per endpoint (address, port, TLS expectation
 // and the cluster's pool settings), so many client connections share a few pooled upstream connections
 // and client churn is not handshake churn; connections are opened with connectUpstream (plain,
-// ISTIO_MUTUAL or SIMPLE/MUTUAL TLS). DestinationRule connectionPool: `maxConnections` caps the agent's
-// sockets (further requests wait in Node's queue), `maxRequestsPerConnection` closes a connection after
+// ISTIO_MUTUAL or SIMPLE/MUTUAL TLS). DestinationRule connectionPool: `maxConnections` caps the requests
+// in flight per endpoint (further ones wait for a slot), `maxRequestsPerConnection` closes a connection after
 // that many requests, `idleTimeoutMs` closes idle pooled connections.
 import http from "node:http";
 import type { Socket } from "node:net";
@@ -47,7 +47,9 @@ export class EndpointAgent extends http.Agent {
   ) {
     super({
       keepAlive: true,
-      maxSockets: settings.maxConnections ?? Infinity,
+      // maxConnections is enforced by `slot` below; a socket cap here as well would leave a request
+      // queued inside Node when a connection closes after maxRequestsPerConnection.
+      maxSockets: Infinity,
       maxFreeSockets: 256,
       scheduling: "lifo",
       timeout: settings.idleTimeoutMs ?? IDLE_POOL_MS,

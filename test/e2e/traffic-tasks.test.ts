@@ -642,7 +642,8 @@ async function tcpTrafficShifting(c: MeshCluster, t: TestContext): Promise<void>
     const r = await c.sh(
       "curl",
       TCP_NS,
-      `i=1; while [ $i -le ${n} ]; do echo "${tag} $i" | nc tcp-echo 9000; i=$((i+1)); done`,
+      // -N: nc half-closes after its line, so the echo server ends the connection once it has answered.
+      `i=1; while [ $i -le ${n} ]; do echo "${tag} $i" | nc -N tcp-echo 9000; i=$((i+1)); done`,
     );
     const answers = r.stdout.split("\n").filter((l) => l !== "");
     assert.equal(answers.length, n, `one answer per connection: ${r.stdout}${r.stderr}`);

@@ -38,6 +38,8 @@ export interface LocalMesh {
   proxyConfig(namespace: string, pod: string): Promise<unknown>;
   /** The certificates a pod's proxy holds now, read from its admin. */
   proxyCertificates(namespace: string, pod: string): Promise<unknown>;
+  /** Resolves once every connected proxy answered the config it should run now; the ids still behind. */
+  settle(timeoutMs: number): Promise<string[]>;
 }
 
 interface Running {
@@ -173,5 +175,6 @@ export function createLocalMesh(): LocalMesh {
     proxyConfig: async (namespace, pod) =>
       fetchProxyConfig(adminSocketOf(namespace, pod), `${namespace}/${pod}`),
     proxyCertificates: async (namespace, pod) => fetchProxyCertificates(adminSocketOf(namespace, pod)),
+    settle: async (timeoutMs) => (running ? running.push.settle(timeoutMs) : []),
   };
 }

@@ -237,3 +237,23 @@ test("a change to all of 40 proxies reaches every one of them (pushed in slices)
     await h.close();
   }
 });
+
+test("settle pushes a pending change at once and resolves when every proxy has answered it", async () => {
+  // A long debounce: settle must not wait for it.
+  const h = await harness(ca, { debounceMs: 2000, maxDelayMs: 10_000 });
+  try {
+    const a = h.connect("a");
+    const b = h.connect("b");
+    await waitFor("synced", synced(h, 2));
+    h.mesh.bump("a", "b");
+    h.mesh.broken.add("b");
+    h.server.notifyChanged("all");
+    assert.deepEqual(await h.server.settle(5000), [], "nobody is left behind");
+    assert.equal(a.version, "a@2", "the ACK of the new config arrived before settle resolved");
+    const rowB = h.server.status().find((r) => r.podName === "b");
+    assert.equal(rowB?.lastNack?.version, "b@2", "a NACK is an answer too: b keeps its last good config");
+    assert.equal(b.version, "b@1");
+  } finally {
+    await h.close();
+  }
+});

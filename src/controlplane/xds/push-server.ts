@@ -100,6 +100,33 @@ export class PushServer extends EventEmitter<PushServerEvents> {
     this.#debouncer.flush();
   }
 
+  /**
+   * Pushes pending changes now and resolves once every connected proxy has answered (ACK or NACK) the
+   * config it should run now, so a write can return when the mesh enforces it. Resolves to the node ids
+   * still behind after `timeoutMs`.
+   */
+  async settle(timeoutMs = 5000): Promise<string[]> {
+    this.#debouncer.flush();
+    const want = new Map<ProxyConnection, string>();
+    for (const c of this.#proxies.values()) {
+      if (!c.connected) continue;
+      try {
+        const config = this.#o.configFor(c.node);
+        if (config) want.set(c, config.version);
+      } catch {
+        // A config that cannot be built is never sent: nothing to wait for (configError reports it).
+      }
+    }
+    const behind = () =>
+      [...want].filter(([c, v]) => c.connected && c.versionAcked !== v && c.lastNack?.version !== v);
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const left = behind();
+      if (left.length === 0 || Date.now() >= deadline) return left.map(([c]) => c.node.id);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+
   /** One row per connected (or recently disconnected) proxy, sorted by namespace then pod. */
   status(): ProxyStatusRow[] {
     this.#prune();

@@ -39,10 +39,13 @@ export class H1Attempt implements Attempt {
   /** A connection slot is free: open the request and send what was queued meanwhile. */
   #start(): void {
     this.#slot = true;
-    if (this.#cancelled) return this.#free();
+    if (this.#cancelled) return this.free();
     this.#open();
     const r = this.#req as ClientRequest;
-    r.once("close", () => this.#free());
+    // Node emits the request's `close` just before its socket's `free`: the slot is given back after
+    // that, so the next request finds the socket back in the pool (or closed, after
+    // maxRequestsPerConnection) instead of opening a second connection.
+    r.once("close", () => process.nextTick(freeSlot, this));
     const queued = this.#queue;
     this.#queue = undefined;
     if (queued) for (const c of queued) r.write(c);
@@ -54,7 +57,8 @@ export class H1Attempt implements Attempt {
 
   #drain: (() => void) | undefined;
 
-  #free(): void {
+  /** Gives the connection slot back (once). */
+  free(): void {
     if (!this.#slot) return;
     this.#slot = false;
     this.agent.done();
@@ -135,7 +139,7 @@ export class H1Attempt implements Attempt {
       this.#again = true;
       this.#open();
       const again = this.#req as ClientRequest;
-      if (this.#slot) again.once("close", () => this.#free());
+      if (this.#slot) again.once("close", () => process.nextTick(freeSlot, this));
       again.end();
       return;
     }
@@ -190,4 +194,8 @@ function onEnd(this: Owned<IncomingMessage>): void {
 }
 function onAborted(this: Owned<IncomingMessage>): void {
   this[OWNER].aborted();
+}
+
+function freeSlot(a: { free(): void }): void {
+  a.free();
 }

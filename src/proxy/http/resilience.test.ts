@@ -35,6 +35,7 @@ const DEAD = "outbound|80||dead.default.svc.cluster.local";
 const ONE_AT_A_TIME = "outbound|80||one.default.svc.cluster.local";
 const ONE_PER_CONN = "outbound|80||short.default.svc.cluster.local";
 const BREAKER = "outbound|80||breaker.default.svc.cluster.local";
+const ISTIO_CB = "outbound|80||httpbin.default.svc.cluster.local";
 
 const to = (cluster: string) => [{ cluster }];
 const routes = [
@@ -73,6 +74,7 @@ const routes = [
   { name: "serial", matches: [{ uri: { prefix: "/pool/serial" } }], clusters: to(ONE_AT_A_TIME) },
   { name: "short", matches: [{ uri: { prefix: "/pool/short" } }], clusters: to(ONE_PER_CONN) },
   { name: "breaker", matches: [{ uri: { prefix: "/breaker" } }], clusters: to(BREAKER) },
+  { name: "istio-cb", matches: [{ uri: { prefix: "/istio-cb" } }], clusters: to(ISTIO_CB) },
 ];
 
 const appEndpoint = [{ address: "127.0.0.1", port: app.port }];
@@ -97,6 +99,20 @@ const clusters = [
     type: "EDS",
     endpoints: appEndpoint,
     connectionPool: { maxRequests: 1, maxPendingRequests: 1 },
+  },
+  {
+    // Istio's Circuit Breaking task: one connection, one pending request, one request per connection,
+    // and outlier detection that ejects on the first 5xx.
+    name: ISTIO_CB,
+    type: "EDS",
+    endpoints: appEndpoint,
+    connectionPool: { maxConnections: 1, maxPendingRequests: 1, maxRequestsPerConnection: 1 },
+    outlierDetection: {
+      consecutive5xx: 1,
+      intervalMs: 1000,
+      baseEjectionMs: 180_000,
+      maxEjectionPercent: 100,
+    },
   },
 ];
 const config = testConfig({
@@ -242,3 +258,19 @@ test(
     assert.equal((await hanging).res.status, 200);
   },
 );
+
+test("Istio's circuit-breaking settings: the third concurrent request overflows (UO), the slots come back", async () => {
+  const wave = await Promise.all([1, 2, 3].map(() => send({ path: "/istio-cb/slow/150" })));
+  assert.deepEqual(
+    wave.map((a) => a.res.status).sort(),
+    [200, 200, 503],
+    "one in flight, one pending, the third over the limit",
+  );
+  assert.deepEqual(
+    wave.filter((a) => a.res.status === 503).map((a) => a.log.flags),
+    ["UO"],
+    "an overflow is the proxy's own answer: it ejects nobody",
+  );
+  // Nothing leaked: one at a time, every request gets through (the pending one did not hang either).
+  for (let i = 0; i < 3; i++) assert.equal((await send({ path: "/istio-cb/get" })).res.status, 200);
+});
