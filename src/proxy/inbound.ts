@@ -37,8 +37,9 @@ export interface InboundHandler {
 }
 
 export function inboundHandler(rt: ProxyRuntime): InboundHandler {
-  // Terminates mesh mTLS: client certificates required and verified against the mesh roots. Mesh clients
-  // send SNI and get the workload's current SecureContext (so rotation applies to the next handshake).
+  // Terminates mesh mTLS: client certificates required and verified against the mesh roots. Like Envoy,
+  // the workload certificate is presented whether or not the client sends SNI (`openssl s_client`
+  // without -servername gets it too), and every handshake uses the current one (rotation).
   const terminator = tls.createServer({
     requestCert: true,
     rejectUnauthorized: true,
@@ -46,14 +47,8 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
     minVersion: "TLSv1.2",
     allowHalfOpen: true,
     handshakeTimeout: 10_000,
-    SNICallback: (_servername, cb) => {
-      try {
-        cb(null, rt.identity.getSecureContext());
-      } catch (err) {
-        cb(err as Error, undefined);
-      }
-    },
   });
+  const presentCurrentCertificate = serverContextSetter(terminator);
   // The TLS server wraps our raw socket; its TLSSocket is found again by the peer's address and port.
   const handshaking = new Map<string, Pending>();
   const take = (s: TLSSocket) => {
@@ -144,12 +139,16 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
       const mode = mtlsModeFor(chain, dst.port);
       let kind = detected;
       if (kind === "tls" && mode !== "STRICT") {
-        // Like Istio's filter chain match: TLS without an `istio` ALPN is the application's own TLS,
-        // plaintext to the mesh (passed through as bytes, no principal) unless the port is STRICT.
+        // Like Istio's PERMISSIVE filter chains: TLS offering a mesh ALPN (istio, istio-peer-exchange,
+        // istio-http/1.0, istio-http/1.1, istio-h2) is mesh mTLS; other TLS is the application's own.
         const hello = first ? parseClientHello(first) : undefined;
         if (!isMeshTls(hello)) {
-          kind = "plaintext";
           if (hello?.serverName) rec.entry.sni = hello.serverName;
+          // An HTTP port has no chain for an application's TLS: no filter chain matches, closed.
+          if (chain.protocol !== "tcp")
+            return rec.refuse(raw, { flag: "NR", details: "filter_chain_not_found" });
+          // A TCP port (or the passthrough chain) proxies it as bytes, untouched, with no principal.
+          kind = "plaintext";
         }
       }
       if (kind === "plaintext") {
@@ -176,6 +175,14 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
       });
       // Half-open only once secure: a client that gives up mid-handshake (FIN) must close the socket.
       raw.allowHalfOpen = false;
+      try {
+        presentCurrentCertificate(rt.identity.getSecureContext());
+      } catch (err) {
+        // No workload certificate yet: nothing to present, the handshake cannot happen.
+        handshaking.delete(key);
+        raw.destroy();
+        return rec.refuse(raw, { failure: `TLS_error:${(err as Error).message}` });
+      }
       terminator.emit("connection", raw);
     });
   }
@@ -186,6 +193,19 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
       handshaking.clear();
       terminator.close();
     },
+  };
+}
+
+/**
+ * Makes `server` present `context` to the next handshakes, with or without SNI. Node's tls.Server hands
+ * each connection its default context, which Envoy-like behaviour needs to be the workload's current
+ * one; the public setSecureContext() only takes PEM options, so the context object is installed where
+ * the server reads it for every new connection (checked by the no-SNI and rotation tests).
+ */
+function serverContextSetter(server: tls.Server): (context: tls.SecureContext) => void {
+  const slot = server as unknown as { _sharedCreds: tls.SecureContext };
+  return (context) => {
+    if (slot._sharedCreds !== context) slot._sharedCreds = context;
   };
 }
 
