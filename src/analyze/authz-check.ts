@@ -6,6 +6,8 @@ import { isHttpProtocol } from "../api/protocol.js";
 import { authzApplies, isDryRun } from "../policy/applicability.js";
 import { compileAuthz } from "../policy/authz-compile.js";
 import { evaluate, rbacDeniedDetails } from "../policy/authz-evaluate.js";
+import type { PathNormalization } from "../policy/path.js";
+import { normalizePath } from "../policy/path.js";
 import type { AuthzRequest, HttpAttributes, TraceEntry } from "../policy/authz-types.js";
 import type { PeerAuthnResult } from "../policy/peer-authn.js";
 import { acceptsConnection, effectivePeerAuthn } from "../policy/peer-authn.js";
@@ -49,6 +51,8 @@ export interface AuthzCheckResult {
   applied: AppliedPolicy[];
   /** Envoy's RBAC detail string for a denial, as the access log shows it. */
   rbacDetails: string | null;
+  /** HTTP: the path as sent, the path policies were matched against, and the normalization used. */
+  path: { raw: string; normalized: string; normalization: PathNormalization } | null;
   trace: TraceEntry[];
 }
 
@@ -116,7 +120,16 @@ export function checkAuthz(
       mtls.mode === "STRICT"
         ? `mTLS required: port ${q.port} is STRICT (${mtls.policy ?? "mesh default"}); plaintext connections are closed`
         : `port ${q.port} is DISABLE: mTLS connections are refused`;
-    return { ...base, decision: "DENY", policy: null, rule: null, reason, rbacDetails: null, trace: [] };
+    return {
+      ...base,
+      decision: "DENY",
+      policy: null,
+      rule: null,
+      reason,
+      rbacDetails: null,
+      path: null,
+      trace: [],
+    };
   }
   const http: HttpAttributes | undefined =
     protocol === "http"
@@ -146,6 +159,14 @@ export function checkAuthz(
     rule: d.rule ?? null,
     reason: d.reason,
     rbacDetails: rbacDeniedDetails(d) ?? null,
+    // The proxy matches policies against the normalized path (mesh pathNormalization, BASE by default).
+    path: http
+      ? {
+          raw: http.path,
+          normalized: normalizePath(http.path, index.pathNormalization),
+          normalization: index.pathNormalization,
+        }
+      : null,
     trace: d.trace,
   };
 }
@@ -162,6 +183,12 @@ export function formatAuthzCheck(r: AuthzCheckResult): string {
     .join(",");
   lines.push(`workload: ${r.workload.source} in ${r.workload.namespace} (${labels || "no labels"})`);
   lines.push(`port: ${r.port}/${r.protocol}: ${r.protocolSource}`);
+  if (r.path)
+    lines.push(
+      r.path.raw === r.path.normalized
+        ? `path: ${r.path.raw} (${r.path.normalization} normalization leaves it as is)`
+        : `path: ${r.path.raw} → ${r.path.normalized} (${r.path.normalization} normalization)`,
+    );
   lines.push(`peer authentication: ${r.mtlsMode}: ${r.mtls.reason}`);
   if (r.applied.length === 0) lines.push("policies that apply: none (no ALLOW policy: allowed)");
   else {

@@ -28,11 +28,12 @@ import type { AuthzActionName, PortKind } from "./authz-types.js";
 import type { RuleIndex } from "./authz-rule-index.js";
 import { buildRuleIndex, principalKeys } from "./authz-rule-index.js";
 import type { PathNormalization } from "./path.js";
+import { DEFAULT_PATH_NORMALIZATION } from "./path.js";
 import type { PolicyOptions, Workload } from "./workload.js";
 import { policyId } from "./workload.js";
 
 export interface AuthzOptions extends PolicyOptions {
-  /** Mesh `pathNormalization` (default MERGE_SLASHES). */
+  /** Mesh `pathNormalization` (default BASE, Istio's). */
   pathNormalization?: PathNormalization;
 }
 
@@ -246,7 +247,8 @@ export function compileAuthz(
   const tcp = compileTier(applicable, "tcp", it);
   return {
     workload,
-    pathNormalization: options?.pathNormalization ?? "MERGE_SLASHES",
+    // Istio's default normalization is BASE: `//` is kept, so an exact `/app//` can match.
+    pathNormalization: options?.pathNormalization ?? DEFAULT_PATH_NORMALIZATION,
     http,
     tcp,
     applied,

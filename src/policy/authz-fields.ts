@@ -203,6 +203,9 @@ function conditionReader(
       return { kind: "ip", read: (c) => c.destinationIp };
     case "destination.port":
       return { kind: "port", read: (c) => String(c.req.destination.port) };
+    case "source.trustDomain":
+      // The trust domain of the peer's SPIFFE id (needs mTLS, like source.principal).
+      return { kind: "string", read: (c) => c.peer?.trustDomain };
     case "source.namespace":
       return { kind: "string", read: (c) => c.peer?.namespace };
     case "source.principal":
@@ -231,6 +234,10 @@ export function compileCondition(cond: AuthzCondition, it: Interner): Pred {
   if (reader.kind === "ip") {
     const read = reader.read as (c: EvalContext) => IpAddress | undefined;
     pair(out, it, `when:${cond.key}`, cond.values, cond.notValues, compileCidrs, read);
+  } else if (reader.kind === "port") {
+    // destination.port compares as a number (`080` is port 80).
+    const read = (c: EvalContext) => c.req.destination.port;
+    pair(out, it, `when:${cond.key}`, cond.values, cond.notValues, compilePorts, read);
   } else {
     const header = cond.key.startsWith("request.headers[");
     const base = reader.read as Reader;

@@ -8,7 +8,7 @@ export { compileAuthz, httpOnlyFields } from "./authz-compile.js";
 export type { EvaluateOptions } from "./authz-evaluate.js";
 export { evaluate, rbacDeniedDetails, renderNote } from "./authz-evaluate.js";
 export type * from "./authz-types.js";
-export { normalizePath } from "./path.js";
+export { DEFAULT_PATH_NORMALIZATION, PATH_NORMALIZATIONS, normalizePath } from "./path.js";
 export type { PathNormalization } from "./path.js";
 export type { MtlsMode, PeerAuthnLevel, PeerAuthnResult } from "./peer-authn.js";
 export { acceptsConnection, effectivePeerAuthn } from "./peer-authn.js";

@@ -1,9 +1,11 @@
-// Path normalization and the `paths` patterns (exact, prefix, suffix, any, templates).
+// Path normalization (Istio's BASE default and the other mesh modes) and the `paths` patterns, as
+// Istio's path-normalization tests and Envoy's URI template matcher have them.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { compilePathMatch, normalizePath } from "./path.js";
+import type { PathNormalization } from "./path.js";
+import { compilePathMatch, compilePathsAnyOf, normalizePath } from "./path.js";
 
-test("normalizePath: query dropped, dot segments resolved, unreserved %-encodings decoded, slashes merged", () => {
+test("BASE is the default: query dropped, dot segments resolved, unreserved escapes decoded", () => {
   const cases: Array<[string, string]> = [
     ["/a/b?x=1", "/a/b"],
     ["/a/b#frag", "/a/b"],
@@ -12,12 +14,13 @@ test("normalizePath: query dropped, dot segments resolved, unreserved %-encoding
     ["/../../admin", "/admin"],
     ["/a/%2E%2E/admin", "/admin"],
     ["/a/%2e%2e/admin", "/admin"],
+    ["/public/%2E/%2E%2E/private", "/private"],
+    ["/public/%2e%2e/%2e/private", "/private"],
+    ["/public/.././private", "/private"],
     ["/%61dmin", "/admin"], // unreserved letter decoded
+    ["/%30", "/0"], // digit decoded
+    ["/a%2Db%5Fc", "/a-b_c"], // `-` and `_` decoded
     ["/a%7Eb", "/a~b"],
-    ["/a%2Fb", "/a%2Fb"], // reserved `/` stays encoded
-    ["/a%2fb", "/a%2Fb"],
-    ["//admin", "/admin"],
-    ["/a//b///c", "/a/b/c"],
     ["/a\\..\\admin", "/admin"], // backslashes are slashes
     ["/a/b/..", "/a/"],
     ["/", "/"],
@@ -25,12 +28,38 @@ test("normalizePath: query dropped, dot segments resolved, unreserved %-encoding
   for (const [raw, want] of cases) assert.equal(normalizePath(raw), want, raw);
 });
 
-test("normalizePath modes: BASE keeps double slashes, NONE only drops the query", () => {
-  assert.equal(normalizePath("//a/../b", "BASE"), "//b");
-  assert.equal(normalizePath("/a/../b?q", "NONE"), "/a/../b");
+test("BASE keeps reserved escapes exactly as sent and keeps `//`", () => {
+  const cases: Array<[string, string]> = [
+    ["/a%2fb", "/a%2fb"], // not decoded, and not upper-cased
+    ["/a%2Fb", "/a%2Fb"],
+    ["/a%3fb", "/a%3fb"],
+    ["/a%20b", "/a%20b"],
+    ["/app//", "/app//"],
+    ["//admin", "//admin"],
+    ["/a//b///c", "/a//b///c"],
+    ["//a/../b", "//b"],
+    ["/a//../b", "/a/b"], // `..` removes the empty segment
+  ];
+  for (const [raw, want] of cases) assert.equal(normalizePath(raw, "BASE"), want, raw);
 });
 
-test("paths patterns: exact, prefix*, *suffix, *, {*} and {**}", () => {
+test("the other modes: NONE, MERGE_SLASHES, DECODE_AND_MERGE_SLASHES", () => {
+  const cases: Array<[PathNormalization, string, string]> = [
+    ["NONE", "/a/../b?q", "/a/../b"],
+    ["NONE", "/a/%2e%2e//b", "/a/%2e%2e//b"],
+    ["MERGE_SLASHES", "//admin", "/admin"],
+    ["MERGE_SLASHES", "/a//b///c", "/a/b/c"],
+    ["MERGE_SLASHES", "/a%2fb", "/a%2fb"],
+    ["MERGE_SLASHES", "/a/%2e%2e//b", "/b"],
+    ["DECODE_AND_MERGE_SLASHES", "/a%2fb", "/a/b"],
+    ["DECODE_AND_MERGE_SLASHES", "/a%2F..%2Fadmin", "/admin"],
+    ["DECODE_AND_MERGE_SLASHES", "/a%5c..%5Cadmin", "/admin"],
+    ["DECODE_AND_MERGE_SLASHES", "/a%2f%2fb", "/a/b"],
+  ];
+  for (const [mode, raw, want] of cases) assert.equal(normalizePath(raw, mode), want, `${mode} ${raw}`);
+});
+
+test("paths patterns: exact, prefix*, *suffix, *", () => {
   const cases: Array<[string, string, boolean]> = [
     ["/details/0", "/details/0", true],
     ["/details/0", "/details/01", false],
@@ -39,6 +68,13 @@ test("paths patterns: exact, prefix*, *suffix, *, {*} and {**}", () => {
     ["*.html", "/a/b.html", true],
     ["*.html", "/a/b.htm", false],
     ["*", "/", true],
+  ];
+  for (const [pattern, path, want] of cases)
+    assert.equal(compilePathMatch(pattern)(path), want, `${pattern} vs ${path}`);
+});
+
+test("templates: {*} is one segment, {**} any text with slashes; literals may follow {**}", () => {
+  const cases: Array<[string, string, boolean]> = [
     ["/foo/{*}", "/foo/bar", true],
     ["/foo/{*}", "/foo/bar/baz", false],
     ["/foo/{*}", "/foo/", false],
@@ -48,8 +84,26 @@ test("paths patterns: exact, prefix*, *suffix, *, {*} and {**}", () => {
     ["/foo/{**}", "/foo/", true],
     ["/foo/{**}", "/foo", false],
     ["/foo/{*}/{**}", "/foo/a/b/c", true],
-    ["/a.b/{*}", "/aXb/c", false], // literal segments are not regexes
+    ["/store/{**}/cart", "/store/a/b/cart", true],
+    ["/store/{**}/cart", "/store/a/cart", true],
+    ["/store/{**}/cart", "/store//cart", true], // zero characters in the operator's place
+    ["/store/{**}/cart", "/store/cart", false],
+    ["/store/{**}/cart", "/store/a/b/cart/x", false],
+    ["/{*}/foo/{**}/bar.tmp", "/x/foo/y/z/bar.tmp", true],
+    ["/{*}/foo/{**}/bar.tmp", "/x/foo/y/z/barXtmp", false], // literal `.` is not a regex
+    ["/files/{*}.txt", "/files/a.txt", true], // a literal suffix on the last segment
+    ["/files/{*}.txt", "/files/.txt", false],
+    ["/a.b/{*}", "/aXb/c", false],
+    ["/foo/{*}", "/foo/a=b", false], // `=` and `*` are outside what an operator matches
   ];
   for (const [pattern, path, want] of cases)
     assert.equal(compilePathMatch(pattern)(path), want, `${pattern} vs ${path}`);
+});
+
+test("paths values are ORed, exact and patterns together", () => {
+  const m = compilePathsAnyOf(["/exact", "/api/{**}/edit", "/static/*"]);
+  assert.equal(m("/exact"), true);
+  assert.equal(m("/api/v1/users/edit"), true);
+  assert.equal(m("/static/x.css"), true);
+  assert.equal(m("/api/v1/users/view"), false);
 });

@@ -2,18 +2,31 @@
 // the `paths` patterns: exact, `prefix*`, `*suffix`, `*`, and the `{*}` / `{**}` templates.
 
 /**
- * Mesh `pathNormalization`: NONE leaves the path alone; BASE decodes unreserved percent-encodings,
- * turns `\` into `/` and resolves dot segments (RFC 3986); MERGE_SLASHES also merges `//`.
+ * Mesh `pathNormalization`. NONE: only the query is dropped. BASE (the default): unreserved
+ * percent-escapes decoded, `\` read as `/`, dot segments resolved (RFC 3986), every other escape and
+ * `//` kept as sent. MERGE_SLASHES: BASE, then `//` merged. DECODE_AND_MERGE_SLASHES: `%2F` and `%5C`
+ * decoded first, then MERGE_SLASHES.
  */
-export type PathNormalization = "NONE" | "BASE" | "MERGE_SLASHES";
+export type PathNormalization = "NONE" | "BASE" | "MERGE_SLASHES" | "DECODE_AND_MERGE_SLASHES";
+
+export const PATH_NORMALIZATIONS: readonly PathNormalization[] = [
+  "NONE",
+  "BASE",
+  "MERGE_SLASHES",
+  "DECODE_AND_MERGE_SLASHES",
+];
+
+/** Istio's default when the mesh config names none. */
+export const DEFAULT_PATH_NORMALIZATION: PathNormalization = "BASE";
 
 const UNRESERVED = /[A-Za-z0-9\-._~]/;
 
-/** Decodes only unreserved characters (%2E → `.`, %7E → `~`); `%2F` and friends stay encoded. */
+/** Decodes only unreserved characters (`%2E` → `.`, `%30` → `0`); other escapes stay exactly as sent. */
 function decodeUnreserved(p: string): string {
   return p.replace(/%([0-9A-Fa-f]{2})/g, (whole, hex: string) => {
     const ch = String.fromCharCode(parseInt(hex, 16));
-    return UNRESERVED.test(ch) ? ch : whole.toUpperCase();
+    // BASE: `%2f` is not unreserved, so it stays `%2f` (case preserved, never decoded to `/`).
+    return UNRESERVED.test(ch) ? ch : whole;
   });
 }
 
@@ -42,45 +55,41 @@ export function stripQuery(path: string): string {
 }
 
 /** Normalizes a request path the way the proxy does before authorization and routing. */
-export function normalizePath(raw: string, mode: PathNormalization = "MERGE_SLASHES"): string {
+export function normalizePath(raw: string, mode: PathNormalization = DEFAULT_PATH_NORMALIZATION): string {
   let p = stripQuery(raw);
   if (mode === "NONE") return p;
+  // DECODE_AND_MERGE_SLASHES: encoded slashes and backslashes are decoded before anything else.
+  if (mode === "DECODE_AND_MERGE_SLASHES") p = p.replace(/%2f/gi, "/").replace(/%5c/gi, "\\");
+  // BASE: RFC 3986 normalization plus backslashes read as forward slashes.
   p = decodeUnreserved(p).replace(/\\/g, "/");
   if (!p.startsWith("/")) p = "/" + p;
-  if (mode === "MERGE_SLASHES") p = p.replace(/\/{2,}/g, "/");
-  return removeDotSegments(p);
+  p = removeDotSegments(p);
+  // MERGE_SLASHES (and DECODE_AND_MERGE_SLASHES): `//` merged after the BASE normalization.
+  if (mode !== "BASE") p = p.replace(/\/{2,}/g, "/");
+  return p;
 }
 
 export type PathMatcher = (normalizedPath: string) => boolean;
 
-// The last path split into segments: every template in a request's evaluation reads the same path.
-let lastPath = "";
-let lastSegments: string[] = [""];
+// What a template operator may match, as Envoy's URI template matcher reads it: RFC 3986 pchar
+// (unreserved, pct-encoded, sub-delims without `*` and `=`, `:` and `@`); `{**}` also crosses `/`.
+const PCHAR = "A-Za-z0-9\\-._~%!$&'()+,;:@";
+const ONE_SEGMENT = `[${PCHAR}]+`;
+const ANY_SEGMENTS = `[${PCHAR}/]*`;
 
-function segmentsOf(path: string): string[] {
-  if (path !== lastPath) {
-    lastPath = path;
-    lastSegments = path.split("/");
-  }
-  return lastSegments;
-}
+const escapeRegex = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-/** `{*}` = exactly one non-empty segment; `{**}` (last only) = the rest, zero or more segments. */
+/**
+ * `{*}` = one non-empty segment; `{**}` = any text, slashes included, so `/foo/{**}` matches `/foo/`
+ * and `/foo/a/b` but not `/foo`, and `/store/{**}/cart` matches `/store/a/b/cart`.
+ */
 function compileTemplate(pattern: string): PathMatcher {
-  const want = pattern.split("/");
-  const rest = want[want.length - 1] === "{**}";
-  const fixed = rest ? want.length - 1 : want.length;
-  return (p) => {
-    const got = segmentsOf(p);
-    // With `{**}` the path needs at least the fixed segments plus one (possibly empty) for the rest.
-    if (rest ? got.length < want.length : got.length !== want.length) return false;
-    for (let i = 0; i < fixed; i++) {
-      const w = want[i] as string;
-      const g = got[i] as string;
-      if (w === "{*}" ? g.length === 0 : w !== g) return false;
-    }
-    return true;
-  };
+  const source = pattern
+    .split(/(\{\*\*\}|\{\*\})/)
+    .map((part) => (part === "{**}" ? ANY_SEGMENTS : part === "{*}" ? ONE_SEGMENT : escapeRegex(part)))
+    .join("");
+  const re = new RegExp(`^${source}$`);
+  return (p) => re.test(p);
 }
 
 /** Compiles one `paths` entry. */

@@ -61,7 +61,16 @@ export function clientHelloServerName(b: Buffer): string | undefined {
   return parseClientHello(b)?.serverName;
 }
 
-/** Istio's mesh mTLS announces itself with ALPN `istio`, `istio-peer-exchange`, `istio-http/1.1`, … */
+/** The ALPN values Istio's inbound filter chains take for mesh mTLS (any other TLS is the app's own). */
+export const MESH_ALPNS: readonly string[] = [
+  "istio",
+  "istio-peer-exchange",
+  "istio-http/1.0",
+  "istio-http/1.1",
+  "istio-h2",
+];
+
+/** Mesh mTLS announces itself with one of the mesh ALPNs; `istio-foo` or `h2` alone is not mesh. */
 export function isMeshTls(info: ClientHelloInfo | undefined): boolean {
-  return info?.alpn?.some((p) => p === "istio" || p.startsWith("istio-")) ?? false;
+  return info?.alpn?.some((p) => MESH_ALPNS.includes(p)) ?? false;
 }

@@ -8,7 +8,7 @@ import { peerIdentity } from "../ca/peer-identity.js";
 import { rbacDeniedDetails } from "../policy/index.js";
 import { hostPort } from "./access-log.js";
 import type { ConnectionRecord } from "./connection-record.js";
-import type { ProxyRuntime } from "./connection-record.js";
+import type { ProxyIdentity, ProxyRuntime } from "./connection-record.js";
 import { isMeshTls, parseClientHello } from "./client-hello.js";
 import { httpFor } from "./http-runtime.js";
 import { sniffPreface } from "./http2-preface.js";
@@ -37,8 +37,9 @@ export interface InboundHandler {
 }
 
 export function inboundHandler(rt: ProxyRuntime): InboundHandler {
-  // Terminates mesh mTLS: client certificates required and verified against the mesh roots. Mesh clients
-  // send SNI and get the workload's current SecureContext (so rotation applies to the next handshake).
+  // Terminates mesh mTLS: client certificates required and verified against the mesh roots. Like Envoy,
+  // the workload certificate is presented whether or not the client sends SNI (`openssl s_client`
+  // without -servername gets it too), and every handshake uses the current one (rotation).
   const terminator = tls.createServer({
     requestCert: true,
     rejectUnauthorized: true,
@@ -46,6 +47,8 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
     minVersion: "TLSv1.2",
     allowHalfOpen: true,
     handshakeTimeout: 10_000,
+    // Mesh clients send SNI: the handshake starts from the server's own context (its session id
+    // context and ticket keys make resumption work) and takes the current certificate from here.
     SNICallback: (_servername, cb) => {
       try {
         cb(null, rt.identity.getSecureContext());
@@ -54,6 +57,7 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
       }
     },
   });
+  const startingContext = handshakeContexts(terminator);
   // The TLS server wraps our raw socket; its TLSSocket is found again by the peer's address and port.
   const handshaking = new Map<string, Pending>();
   const take = (s: TLSSocket) => {
@@ -143,13 +147,18 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
       if (detected === "closed") return rec.refuse(raw, {});
       const mode = mtlsModeFor(chain, dst.port);
       let kind = detected;
+      const detectedHello = kind === "tls" && first ? parseClientHello(first) : undefined;
       if (kind === "tls" && mode !== "STRICT") {
-        // Like Istio's filter chain match: TLS without an `istio` ALPN is the application's own TLS,
-        // plaintext to the mesh (passed through as bytes, no principal) unless the port is STRICT.
-        const hello = first ? parseClientHello(first) : undefined;
+        // Like Istio's PERMISSIVE filter chains: TLS offering a mesh ALPN (istio, istio-peer-exchange,
+        // istio-http/1.0, istio-http/1.1, istio-h2) is mesh mTLS; other TLS is the application's own.
+        const hello = detectedHello;
         if (!isMeshTls(hello)) {
-          kind = "plaintext";
           if (hello?.serverName) rec.entry.sni = hello.serverName;
+          // An HTTP port has no chain for an application's TLS: no filter chain matches, closed.
+          if (chain.protocol !== "tcp")
+            return rec.refuse(raw, { flag: "NR", details: "filter_chain_not_found" });
+          // A TCP port (or the passthrough chain) proxies it as bytes, untouched, with no principal.
+          kind = "plaintext";
         }
       }
       if (kind === "plaintext") {
@@ -176,6 +185,14 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
       });
       // Half-open only once secure: a client that gives up mid-handshake (FIN) must close the socket.
       raw.allowHalfOpen = false;
+      try {
+        startingContext(detectedHello?.serverName !== undefined, rt.identity);
+      } catch (err) {
+        // No workload certificate yet: nothing to present, the handshake cannot happen.
+        handshaking.delete(key);
+        raw.destroy();
+        return rec.refuse(raw, { failure: `TLS_error:${(err as Error).message}` });
+      }
       terminator.emit("connection", raw);
     });
   }
@@ -186,6 +203,36 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
       handshaking.clear();
       terminator.close();
     },
+  };
+}
+
+/** The session id context no-SNI handshakes resume under (OpenSSL refuses to resume without one). */
+const SESSION_ID_CONTEXT = "shoal-inbound-mtls";
+const resumable = new WeakSet<tls.SecureContext>();
+
+/**
+ * Chooses the context a handshake starts from. With SNI: the server's own (no certificate; the SNI
+ * callback supplies the current one). Without SNI no callback runs, so the handshake starts from the
+ * workload's current context itself, as Envoy presents its certificate regardless of SNI; that context
+ * gets a session id context once, so a resumed session with a client certificate is accepted. Node's
+ * tls.Server reads the starting context from its `_sharedCreds` for each new connection (the public
+ * setSecureContext() only takes PEM options); the no-SNI, rotation and resumption tests pin this down.
+ */
+function handshakeContexts(server: tls.Server): (sni: boolean, identity: ProxyIdentity) => void {
+  const slot = server as unknown as { _sharedCreds: tls.SecureContext };
+  const own = slot._sharedCreds;
+  return (sni, identity) => {
+    if (sni) {
+      slot._sharedCreds = own;
+      return;
+    }
+    const context = identity.getSecureContext();
+    if (!resumable.has(context)) {
+      const native = (context as unknown as { context?: { setSessionIdContext?(id: string): void } }).context;
+      native?.setSessionIdContext?.(SESSION_ID_CONTEXT);
+      resumable.add(context);
+    }
+    slot._sharedCreds = context;
   };
 }
 

@@ -10,6 +10,7 @@ import {
   stringList,
   workloadSelector,
 } from "../fields.js";
+import { parseCidr, parseIp } from "../ip.js";
 import { resourceSchema } from "../meta.js";
 
 export const AUTHZ_ACTIONS = ["ALLOW", "DENY", "AUDIT", "CUSTOM"] as const;
@@ -92,18 +93,27 @@ const CONDITION_KEYS = new Set([
   "source.namespace",
   "source.principal",
   "source.serviceAccount",
+  "source.trustDomain",
   "request.auth.principal",
   "request.auth.audiences",
   "request.auth.presenter",
   "destination.ip",
   "destination.port",
   "connection.sni",
-  "experimental.envoy.filters.network.mysql_proxy[]",
 ]);
+
+/** `when` keys whose values are IP addresses or CIDR blocks. */
+const IP_CONDITION_KEYS = new Set(["source.ip", "remote.ip", "destination.ip"]);
 
 /** True when a `when` key is HTTP-only (needs an HTTP request to evaluate). */
 export function isHttpOnlyConditionKey(key: string): boolean {
   return key.startsWith("request.");
+}
+
+/** `a[b]`: a name in brackets, not empty, at the end of the key. */
+function hasMapKey(key: string): boolean {
+  const open = key.indexOf("[");
+  return key.endsWith("]") && open > 0 && open < key.length - 2;
 }
 
 function checkConditionKey(key: string): string | undefined {
@@ -117,21 +127,54 @@ function checkConditionKey(key: string): string | undefined {
       ? undefined
       : `"${key}" must name a claim: request.auth.claims[NAME]`;
   }
+  if (key.startsWith("experimental.envoy.filters."))
+    return hasMapKey(key) ? undefined : `"${key}" must have the form a[b]`;
+  // Keys Istio retired, with the reason it gives.
+  if (key === "destination.namespace") return `"${key}" is replaced by the policy's metadata.namespace`;
+  if (key.startsWith("destination.labels")) return `"${key}" is replaced by the workload selector`;
+  if (key === "destination.name" || key === "destination.user")
+    return `"${key}" is deprecated (only supported in v1alpha1)`;
   return CONDITION_KEYS.has(key) ? undefined : `unknown key "${key}"`;
 }
 
-function checkPath(path: string): string | undefined {
-  if (!path.includes("{")) return undefined;
+/** Why one `when` value is not valid for its key (IP keys take IPs/CIDRs, destination.port ports). */
+function checkConditionValue(key: string, value: string): string | undefined {
+  if (IP_CONDITION_KEYS.has(key)) {
+    // Istio: a value with `/` is a CIDR block, anything else a single address.
+    const ok = value.includes("/") ? parseCidr(value) !== undefined : parseIp(value) !== undefined;
+    return ok ? undefined : `"${value}" is not an IP address or CIDR block (${key})`;
+  }
+  if (key === "destination.port") {
+    // Istio: an unsigned decimal number no larger than 65535.
+    const ok = /^\d+$/.test(value) && Number(value) <= 65535;
+    return ok ? undefined : `"${value}" is not a port (${key})`;
+  }
+  return undefined;
+}
+
+/**
+ * Why a `paths` entry is not a template Envoy can match, or undefined when it is fine. Operators are
+ * `{*}` and `{**}`, each a whole segment (the last segment may add a literal suffix: `/{*}.txt`); no
+ * operator may follow `{**}` (literal segments may: `/store/{**}/cart`); templates and `*` globs don't mix.
+ */
+export function pathTemplateProblem(path: string): string | undefined {
+  // Like Istio, only a path with `{*}` or `{**}` is a template; `/a/{b}` alone is an exact path.
+  if (!path.includes("{*}") && !path.includes("{**}")) return undefined;
   const segments = path.split("/");
+  let sawAny = false;
   for (let i = 0; i < segments.length; i++) {
     const seg = segments[i] ?? "";
-    if (!seg.includes("{")) continue;
-    if (seg !== "{*}" && seg !== "{**}") return `"${path}": a template must be a whole segment, {*} or {**}`;
-    if (seg === "{**}" && i !== segments.length - 1) return `"${path}": {**} must be the last segment`;
+    if (!seg.includes("{") && !seg.includes("}")) continue;
+    const op = /^(\{\*\*?\})(.*)$/.exec(seg);
+    if (!op) return `"${path}": a template operator is {*} or {**}, a whole segment`;
+    const suffix = op[2] as string;
+    if (suffix !== "" && (i !== segments.length - 1 || /[{}*/]/.test(suffix)))
+      return `"${path}": only the last segment may add a literal suffix to a template operator`;
+    if (sawAny) return `"${path}": {**} must be the last template operator`;
+    if (op[1] === "{**}") sawAny = true;
   }
-  if (path.includes("*") && !path.includes("{*}") && !path.includes("{**}")) {
+  if (path.replace(/\{\*\*?\}/g, "").includes("*"))
     return `"${path}": templates ({*}, {**}) and wildcards (*) cannot be mixed`;
-  }
   return undefined;
 }
 
@@ -176,7 +219,7 @@ function checkRule(r: AuthzRule, i: number, out: Finding[]) {
         });
       for (const field of ["paths", "notPaths"] as const) {
         t.operation?.[field]?.forEach((p, k) => {
-          const why = checkPath(p);
+          const why = pathTemplateProblem(p);
           if (why) out.push({ severity: "error", path: at("to", j, "operation", field, k), message: why });
         });
       }
@@ -187,6 +230,11 @@ function checkRule(r: AuthzRule, i: number, out: Finding[]) {
     if (why) out.push({ severity: "error", path: at("when", j, "key"), message: why });
     if (!c.values?.length && !c.notValues?.length)
       out.push({ severity: "error", path: at("when", j), message: "must set values or notValues" });
+    for (const field of ["values", "notValues"] as const)
+      c[field]?.forEach((v, k) => {
+        const bad = why ? undefined : checkConditionValue(c.key, v);
+        if (bad) out.push({ severity: "error", path: at("when", j, field, k), message: bad });
+      });
   });
 }
 
