@@ -1,7 +1,7 @@
 // OpenAPI v3 as far as kubectl needs it: the `/openapi/v3` index and one document per group/version whose
 // PATCH operations declare the `fieldValidation` parameter. kubectl then leaves validation to the server
 // (Shoal's own, the same as `shoal apply`) instead of validating client-side; CRD kinds get a schema that
-// preserves unknown fields. `/openapi/v2` is not served (404): kubectl only needs it when v3 is missing.
+// preserves unknown fields. `/openapi/v2` is an empty document (see router.ts).
 import { createHash } from "node:crypto";
 import { SERVED } from "./catalog.js";
 import type { ServedResource } from "./catalog.js";

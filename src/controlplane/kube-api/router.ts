@@ -52,6 +52,12 @@ async function route(
     }
     if (doc !== undefined) return sendJson(res, 200, doc);
   }
+  if (method === "GET" && url.pathname === "/openapi/v2") {
+    // An empty protobuf Document: no schema, so kubectl's client-side check (used only for kinds the v3
+    // documents do not list, such as an unknown kind) passes and the server's answer decides.
+    res.writeHead(200, { "content-type": "application/octet-stream", "content-length": 0 });
+    return void res.end();
+  }
   if (method === "GET" && url.pathname.startsWith("/openapi/")) {
     const doc = openApiForPath(url.pathname);
     if (!doc) throw pageNotFound();

@@ -29,6 +29,8 @@ export interface KubeApiHandle {
   url: string;
   port: number;
   pki: KubeApiPki;
+  /** Open watch streams (for tests that must not race a watch's start). */
+  watchers(): number;
   stop(): Promise<void>;
 }
 
@@ -95,6 +97,7 @@ export async function startKubeApi(o: KubeApiOptions): Promise<KubeApiHandle> {
     url,
     port,
     pki,
+    watchers: () => cache.subscriberCount,
     stop: async () => {
       closing.abort();
       cache.close();

@@ -33,6 +33,10 @@ export class WatchCache {
     return this.latest;
   }
 
+  get subscriberCount(): number {
+    return this.subscribers.size;
+  }
+
   private record(e: WatchEvent): void {
     const rv = Number(e.resource.metadata.resourceVersion) || this.latest + 1;
     const ve: VersionedEvent = { type: e.type, resource: e.resource, rv };
