@@ -1,9 +1,11 @@
 // The machine's kubectl against an in-process daemon serving the Kubernetes API (no runtime).
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { test } from "node:test";
 import { RecordingRuntime } from "../runtime-port.js";
+import type { PodExec } from "./backend.js";
 import { hasKubectl, withKubeApi } from "./test-support.js";
 
 const skip = hasKubectl ? false : "kubectl is not installed";
@@ -202,5 +204,33 @@ test("kubectl logs reads a container's log, with --tail", { skip }, async () => 
       );
     },
     { runtime },
+  );
+});
+
+test("kubectl exec runs over WebSocket: output, stdin and the exit code come through", { skip }, async () => {
+  // The pod's command runs on the host here (no network namespaces in unit tests); the channel protocol is real.
+  const exec: PodExec = async (o) => {
+    const child = spawn(o.command[0]!, o.command.slice(1), { stdio: ["pipe", "pipe", "pipe"] });
+    if (o.stdin) o.stdin.pipe(child.stdin);
+    else child.stdin.end();
+    child.stdout.on("data", o.stdout);
+    child.stderr.on("data", o.stderr);
+    return new Promise((resolve) => child.once("close", (code) => resolve(code ?? 1)));
+  };
+  await withKubeApi(
+    async (f) => {
+      await f.kubectl(["apply", "-f", "-"], {
+        stdin:
+          "apiVersion: v1\nkind: Pod\nmetadata: {name: p1}\nspec: {containers: [{name: c, image: x, command: [sleep, infinity]}]}\n",
+      });
+      const r = await f.kubectl(["exec", "p1", "--", "sh", "-c", "echo hi; echo oops >&2; exit 3"]);
+      assert.equal(r.code, 3);
+      assert.equal(r.stdout, "hi\n");
+      assert.match(r.stderr, /^oops\ncommand terminated with exit code 3/);
+      const cat = await f.kubectl(["exec", "-i", "p1", "-c", "c", "--", "cat"], { stdin: "from stdin\n" });
+      assert.deepEqual([cat.code, cat.stdout], [0, "from stdin\n"]);
+      assert.match((await f.kubectl(["exec", "nope", "--", "true"])).stderr, /pods "nope" not found/);
+    },
+    { kubeApi: { exec } },
   );
 });

@@ -8,6 +8,7 @@ import { writeFileAtomic } from "../../ca/atomic-file.js";
 import type { DaemonApi } from "../api-server.js";
 import type { ResourceStore } from "../store.js";
 import type { KubeBackend, PodExec } from "./backend.js";
+import { handleExecUpgrade } from "./pod-exec.js";
 import { kubeApiDir, loadOrCreateKubeApiPki } from "./pki.js";
 import type { KubeApiPki } from "./pki.js";
 import { kubeApiHandler } from "./router.js";
@@ -81,6 +82,7 @@ export async function startKubeApi(o: KubeApiOptions): Promise<KubeApiHandle> {
     },
     kubeApiHandler(backend, closing.signal),
   );
+  server.on("upgrade", (req, socket) => handleExecUpgrade(backend, req, socket));
   const kept = Number((await readFile(portFile(o.stateDir), "utf8").catch(() => "")).trim()) || 0;
   let port: number;
   try {
