@@ -35,5 +35,9 @@ export interface KubeBackend {
 
 /** The object as the client asked for it: the group/version of the request (Istio's versions share one schema). */
 export function asVersion(r: AnyResource, res: ServedResource, version: string): AnyResource {
-  return { ...r, apiVersion: groupVersion(res.group, version), kind: res.kind };
+  const out: AnyResource = { ...r, apiVersion: groupVersion(res.group, version), kind: res.kind };
+  // A namespace that is not being deleted is Active, as the namespace controller reports it.
+  if (res.kind === "Namespace" && !(r["status"] as { phase?: string } | undefined)?.phase)
+    out["status"] = { ...((r["status"] as object) ?? {}), phase: "Active" };
+  return out;
 }
