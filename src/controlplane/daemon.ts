@@ -10,6 +10,9 @@ import { createApiServer } from "./api-server.js";
 import { BUILTIN_NAMESPACES, applyToStore } from "./apply.js";
 import type { ContainerResolver } from "./controllers/containers.js";
 import { Reconciler } from "./controllers/reconciler.js";
+import type { PodExec } from "./kube-api/backend.js";
+import { startKubeApi } from "./kube-api/server.js";
+import type { KubeApiHandle } from "./kube-api/server.js";
 import { execTarget, streamFile } from "./pod-access.js";
 import { claimPidFile, releasePidFile } from "./pidfile.js";
 import type { ClusterRuntime } from "./runtime-port.js";
@@ -29,6 +32,8 @@ export interface DaemonOptions {
   extensions?: DaemonExtension[];
   /** The mesh's debug views behind `proxy-status` and `proxy-config` (absent: no proxies). */
   mesh?: MeshDebug;
+  /** Serve the Kubernetes API (HTTPS on 127.0.0.1) too; `port` 0 picks one, absent reuses the kept one. */
+  kubeApi?: { port?: number; exec?: PodExec; bookmarkMs?: number };
 }
 
 export interface MeshDebug {
@@ -73,6 +78,8 @@ export interface DaemonHandle {
   clusterId: string;
   store: ResourceStore;
   reconciler: Reconciler;
+  /** The Kubernetes API's address, when the daemon serves it. */
+  kubeApi?: KubeApiHandle | undefined;
   /** Resolves when the daemon has stopped (after `stop()` or a shutdown request). */
   stopped: Promise<void>;
   stop(): Promise<void>;
@@ -103,6 +110,7 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
   const startedAt = new Date().toISOString();
   let server: Server | undefined;
   let reconciler: Reconciler | undefined;
+  let kubeApi: KubeApiHandle | undefined;
   const started: Array<{ stop(): Promise<void> }> = [];
   try {
     const clusterId = await loadClusterId(stateDir, options.clusterId);
@@ -125,6 +133,9 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
       (stopping ??= (async () => {
         log("daemon stopping", { clusterId });
         rec.stop();
+        await kubeApi
+          ?.stop()
+          .catch((err: Error) => log("kubernetes api stop failed", { error: err.message }));
         for (const ext of started.reverse()) {
           try {
             await ext.stop();
@@ -220,12 +231,22 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
       server!.listen(files.socket, () => resolveListen());
     });
     await chmod(files.socket, 0o600);
+    if (options.kubeApi)
+      kubeApi = await startKubeApi({
+        stateDir,
+        store,
+        api,
+        ...options.kubeApi,
+        logFile: runtime.logFile ? (ns, pod, c) => runtime.logFile!(ns, pod, c) : undefined,
+        log,
+      });
     for (const ext of options.extensions ?? []) started.push(await ext({ stateDir, clusterId, store, log }));
     rec.start();
     log("daemon ready", { clusterId, stateDir, pid: process.pid, resources: store.list().length });
-    return { clusterId, store, reconciler: rec, stopped, stop };
+    return { clusterId, store, reconciler: rec, kubeApi, stopped, stop };
   } catch (err) {
     reconciler?.stop();
+    await kubeApi?.stop().catch(() => undefined);
     for (const ext of started.reverse()) await ext.stop().catch(() => undefined);
     server?.close();
     await rm(files.socket, { force: true });

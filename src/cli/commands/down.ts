@@ -8,6 +8,7 @@ import { teardown } from "../../runtime/network-teardown.js";
 import { resolveStateDir, stateFiles } from "../../controlplane/state-dir.js";
 import { DaemonClient } from "../daemon-client.js";
 import type { Command } from "../io.js";
+import { uninstallKubeconfig } from "./kubeconfig.js";
 
 const STOP_TIMEOUT_MS = 30_000;
 
@@ -45,6 +46,7 @@ export const downCommand: Command = {
         io.stdout(`removed what cluster ${clusterId} left behind\n`);
       }
     }
+    await uninstallKubeconfig(io);
     if (values.purge) {
       await rm(stateDir, { recursive: true, force: true });
       io.stdout(`removed ${stateDir}\n`);

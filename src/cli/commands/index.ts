@@ -9,6 +9,7 @@ import { downCommand } from "./down.js";
 import { execCommand } from "./exec.js";
 import { getCommand } from "./get.js";
 import { kubeInjectCommand } from "./kube-inject.js";
+import { kubeconfigCommand } from "./kubeconfig.js";
 import { labelCommand } from "./label.js";
 import { logsCommand } from "./logs.js";
 import { proxyConfigCommand } from "./proxy-config.js";
@@ -34,4 +35,5 @@ export const COMMANDS: Command[] = [
   routeCheckCommand,
   proxyStatusCommand,
   proxyConfigCommand,
+  kubeconfigCommand,
 ];

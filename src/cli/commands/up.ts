@@ -14,6 +14,7 @@ import { RecordingRuntime } from "../../controlplane/runtime-port.js";
 import { loadOrCreateOutsidePki } from "../../runtime/outside-pki.js";
 import { resolveStateDir, stateFiles } from "../../controlplane/state-dir.js";
 import { DaemonClient } from "../daemon-client.js";
+import { installKubeconfig } from "./kubeconfig.js";
 import type { CliIo, Command } from "../io.js";
 
 const READY_TIMEOUT_MS = 30_000;
@@ -50,6 +51,7 @@ async function runForeground(stateDir: string, clusterId: string | undefined, io
     resolve: imageResolver,
     log,
     ...(clusterId ? { clusterId } : {}),
+    kubeApi: {},
     ...(mesh ? { extensions: [mesh.extension], mesh } : {}),
   });
   const onSignal = () => void daemon.stop();
@@ -100,6 +102,7 @@ async function runBackground(stateDir: string, clusterId: string | undefined, io
       io.stdout(
         `cluster ${h.clusterId} ready in ${(ms / 1000).toFixed(2)}s (daemon pid ${h.pid}, state dir ${stateDir})\n`,
       );
+      await installKubeconfig(stateDir, io);
       return 0;
     } catch {
       await new Promise((r) => setTimeout(r, 50));

@@ -1,0 +1,43 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { decodeKubeProtobuf } from "./protobuf.js";
+import { StatusError } from "./status.js";
+
+/** Protobuf writer for the test: length-delimited fields only. */
+function field(no: number, value: Buffer | string): Buffer {
+  const body = typeof value === "string" ? Buffer.from(value) : value;
+  return Buffer.concat([Buffer.from([(no << 3) | 2, body.length]), body]);
+}
+
+function envelope(apiVersion: string, kind: string, raw: Buffer): Buffer {
+  const typeMeta = Buffer.concat([field(1, apiVersion), field(2, kind)]);
+  return Buffer.concat([Buffer.from("k8s\0", "latin1"), field(1, typeMeta), field(2, raw)]);
+}
+
+test("a protobuf Namespace from kubectl create namespace decodes to its JSON form", () => {
+  const meta = Buffer.concat([field(1, "foo"), field(11, Buffer.concat([field(1, "team"), field(2, "a")]))]);
+  const obj = decodeKubeProtobuf(
+    envelope("v1", "Namespace", Buffer.concat([field(1, meta), field(2, Buffer.alloc(0))])),
+  );
+  assert.deepEqual(obj, {
+    apiVersion: "v1",
+    kind: "Namespace",
+    metadata: { name: "foo", labels: { team: "a" } },
+  });
+});
+
+test("a ConfigMap's data decodes; kinds without a decoder are a 415", () => {
+  const data = field(2, Buffer.concat([field(1, "k"), field(2, "v")]));
+  const obj = decodeKubeProtobuf(
+    envelope("v1", "ConfigMap", Buffer.concat([field(1, field(1, "cm")), data])),
+  );
+  assert.deepEqual(obj["data"], { k: "v" });
+  assert.throws(
+    () => decodeKubeProtobuf(envelope("apps/v1", "Deployment", Buffer.alloc(0))),
+    (e) => e instanceof StatusError && e.status.code === 415,
+  );
+  assert.throws(
+    () => decodeKubeProtobuf(Buffer.from("{}")),
+    (e) => e instanceof StatusError && e.status.code === 415,
+  );
+});
