@@ -13,6 +13,8 @@ fi
 shoal() { node dist/src/cli/main.js "$@"; }
 SHOAL_STATE_DIR=$(mktemp -d /tmp/shoal-demo.XXXXXX)
 export SHOAL_STATE_DIR
+# The demo cluster's kubectl context stays in its own state dir, not in your kubeconfig.
+export KUBECONFIG="$SHOAL_STATE_DIR/kubeconfig"
 cleanup() { shoal down --purge >/dev/null 2>&1 || rm -rf "$SHOAL_STATE_DIR"; }
 trap cleanup EXIT
 

@@ -220,3 +220,26 @@ test("a writer killed -9 mid-stream leaves a store that opens cleanly with every
     assert.ok(s.resourceVersion >= Math.max(...versions));
   });
 });
+
+test("resourceVersion never runs ahead of what list shows, even while a write is being made durable", async () => {
+  await withDir(async (dir) => {
+    const s = await ResourceStore.open(dir);
+    await s.put(policy("first"));
+    // Snapshots are cached by resourceVersion: a version whose change is not visible yet would pin a
+    // snapshot without it until the next write.
+    const seen: Array<{ rv: number; present: boolean }> = [];
+    let done = false;
+    const writing = s.put(policy("second")).finally(() => (done = true));
+    while (!done) {
+      seen.push({
+        rv: s.resourceVersion,
+        present: s.list().some((r) => r.metadata.name === "second"),
+      });
+      await new Promise((r) => setImmediate(r));
+    }
+    const final = Number((await writing).resource.metadata.resourceVersion);
+    assert.ok(seen.length > 1, "the write took more than one turn of the event loop");
+    for (const o of seen) if (o.rv >= final) assert.ok(o.present, `version ${o.rv} shown without its change`);
+    assert.equal(s.resourceVersion, final);
+  });
+});

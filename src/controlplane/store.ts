@@ -103,6 +103,9 @@ export class ResourceStore {
   private readonly items = new Map<string, AnyResource>();
   private readonly listeners = new Set<WatchListener>();
   private version = 0;
+  /** The version of the latest change that `list`/`get` already show (versions are handed out before
+   *  the durable write; readers must not see a version whose change is not in memory yet). */
+  private committed = 0;
   /** Writes run one at a time, in order. */
   private queue: Promise<unknown> = Promise.resolve();
   /** Files that could not be read on open (a crash mid-write of an older, non-atomic writer). */
@@ -148,11 +151,13 @@ export class ResourceStore {
       }
     }
     this.version = maxSeen;
+    this.committed = maxSeen;
   }
 
-  /** The last resourceVersion handed out. */
+  /** The resourceVersion of the latest change visible in `list` and `get`: a snapshot taken at this
+   *  version holds every change up to it. */
   get resourceVersion(): number {
-    return this.version;
+    return this.committed;
   }
 
   get(key: ResourceKey): AnyResource | undefined {
@@ -264,6 +269,7 @@ export class ResourceStore {
     };
     await writeFileDurable(this.resourceDir, `${key}.json`, `${JSON.stringify(next, null, 2)}\n`);
     this.items.set(key, next);
+    this.committed = Number(next.metadata.resourceVersion);
     this.emit({ type: existing ? "MODIFIED" : "ADDED", resource: next });
     return { resource: structuredClone(next), outcome: existing ? "configured" : "created" };
   }
@@ -279,6 +285,7 @@ export class ResourceStore {
     this.items.delete(key);
     const gone = structuredClone(r);
     gone.metadata.resourceVersion = await this.nextVersion();
+    this.committed = Number(gone.metadata.resourceVersion);
     this.emit({ type: "DELETED", resource: gone });
   }
 

@@ -82,7 +82,8 @@ function alive(pid: number): boolean {
 export async function startMeshCluster(prefix: string): Promise<MeshCluster> {
   const stateDir = await mkdtemp(join(tmpdir(), `shoal-${prefix}-`));
   const clusterId = testClusterId(prefix);
-  const env = { ...process.env, SHOAL_STATE_DIR: stateDir };
+  // The cluster's kubeconfig context goes to a file of its own, never the user's.
+  const env = { ...process.env, SHOAL_STATE_DIR: stateDir, KUBECONFIG: join(stateDir, "kubeconfig") };
   const shoal: MeshCluster["shoal"] = (args, o = {}) => run(env, args, o.stdin, o.timeoutMs);
   const ok: MeshCluster["ok"] = async (args, o) => {
     const r = await shoal(args, o);

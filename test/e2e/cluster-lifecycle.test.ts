@@ -68,7 +68,7 @@ test("cluster lifecycle: up, apply samples, exec, kill -9, up restores, down cle
   }
   const stateDir = await mkdtemp(join(tmpdir(), "shoal-e2e-"));
   const clusterId = testClusterId("lc");
-  const env = { ...process.env, SHOAL_STATE_DIR: stateDir };
+  const env = { ...process.env, SHOAL_STATE_DIR: stateDir, KUBECONFIG: join(stateDir, "kubeconfig") };
   const pidFile = join(stateDir, "daemon.pid");
   const timings: Record<string, number> = {};
   try {
