@@ -30,11 +30,14 @@ export class DaemonClient {
           headers: payload
             ? { "content-type": "application/json", "content-length": Buffer.byteLength(payload) }
             : {},
+          // A connection of its own: the global agent's keep-alive idle timeout (5 s) would cut a
+          // write that waits for the proxies to take it.
+          agent: false,
           ...(timeoutMs ? { timeout: timeoutMs } : {}),
         },
         resolvePromise,
       );
-      req.on("timeout", () => req.destroy(new Error("timed out")));
+      if (timeoutMs) req.on("timeout", () => req.destroy(new Error("timed out")));
       req.on("error", (err: NodeJS.ErrnoException) => {
         if (err.code === "ENOENT" || err.code === "ECONNREFUSED")
           reject(

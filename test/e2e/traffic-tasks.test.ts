@@ -917,7 +917,7 @@ async function mirroring(c: MeshCluster, t: TestContext): Promise<void> {
     await applyText(c, MIRROR_DEFAULT_ROUTE, MIRROR_NS);
     const [first] = await headers(1, "mirror-off");
     assert.equal(first!.code, "200", first!.body);
-    assert.match(first!.body, /"Host": ?\[?"httpbin:8000"/, first!.body);
+    assert.match(first!.body, /"Host": ?\[?\s*"httpbin:8000"/, first!.body);
     assert.equal((await appRequestsReach(v1, 1)).length, 1, "v1 served the request");
     assert.deepEqual(await appRequests(v2), [], "v2 saw nothing");
     const routed = await waitForLog(c, curlPod, MIRROR_NS, "the request to v1", (log) =>
@@ -931,7 +931,7 @@ async function mirroring(c: MeshCluster, t: TestContext): Promise<void> {
     for (const r of mirrored) {
       assert.equal(r.code, "200", r.body);
       // The client's answer is v1's: it saw the request's own Host, not the shadow's.
-      assert.match(r.body, /"Host": ?\[?"httpbin:8000"/, r.body);
+      assert.match(r.body, /"Host": ?\[?\s*"httpbin:8000"/, r.body);
       assert.doesNotMatch(r.body, /-shadow/, r.body);
     }
     const onClient = await sidecarLog(c, curlPod, MIRROR_NS);
