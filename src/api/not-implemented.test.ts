@@ -66,6 +66,16 @@ test("VirtualService: implemented fields get no warning", () => {
     ),
     [],
   );
+  assert.deepEqual(
+    warned(
+      vs(`  hosts: [reviews]
+  tcp:
+  - match: [{sourceSubnet: 10.244.0.0/16}]
+    route: [{destination: {host: reviews, port: {number: 9000}}}]
+`),
+    ).map((line) => line.split(": not implemented")[0]),
+    ["VirtualService bookinfo/reviews: spec.tcp[0].match[0].sourceSubnet"],
+  );
 });
 
 test("VirtualService: gateways other than mesh, and the retry/fault/cors/stat fields Shoal lacks, warn", () => {
@@ -149,7 +159,7 @@ test("DestinationRule: implemented policy gets no warning; the rest warns at eve
   );
 });
 
-test("Sidecar: egress hosts, outboundTrafficPolicy and workloadSelector take effect; listeners' ports, binds and ingress do not", () => {
+test("Sidecar: egress hosts (per listener port), outboundTrafficPolicy and workloadSelector take effect; binds and ingress do not", () => {
   assert.deepEqual(
     warned(
       sidecar(`  workloadSelector: {labels: {app: ratings}}
@@ -171,7 +181,6 @@ test("Sidecar: egress hosts, outboundTrafficPolicy and workloadSelector take eff
     w.map((line) => line.split(": not implemented")[0]),
     [
       "Sidecar bookinfo/default: spec.ingress",
-      "Sidecar bookinfo/default: spec.egress[0].port",
       "Sidecar bookinfo/default: spec.egress[0].bind",
       "Sidecar bookinfo/default: spec.egress[0].captureMode",
       "Sidecar bookinfo/default: spec.inboundConnectionPool",

@@ -83,6 +83,11 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
     path: "spec.http[].match[].statPrefix",
     reason: "no per-route statistics are kept",
   },
+  {
+    kind: "VirtualService",
+    path: "spec.tcp[].match[].sourceSubnet",
+    reason: "the match ignores the client's address: the route applies to every source",
+  },
   // DestinationRule traffic policy.
   ...trafficPolicyRows([
     { path: "loadBalancer.localityLbSetting", reason: "endpoints have no locality yet" },
@@ -141,16 +146,11 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
       wholePolicyOnly: true,
     },
   ]),
-  // Sidecar: egress hosts, outboundTrafficPolicy and workloadSelector take effect; the rest does not.
+  // Sidecar: egress hosts (per port too), outboundTrafficPolicy and workloadSelector take effect; the rest does not.
   {
     kind: "Sidecar",
     path: "spec.ingress",
     reason: "inbound traffic is served by the ports the workload's Services declare",
-  },
-  {
-    kind: "Sidecar",
-    path: "spec.egress[].port",
-    reason: "the listener's hosts apply to every port",
   },
   { kind: "Sidecar", path: "spec.egress[].bind", reason: "outbound listeners are not bound per address" },
   {
