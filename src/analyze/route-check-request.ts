@@ -6,6 +6,7 @@ import type { ServiceEntry } from "../api/istio/service-entry.js";
 import type { AnyResource } from "../api/meta.js";
 import type { RequestFacts } from "../proxy/http-routes.js";
 import type { RouteQuery, RouteSource } from "./route-check.js";
+import { requestFacts as simulatedRequest } from "./simulate.js";
 
 export const CLIENT_POD = "route-check-client";
 
@@ -69,21 +70,19 @@ function resolve(
   return { address: "0.0.0.0", resolvedBy: "not in the registry" };
 }
 
+/** The request the client sends: Host is `host[:port]` (the port left out when it is the scheme's default). */
 export function requestFacts(q: RouteQuery): RequestFacts & { headers: Record<string, string> } {
-  const headers: Record<string, string> = {};
-  for (const [k, v] of Object.entries(q.headers ?? {})) headers[k.toLowerCase()] = v;
+  const host = Object.entries(q.headers ?? {}).find(([k]) => k.toLowerCase() === "host")?.[1];
   const scheme = q.scheme ?? "http";
   const defaultPort = scheme === "https" ? 443 : 80;
-  const authority = headers["host"] ?? (q.port === defaultPort ? q.host : `${q.host}:${q.port}`);
-  const raw = q.path ?? "/";
-  const qm = raw.indexOf("?");
-  return {
+  const authority = host ?? (q.port === defaultPort ? q.host : `${q.host}:${q.port}`);
+  const facts = simulatedRequest({
     authority,
-    path: qm < 0 ? raw : raw.slice(0, qm),
-    query: qm < 0 ? "" : raw.slice(qm + 1),
+    port: q.port,
+    path: q.path,
     method: (q.method ?? "GET").toUpperCase(),
     scheme,
-    headers: { ...headers, host: authority },
-    port: q.port,
-  };
+    headers: q.headers,
+  });
+  return { ...facts, headers: { ...facts.headers, host: authority } };
 }

@@ -1,18 +1,16 @@
 // `x route check`, the pure part: where would this request from this pod go? It builds the source
-// sidecar's real config (build → routing table) from the resources and asks the data path's own router:
-// the listener for the destination, the virtual host for the Host header, every route up to the first
-// that matches (and why each earlier one did not), the weighted clusters, their endpoints, and the
-// timeout/retries/fault/mirror/rewrite that apply. TCP and TLS ports: the listener's tcp or SNI route.
-import { cidrContains, parseCidr, parseIp } from "../api/ip.js";
+// sidecar's real config from the resources and routes the request through it with the routing core the
+// simulation tests use (`routeThrough`): the listener for the destination, the virtual host for the Host
+// header, every route up to the first that matches (and why each earlier one did not), the weighted
+// clusters, their endpoints, and the timeout/retries/fault/mirror/rewrite that apply. TCP and TLS ports:
+// the listener's tcp or SNI route. This file adds the source pod, name resolution and the report shape.
 import type { AnyResource } from "../api/meta.js";
 import { buildSnapshot } from "../controlplane/snapshot.js";
 import type { RouteVerdict } from "../proxy/http-routes.js";
-import { compiledListener, explainRoutes, firstRoute } from "../proxy/http-routes.js";
-import type { HttpRoute, OutboundListener, WeightedCluster } from "../proxy/proxy-config.js";
-import type { RoutingTable } from "../proxy/routing-table.js";
-import { buildRoutingTable, findListener } from "../proxy/routing-table.js";
+import type { HttpRoute, ProxyCluster, WeightedCluster } from "../proxy/proxy-config.js";
 import { build } from "../translate/build.js";
 import { CLIENT_POD, clientPod, findSourcePod, requestFacts, resolve } from "./route-check-request.js";
+import { routeThrough } from "./simulate.js";
 import { simulatedCluster } from "./simulated-cluster.js";
 
 export type RouteSource =
@@ -126,52 +124,13 @@ function httpOutcome(route: HttpRoute, match: number): RouteOutcome {
   };
 }
 
-/** The original destination is in one of the subnets (an empty list holds for any). */
-function inSubnets(subnets: readonly string[], address: string): boolean {
-  if (subnets.length === 0) return true;
-  const ip = parseIp(address);
-  return (
-    ip !== undefined &&
-    subnets.some((s) => {
-      const c = parseCidr(s);
-      return c !== undefined && cidrContains(c, ip);
-    })
-  );
-}
-
-function sniHolds(pattern: string, host: string): boolean {
-  const p = pattern.toLowerCase();
-  return p === "*" || (p.startsWith("*") ? host.endsWith(p.slice(1)) : p === host);
-}
-
-/** TCP and TLS listeners: the same first-match rules as the data path's `clusterFor`, with the weights. */
-function l4Outcome(l: OutboundListener, address: string, sni: string): RouteOutcome {
-  if (l.protocol === "tcp") {
-    const i = l.tcpRoutes.findIndex((r) => inSubnets(r.destinationSubnets, address));
-    if (i >= 0) return { ...outcome("tcp", null, i), clusters: choices(l.tcpRoutes[i]!.clusters) };
-  } else {
-    const host = sni.toLowerCase();
-    const i = l.sniRoutes.findIndex(
-      (r) => r.sniHosts.some((h) => sniHolds(h, host)) && inSubnets(r.destinationSubnets, address),
-    );
-    if (i >= 0) return { ...outcome("tls", null, i), clusters: choices(l.sniRoutes[i]!.clusters) };
-  }
-  const kind = l.protocol === "tcp" ? "tcp" : "tls";
-  return {
-    ...outcome(kind, null, null),
-    clusters: l.cluster ? choices([{ cluster: l.cluster, weight: 1 }]) : [],
-  };
-}
-
 function clusterDetail(
-  table: RoutingTable,
+  spec: ProxyCluster | undefined,
   name: string,
   dst: { address: string; port: number },
   podByIp: ReadonlyMap<string, string>,
 ): ClusterDetail {
-  const plan = table.clusters.get(name);
-  if (!plan) return { name, type: "missing", endpoints: [], tls: null, loadBalancer: null };
-  const spec = plan.spec;
+  if (!spec) return { name, type: "missing", endpoints: [], tls: null, loadBalancer: null };
   const endpoints =
     spec.type === "ORIGINAL_DST"
       ? [{ address: dst.address, port: dst.port, pod: null, labels: {} }]
@@ -208,7 +167,6 @@ export function checkRoute(input: readonly AnyResource[], q: RouteQuery): RouteC
   }
   const namespace = pod.metadata.namespace ?? "default";
   const { config, diagnostics } = build(buildSnapshot(resources), { namespace, podName: pod.metadata.name });
-  const table = buildRoutingTable(config);
   const facts = requestFacts(q);
   const dst = resolve(resources, q.host, namespace);
   const result: RouteCheckResult = {
@@ -232,25 +190,22 @@ export function checkRoute(input: readonly AnyResource[], q: RouteQuery): RouteC
     clusters: [],
     notes: diagnostics,
   };
-  const l = findListener(table, dst.address, q.port);
-  if (!l) {
-    // No listener for the destination: the outbound default (ALLOW_ANY → passthrough, else blackhole).
+  const routing = routeThrough(
+    config,
+    { address: dst.address, port: q.port },
+    { request: facts, sni: q.sni ?? q.host },
+  );
+  if (routing.listener)
+    result.listener = { name: routing.listener.name, protocol: routing.listener.protocol };
+  result.virtualHost = routing.virtualHost ?? null;
+  result.routes = routing.explain;
+  if (routing.kind === "http") {
+    if (routing.route) result.route = httpOutcome(routing.route, routing.match ?? 0);
+  } else
     result.route = {
-      ...outcome("default", null, null),
-      clusters: choices([{ cluster: config.outbound.defaultCluster, weight: 1 }]),
+      ...outcome(routing.kind, null, routing.match ?? null),
+      clusters: choices(routing.clusters),
     };
-  } else {
-    result.listener = { name: l.name, protocol: l.protocol };
-    if (l.protocol === "http" || l.protocol === "http2") {
-      const vh = compiledListener(l).virtualHost(facts.authority);
-      if (vh) {
-        result.virtualHost = vh.name;
-        result.routes = explainRoutes(vh, facts);
-        const hit = firstRoute(vh, facts);
-        if (hit) result.route = httpOutcome(hit.route.route, hit.matchIndex);
-      }
-    } else result.route = l4Outcome(l, dst.address, q.sni ?? q.host);
-  }
   const names = new Set([
     ...(result.route?.clusters ?? []).map((c) => c.cluster),
     ...(result.route?.mirrors ?? []).map((m) => m.cluster),
@@ -261,8 +216,9 @@ export function checkRoute(input: readonly AnyResource[], q: RouteQuery): RouteC
       const ip = (r["status"] as { podIP?: string } | undefined)?.podIP;
       if (ip) podByIp.set(ip, `${r.metadata.name}.${r.metadata.namespace ?? "default"}`);
     }
+  const byName = new Map(config.clusters.map((c) => [c.name, c]));
   result.clusters = [...names].map((n) =>
-    clusterDetail(table, n, { address: dst.address, port: q.port }, podByIp),
+    clusterDetail(byName.get(n), n, { address: dst.address, port: q.port }, podByIp),
   );
   return result;
 }

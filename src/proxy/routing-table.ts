@@ -2,7 +2,13 @@
 // outbound listeners by name, clusters with their endpoints' TLS prepared and their upstream state
 // (load balancer, circuit breakers, outlier detection; carried over from the previous table), and the
 // authorizers.
-import type { InboundChain, OutboundListener, ProxyCluster, ProxyConfig } from "./proxy-config.js";
+import type {
+  InboundChain,
+  OutboundListener,
+  ProxyCluster,
+  ProxyConfig,
+  WeightedCluster,
+} from "./proxy-config.js";
 import type { Cidr } from "../api/ip.js";
 import { cidrContains, parseCidr, parseIp } from "../api/ip.js";
 import { compileL4Authz } from "./l4-authz.js";
@@ -152,32 +158,46 @@ function inSubnets(subnets: readonly string[], address: string): boolean {
   });
 }
 
+/** The weighted clusters a connection picks from at L4, and which tcp / SNI route offered them. */
+export interface L4Route {
+  /** Index into the listener's tcpRoutes / sniRoutes; undefined when the listener's own cluster (or, for
+   *  an HTTP listener seen at L4, a virtual host's first route) decided. */
+  index: number | undefined;
+  /** Candidates with their weights (one, of weight 100, for the listener's own cluster; none when absent). */
+  clusters: readonly WeightedCluster[];
+}
+
+function own(l: OutboundListener): L4Route {
+  return { index: undefined, clusters: l.cluster ? [{ cluster: l.cluster, weight: 100 }] : [] };
+}
+
 /**
- * The cluster a connection goes to at L4. TCP listeners: the first VirtualService tcp route whose
- * destinationSubnets hold (weighted), else the listener's cluster. TLS listeners: the first SNI route whose
- * hosts match the client's server name. HTTP listeners seen at L4 (no L7 yet): the virtual host naming the
- * destination address (`ip` or `ip:port`), else a `*` one, else the only one; its first route.
+ * Where a connection may go at L4, with the weights (pure; `clusterFor` picks one). TCP listeners: the
+ * first VirtualService tcp route whose destinationSubnets hold, else the listener's cluster. TLS listeners:
+ * the first SNI route whose hosts match the client's server name, else the listener's cluster. HTTP
+ * listeners seen at L4 (no L7 yet): the virtual host naming the destination address (`ip` or `ip:port`),
+ * else a `*` one, else the only one; its first route.
  */
-export function clusterFor(
+export function l4Route(
   l: OutboundListener,
   dst: { address: string; port: number },
   sni: string | undefined,
-): string | undefined {
+): L4Route {
   if (l.protocol === "tcp") {
-    const r = l.tcpRoutes.find((route) => inSubnets(route.destinationSubnets, dst.address));
-    return r ? pickWeighted(r.clusters) : l.cluster;
+    // Istio: tcp routes are tried in order; the first whose destinationSubnets hold wins.
+    const i = l.tcpRoutes.findIndex((route) => inSubnets(route.destinationSubnets, dst.address));
+    return i >= 0 ? { index: i, clusters: l.tcpRoutes[i]!.clusters } : own(l);
   }
   if (l.protocol === "tls") {
-    if (sni !== undefined) {
-      const host = sni.toLowerCase();
-      const r = l.sniRoutes.find(
-        (route) =>
-          route.sniHosts.some((h) => domainMatches(h.toLowerCase(), host)) &&
-          inSubnets(route.destinationSubnets, dst.address),
-      );
-      if (r) return pickWeighted(r.clusters);
-    }
-    return l.cluster;
+    if (sni === undefined) return own(l);
+    const host = sni.toLowerCase();
+    // Istio: the first tls route one of whose sniHosts matches the server name (and subnets hold) wins.
+    const i = l.sniRoutes.findIndex(
+      (route) =>
+        route.sniHosts.some((h) => domainMatches(h.toLowerCase(), host)) &&
+        inSubnets(route.destinationSubnets, dst.address),
+    );
+    return i >= 0 ? { index: i, clusters: l.sniRoutes[i]!.clusters } : own(l);
   }
   const exact = [dst.address, `${dst.address}:${dst.port}`];
   const vh =
@@ -185,7 +205,16 @@ export function clusterFor(
     l.virtualHosts.find((v) => v.domains.includes("*")) ??
     (l.virtualHosts.length === 1 ? l.virtualHosts[0] : undefined);
   const route = vh?.routes[0];
-  return route?.clusters ? pickWeighted(route.clusters) : l.cluster;
+  return route?.clusters ? { index: undefined, clusters: route.clusters } : own(l);
+}
+
+/** The cluster a connection goes to at L4: one of `l4Route`'s candidates, at random by weight. */
+export function clusterFor(
+  l: OutboundListener,
+  dst: { address: string; port: number },
+  sni: string | undefined,
+): string | undefined {
+  return pickWeighted(l4Route(l, dst, sni).clusters);
 }
 
 function endpointKey(address: string, port: number): string {

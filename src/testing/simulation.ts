@@ -1,15 +1,15 @@
-// Simulation of the outbound data path without sockets: snapshot → build(snapshot, proxy) → routing table
-// → for one request: listener, virtual host, route, weighted clusters with their endpoints, and the
-// route's timeout / retries / fault / mirrors; for one connection: listener → cluster. `simulateRequest`
-// and `simulateConnection` are pure (a function of the snapshot); `simulation(yaml)` is the test harness.
+// Simulation of the outbound data path without sockets, for tests: snapshot → build(snapshot, proxy) →
+// the routing core `routeThrough` (analyze/simulate, the same one `shoal x route check` runs) → for one
+// request: listener, virtual host, route, weighted clusters with their endpoints, and the route's timeout /
+// retries / fault / mirrors; for one connection: listener → clusters. `simulateRequest` and
+// `simulateConnection` are pure (a function of the snapshot); `simulation(yaml)` is the test harness.
 import { build } from "../translate/build.js";
 import type { ProxyRef } from "../translate/build.js";
 import type { MeshSnapshot } from "../translate/snapshot-types.js";
 import { snapshotFromYaml } from "../translate/test-support.js";
-import type { HttpRoute, ProxyConfig, ProxyEndpoint } from "../proxy/proxy-config.js";
-import { buildRoutingTable, clusterFor, findListener } from "../proxy/routing-table.js";
+import type { HttpRoute, ProxyConfig } from "../proxy/proxy-config.js";
 import type { RouteVerdict } from "../proxy/http-routes.js";
-import { compileListener, explainRoutes, firstRoute } from "../proxy/http-routes.js";
+import { requestFacts, routeThrough } from "../analyze/simulate.js";
 import { fqdn } from "../api/hosts.js";
 
 export interface SimRequest {
@@ -63,23 +63,6 @@ export interface SimConnection {
   sni?: string;
 }
 
-function withoutTls(config: ProxyConfig): ProxyConfig {
-  // The simulation never handshakes: drop TLS so no certificate file is read.
-  return {
-    ...config,
-    clusters: config.clusters.map((c) => {
-      const { tls: _tls, ...rest } = c;
-      return {
-        ...rest,
-        endpoints: c.endpoints.map((e: ProxyEndpoint) => {
-          const { tls: _t, ...ep } = e;
-          return ep;
-        }),
-      };
-    }),
-  };
-}
-
 /** The VIP (or ServiceEntry address) a client in `namespace` reaches for `host`; undefined when none. */
 export function resolveAddress(snapshot: MeshSnapshot, namespace: string, host: string): string | undefined {
   const bare = host.toLowerCase().replace(/:\d+$/, "");
@@ -110,79 +93,26 @@ function heaviest(d: readonly SimDestination[]): string | undefined {
   return best?.cluster;
 }
 
-function splitPath(path: string): { path: string; query: string } {
-  const q = path.indexOf("?");
-  return q < 0 ? { path, query: "" } : { path: path.slice(0, q), query: path.slice(q + 1) };
-}
-
 /** Where one HTTP request from `proxy` goes. Pure: a function of the snapshot, the proxy and the request. */
 export function simulateRequest(snapshot: MeshSnapshot, proxy: ProxyRef, req: SimRequest): SimResult {
   const { config, diagnostics } = build(snapshot, proxy);
-  const table = buildRoutingTable(withoutTls(config));
   const address = req.address ?? resolveAddress(snapshot, config.node.namespace, req.authority) ?? "0.0.0.0";
-  const result: SimResult = {
-    listener: undefined,
-    protocol: undefined,
-    virtualHost: undefined,
-    route: undefined,
-    matchIndex: undefined,
-    status: undefined,
-    destinations: [],
-    cluster: undefined,
-    routeConfig: undefined,
-    explain: [],
+  const r = routeThrough(config, { address, port: req.port }, { request: requestFacts(req) });
+  const dests = destinations(config, r.clusters);
+  return {
+    listener: r.listener?.name,
+    protocol: r.listener?.protocol,
+    virtualHost: r.virtualHost,
+    route: r.route?.name,
+    matchIndex: r.kind === "http" ? r.match : undefined,
+    status: r.status,
+    destinations: dests,
+    cluster: heaviest(dests),
+    routeConfig: r.route,
+    explain: r.explain,
     config,
     diagnostics,
   };
-  const listener = findListener(table, address, req.port);
-  if (!listener) {
-    result.destinations = destinations(config, [{ cluster: config.outbound.defaultCluster, weight: 100 }]);
-    result.cluster = config.outbound.defaultCluster;
-    return result;
-  }
-  result.listener = listener.name;
-  result.protocol = listener.protocol;
-  if (listener.protocol !== "http" && listener.protocol !== "http2") {
-    const c = clusterFor(listener, { address, port: req.port }, undefined) ?? config.outbound.defaultCluster;
-    result.destinations = destinations(config, [{ cluster: c, weight: 100 }]);
-    result.cluster = c;
-    return result;
-  }
-  const vh = compileListener(listener).virtualHost(req.authority);
-  if (!vh) {
-    result.status = 404;
-    return result;
-  }
-  result.virtualHost = vh.name;
-  const { path, query } = splitPath(req.path ?? "/");
-  const headers = Object.fromEntries(Object.entries(req.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  const facts = {
-    authority: req.authority,
-    path,
-    query,
-    method: req.method ?? "GET",
-    scheme: req.scheme ?? "http",
-    headers,
-    port: req.port,
-  };
-  result.explain = explainRoutes(vh, facts);
-  const hit = firstRoute(vh, facts);
-  if (!hit) {
-    // Envoy: a virtual host with no matching route answers 404 (NR).
-    result.status = 404;
-    return result;
-  }
-  const route = hit.route.route;
-  result.route = route.name;
-  result.matchIndex = hit.matchIndex;
-  result.routeConfig = route;
-  if (route.redirect) result.status = route.redirect.code;
-  else if (route.directResponse) result.status = route.directResponse.status;
-  else {
-    result.destinations = destinations(config, route.clusters ?? []);
-    result.cluster = heaviest(result.destinations);
-  }
-  return result;
 }
 
 export interface SimConnectionResult {
@@ -202,34 +132,12 @@ export function simulateConnection(
   conn: SimConnection,
 ): SimConnectionResult {
   const { config, diagnostics } = build(snapshot, proxy);
-  const table = buildRoutingTable(withoutTls(config));
-  const listener = findListener(table, conn.address, conn.port);
-  const fallback = config.outbound.defaultCluster;
-  if (!listener)
-    return {
-      listener: undefined,
-      protocol: undefined,
-      cluster: fallback,
-      destinations: destinations(config, [{ cluster: fallback, weight: 100 }]),
-      config,
-      diagnostics,
-    };
-  // The weighted set the connection picks from (clusterFor picks one of them at random).
-  let set: ReadonlyArray<{ cluster: string; weight: number }> | undefined;
-  if (listener.protocol === "tcp")
-    set = listener.tcpRoutes.find(
-      (r) => clusterFor({ ...listener, tcpRoutes: [r], cluster: undefined }, conn, undefined) !== undefined,
-    )?.clusters;
-  else if (listener.protocol === "tls" && conn.sni !== undefined)
-    set = listener.sniRoutes.find(
-      (r) => clusterFor({ ...listener, sniRoutes: [r], cluster: undefined }, conn, conn.sni) !== undefined,
-    )?.clusters;
-  const cluster = clusterFor(listener, conn, conn.sni) ?? fallback;
-  const dests = destinations(config, set ?? [{ cluster, weight: 100 }]);
+  const r = routeThrough(config, conn, { sni: conn.sni });
+  const dests = destinations(config, r.clusters);
   return {
-    listener: listener.name,
-    protocol: listener.protocol,
-    cluster: set ? (heaviest(dests) ?? cluster) : cluster,
+    listener: r.listener?.name,
+    protocol: r.listener?.protocol,
+    cluster: heaviest(dests) ?? config.outbound.defaultCluster,
     destinations: dests,
     config,
     diagnostics,

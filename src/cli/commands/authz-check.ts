@@ -1,15 +1,12 @@
 // `shoal x authz check`: offline what-if for authorization. Would this request to this workload be
 // allowed, which policy and rule decided, and why each applying rule matched, was dropped or narrowed.
 import { parseArgs } from "node:util";
-import { formatDiagnostic } from "../../api/diagnostic.js";
-import type { AnyResource } from "../../api/meta.js";
-import { validateDocument } from "../../api/validate.js";
 import type { AuthzQuery, AuthzTarget } from "../../analyze/authz-check.js";
 import { checkAuthz, findWorkload, formatAuthzCheck } from "../../analyze/authz-check.js";
 import { buildInventory } from "../../analyze/inventory.js";
 import type { Command } from "../io.js";
 import { UsageError } from "../io.js";
-import { readManifestInputs } from "../manifest-input.js";
+import { parseLabels, parseNameNs, parsePort, readResources } from "./what-if-input.js";
 
 const USAGE = `Usage: shoal x authz check -f FILE|DIR ... (--pod NAME.NS | --namespace NS --labels k=v,...) --port N
          [--protocol tcp|http] [--from-principal cluster.local/ns/X/sa/Y | --plaintext]
@@ -23,23 +20,6 @@ Decides one request the way the workload's sidecar would, from the manifests giv
   --from-principal    the client's identity (mTLS); --plaintext for a client without a sidecar (the default)
   -n NS               namespace for resources that name none (default: the target's namespace)
   -o json             {"decision","policy","rule","reason","mtlsMode","trace",...}`;
-
-function parseLabels(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of text.split(",").filter((p) => p !== "")) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--labels: "${part}" is not k=v`);
-    out[part.slice(0, eq)] = part.slice(eq + 1);
-  }
-  return out;
-}
-
-function parsePort(text: string | undefined): number {
-  if (text === undefined) throw new UsageError("--port is required");
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new UsageError(`--port: "${text}" is not a port`);
-  return n;
-}
 
 export const authzCheckCommand: Command = {
   path: ["x", "authz", "check"],
@@ -78,12 +58,12 @@ export const authzCheckCommand: Command = {
       throw new UsageError(`unknown output format "${v.output}"`);
     let target: AuthzTarget;
     if (v.pod) {
-      const dot = v.pod.lastIndexOf(".");
-      if (dot <= 0) throw new UsageError(`--pod must be NAME.NAMESPACE, not "${v.pod}"`);
-      target = { pod: v.pod.slice(0, dot), namespace: v.pod.slice(dot + 1) };
+      const { name, namespace } = parseNameNs(v.pod, "--pod", "NAME");
+      target = { pod: name, namespace };
     } else if (v.namespace) target = { namespace: v.namespace, labels: parseLabels(v.labels ?? "") };
     else throw new UsageError("give --pod NAME.NS, or --namespace NS with --labels");
-    const port = parsePort(v.port);
+    if (v.port === undefined) throw new UsageError("--port is required");
+    const port = parsePort(v.port, "--port");
     const headers: Record<string, string> = {};
     for (const h of v.header ?? []) {
       const eq = h.indexOf("=");
@@ -91,25 +71,9 @@ export const authzCheckCommand: Command = {
       headers[h.slice(0, eq).toLowerCase()] = h.slice(eq + 1);
     }
 
-    const input = await readManifestInputs(v.filename, io);
-    const defaultNamespace = v.n ?? target.namespace;
-    const errors = input.errors.map(formatDiagnostic);
-    // Later documents replace earlier ones with the same kind/namespace/name, as repeated applies would.
-    const byKey = new Map<string, AnyResource>();
-    for (const doc of input.documents) {
-      const r = validateDocument(doc, { defaultNamespace });
-      errors.push(...r.errors.map(formatDiagnostic));
-      if (r.resource)
-        byKey.set(
-          `${r.resource.kind}/${r.resource.metadata.namespace}/${r.resource.metadata.name}`,
-          r.resource,
-        );
-    }
-    if (errors.length > 0) {
-      io.stderr(`${errors.join("\n")}\n`);
-      return 1;
-    }
-    const inv = buildInventory([...byKey.values()]);
+    const resources = await readResources(v.filename, io, v.n ?? target.namespace);
+    if (!resources) return 1;
+    const inv = buildInventory(resources);
     const workload = findWorkload(inv, target);
     if (!workload) {
       const known = inv.workloads.map((w) => `${w.name}.${w.namespace}`).join(", ") || "none";

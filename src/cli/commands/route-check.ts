@@ -2,16 +2,14 @@
 // VirtualService route matched (and why earlier ones did not), which cluster, which endpoints, and the
 // timeout/retries/fault/mirror/rewrite on the way. From manifests (-f) or the running cluster.
 import { parseArgs } from "node:util";
-import { formatDiagnostic } from "../../api/diagnostic.js";
 import type { AnyResource } from "../../api/meta.js";
-import { validateDocument } from "../../api/validate.js";
 import type { RouteQuery, RouteSource } from "../../analyze/route-check.js";
 import { RouteCheckError, checkRoute } from "../../analyze/route-check.js";
 import { formatRouteCheck } from "../../analyze/route-check-format.js";
 import { DaemonClient } from "../daemon-client.js";
 import type { Command } from "../io.js";
 import { UsageError } from "../io.js";
-import { readManifestInputs } from "../manifest-input.js";
+import { parseLabels, parseNameNs, parsePort, readResources } from "./what-if-input.js";
 
 const USAGE = `Usage: shoal x route check [-f FILE|DIR ...] (--from POD.NS | --namespace NS --labels k=v,...)
          (URL | --host H --port N) [--method M] [-H 'name: value']... [--sni S] [-o json]
@@ -27,22 +25,6 @@ mirror and rewrite that apply. TCP and TLS ports show the listener and its tcp/S
   -H 'name: value'    a request header (repeatable); 'host: x' overrides the Host header
   -o json             a stable document: {source, request, destination, listener, virtualHost, routes,
                       route, clusters, notes}`;
-
-function parseLabels(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of text.split(",").filter((p) => p !== "")) {
-    const eq = part.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--labels: "${part}" is not k=v`);
-    out[part.slice(0, eq)] = part.slice(eq + 1);
-  }
-  return out;
-}
-
-function parsePort(text: string): number {
-  const n = Number(text);
-  if (!/^\d+$/.test(text) || n < 1 || n > 65535) throw new UsageError(`"${text}" is not a port`);
-  return n;
-}
 
 /** The destination from a URL or --host/--port/--path. */
 function destination(
@@ -94,9 +76,8 @@ export const routeCheckCommand: Command = {
       throw new UsageError(`unknown output format "${v.output}" (use json)`);
     let from: RouteSource;
     if (v.from) {
-      const dot = v.from.lastIndexOf(".");
-      if (dot <= 0) throw new UsageError(`--from must be POD.NAMESPACE, not "${v.from}"`);
-      from = { pod: v.from.slice(0, dot), namespace: v.from.slice(dot + 1) };
+      const { name, namespace } = parseNameNs(v.from, "--from", "POD");
+      from = { pod: name, namespace };
     } else if (v.namespace && v.labels) from = { namespace: v.namespace, labels: parseLabels(v.labels) };
     else throw new UsageError("give --from POD.NS, or --namespace NS with --labels k=v");
     const headers: Record<string, string> = {};
@@ -117,24 +98,9 @@ export const routeCheckCommand: Command = {
 
     let resources: AnyResource[];
     if (v.filename?.length) {
-      const input = await readManifestInputs(v.filename, io);
-      const errors = input.errors.map(formatDiagnostic);
-      // Later documents replace earlier ones with the same kind/namespace/name, as repeated applies would.
-      const byKey = new Map<string, AnyResource>();
-      for (const doc of input.documents) {
-        const r = validateDocument(doc, { defaultNamespace: from.namespace });
-        errors.push(...r.errors.map(formatDiagnostic));
-        if (r.resource)
-          byKey.set(
-            `${r.resource.kind}/${r.resource.metadata.namespace}/${r.resource.metadata.name}`,
-            r.resource,
-          );
-      }
-      if (errors.length > 0) {
-        io.stderr(`${errors.join("\n")}\n`);
-        return 1;
-      }
-      resources = [...byKey.values()];
+      const read = await readResources(v.filename, io, from.namespace);
+      if (!read) return 1;
+      resources = read;
     } else resources = await new DaemonClient().list({});
 
     try {

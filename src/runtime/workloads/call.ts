@@ -58,6 +58,24 @@ export function getJson(target: CallTarget): Promise<CallResult> {
   });
 }
 
+/** The tracing context bookinfo's services pass on to the services they call (each adds its own). */
+export const TRACING_HEADERS: readonly string[] = [
+  "x-request-id",
+  "x-ot-span-context",
+  "x-datadog-trace-id",
+  "x-datadog-parent-id",
+  "x-datadog-sampling-priority",
+  "traceparent",
+  "tracestate",
+  "x-cloud-trace-context",
+  "grpc-trace-bin",
+  "x-b3-traceid",
+  "x-b3-spanid",
+  "x-b3-parentspanid",
+  "x-b3-sampled",
+  "x-b3-flags",
+];
+
 /** The headers of `from` named in `names` (lower case), for passing on to the next service. */
 export function pickHeaders(
   from: http.IncomingHttpHeaders,

@@ -5,7 +5,7 @@
 import type http from "node:http";
 
 import { BOOKINFO_PORT } from "./details.js";
-import { getJson, pickHeaders } from "./call.js";
+import { TRACING_HEADERS, getJson, pickHeaders } from "./call.js";
 import { readBody, send, type Handler } from "./http-util.js";
 import type { Logger } from "./log.js";
 import { renderProductPage, type Fetched, type Product } from "./productpage-html.js";
@@ -53,28 +53,7 @@ export function productpageOptions(env: Env): ProductpageOptions {
 }
 
 /** Headers productpage passes on so traces, Istio's routing by header and the session keep working. */
-const PROPAGATED = [
-  "x-request-id",
-  "x-ot-span-context",
-  "x-datadog-trace-id",
-  "x-datadog-parent-id",
-  "x-datadog-sampling-priority",
-  "traceparent",
-  "tracestate",
-  "x-cloud-trace-context",
-  "grpc-trace-bin",
-  "x-b3-traceid",
-  "x-b3-spanid",
-  "x-b3-parentspanid",
-  "x-b3-sampled",
-  "x-b3-flags",
-  "b3",
-  "end-user",
-  "user-agent",
-  "cookie",
-  "authorization",
-  "jwt",
-];
+const PROPAGATED = [...TRACING_HEADERS, "b3", "end-user", "user-agent", "cookie", "authorization", "jwt"];
 
 const PRODUCTS: Product[] = [
   {

@@ -3,7 +3,7 @@
 // (v2) or red (v3). When ratings cannot answer, each review says "Ratings service is currently
 // unavailable" instead. GET /health says it is healthy.
 import { BOOKINFO_PORT } from "./details.js";
-import { getJson, pickHeaders } from "./call.js";
+import { TRACING_HEADERS, getJson, pickHeaders } from "./call.js";
 import { send, sendCompactJson, type Handler } from "./http-util.js";
 import type { Logger } from "./log.js";
 
@@ -57,24 +57,7 @@ export function reviewsOptions(args: string[], env: Env): ReviewsOptions {
 }
 
 /** Headers reviews passes on to ratings (tracing context and the application's own). */
-const PROPAGATED = [
-  "x-request-id",
-  "x-ot-span-context",
-  "x-datadog-trace-id",
-  "x-datadog-parent-id",
-  "x-datadog-sampling-priority",
-  "traceparent",
-  "tracestate",
-  "x-cloud-trace-context",
-  "grpc-trace-bin",
-  "x-b3-traceid",
-  "x-b3-spanid",
-  "x-b3-parentspanid",
-  "x-b3-sampled",
-  "x-b3-flags",
-  "end-user",
-  "user-agent",
-];
+const PROPAGATED = [...TRACING_HEADERS, "end-user", "user-agent"];
 
 const REVIEWS = [
   {
