@@ -29,14 +29,18 @@ run label namespace foo istio-injection=enabled
 say "Deploy tcp-echo and curl with sidecars"
 run apply -f samples/tcp-echo -n foo
 run apply -f samples/curl -n foo
-for _ in $(seq 1 60); do
-  ready=$(shoal get pods -n foo -o json | node -e '
-    const pods = JSON.parse(require("fs").readFileSync(0, "utf8")).items ?? [];
-    const ok = pods.filter((p) => (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"));
-    console.log(pods.length >= 2 && ok.length === pods.length ? "yes" : "no");')
-  [ "$ready" = yes ] && break
-  sleep 0.5
-done
+# Waits until namespace $1 has at least $2 pods, all Ready.
+wait_ready() {
+  for _ in $(seq 1 120); do
+    ready=$(shoal get pods -n "$1" -o json | node -e '
+      const pods = JSON.parse(require("fs").readFileSync(0, "utf8")).items ?? [];
+      const ok = pods.filter((p) => (p.status?.conditions ?? []).some((c) => c.type === "Ready" && c.status === "True"));
+      console.log(pods.length >= Number(process.argv[1]) && ok.length === pods.length ? "yes" : "no");' "$2")
+    [ "$ready" = yes ] && return
+    sleep 0.5
+  done
+}
+wait_ready foo 2
 run get pods -n foo -o wide
 
 CURL_POD=$(shoal get pod -l app=curl -n foo -o name)
@@ -71,3 +75,31 @@ shoal logs "$TCP_ECHO_POD" -n foo -c istio-proxy | grep rbac_access_denied | tai
 say "Ask why, without a cluster: shoal x authz check"
 run x authz check -f samples/tcp-echo -f samples/policies/s1-step4-deny-get-9000.yaml \
   --pod tcp-echo.foo --port 9000 --from-principal cluster.local/ns/foo/sa/curl
+
+say "Traffic management: bookinfo's Request Routing task"
+run create namespace bookinfo
+run label namespace bookinfo istio-injection=enabled
+run apply -f samples/bookinfo-all -n bookinfo
+wait_ready bookinfo 6
+# Which reviews version rendered the page: v1 shows no stars, v2 black ones, v3 red ones.
+pages() {
+  local user=${1:-} out="" i
+  for i in 1 2 3 4 5 6; do
+    out="$out $(shoal exec "$CURL_POD" -n foo -- curl -s ${user:+-H "end-user: $user"} \
+      http://productpage.bookinfo:9080/productpage | node -e '
+        const html = require("fs").readFileSync(0, "utf8");
+        console.log(html.includes("color=\"red\"") ? "v3" : html.includes("color=\"black\"") ? "v2" : "v1");')"
+  done
+  printf '  %-10s%s\n' "${user:-anyone}" "$out"
+}
+echo "no VirtualService: reviews is balanced over v1, v2 and v3"
+pages
+run apply -f samples/bookinfo-networking/destination-rule-all.yaml -f samples/bookinfo-networking/virtual-service-all-v1.yaml -n bookinfo
+pages
+run apply -f samples/bookinfo-networking/virtual-service-reviews-test-v2.yaml -n bookinfo
+pages jason
+pages
+
+say "Ask why: shoal x route check, from productpage's sidecar"
+PRODUCTPAGE_POD=$(shoal get pod -l app=productpage -n bookinfo -o name)
+run x route check --from "${PRODUCTPAGE_POD#pod/}.bookinfo" -H 'end-user: jason' http://reviews:9080/reviews/0
