@@ -6,7 +6,7 @@
 import { responseHeaders } from "../http-headers.js";
 import { hostPort } from "../http-log.js";
 import { PEER_METADATA_HEADER, expectedPrincipal } from "../metrics-labels.js";
-import type { EndpointPlan } from "../routing-table.js";
+import type { ClusterPlan, EndpointPlan } from "../routing-table.js";
 import type { Admission } from "../upstream-policy.js";
 import { admit, pickEndpoint, reportOutcome } from "../upstream-policy.js";
 import type { UpstreamTarget } from "../upstream-connect.js";
@@ -82,16 +82,10 @@ class Forward implements AttemptEvents, BodySink {
   start(): void {
     const x = this.x;
     const cluster = x.cluster;
-    if (cluster) {
-      // Circuit breaker: no room in the cluster → 503 `UO`.
-      this.admission = admit(cluster, "request");
-      if (!this.admission)
-        return void this.fail(503, {
-          flag: "UO",
-          details: "upstream_reset_before_response_started{overflow}",
-          body: `${RESET_BEFORE}overflow`,
-        });
-    }
+    // Circuit breaker for a cluster without endpoints to pick (the original destination); clusters with
+    // endpoints are admitted right after the first pick (upstream-policy ties the load balancer's active
+    // count to the admission).
+    if (cluster && !picksEndpoints(cluster, x) && !this.admitRequest(cluster)) return;
     x.onClose = (complete) => this.downstreamClosed(complete);
     const timeout = x.route?.route.timeoutMs;
     // Route timeout: absent or 0 = none.
@@ -101,7 +95,20 @@ class Forward implements AttemptEvents, BodySink {
     x.readBody(this);
   }
 
-  /** Starts one try at a freshly picked endpoint; false when there was none (answered 503 `UH`). */
+  /** Takes the request's circuit-breaker slot; false when the cluster is full (answered 503 `UO`). */
+  admitRequest(cluster: ClusterPlan): boolean {
+    this.admission = admit(cluster, "request");
+    if (this.admission) return true;
+    this.fail(503, {
+      flag: "UO",
+      details: "upstream_reset_before_response_started{overflow}",
+      body: `${RESET_BEFORE}overflow`,
+    });
+    return false;
+  }
+
+  /** Starts one try at a freshly picked endpoint; false when there was none (answered 503 `UH`) or the
+   *  cluster had no room for the request (503 `UO`). */
   tryOnce(): boolean {
     const x = this.x;
     const cluster = x.cluster;
@@ -119,6 +126,7 @@ class Forward implements AttemptEvents, BodySink {
       this.fail(503, { flag: "UH", details: "no_healthy_upstream", body: "no healthy upstream" });
       return false;
     }
+    if (cluster && this.picked && !this.admission && !this.admitRequest(cluster)) return false;
     this.endpoint = target;
     x.entry.upstreamHost = hostPort(target.address, target.port);
     this.mesh = x.direction === "outbound" && target.tls?.mode === "ISTIO_MUTUAL";
@@ -378,4 +386,9 @@ class Forward implements AttemptEvents, BodySink {
     e.bytesSent = 0;
     finish(x);
   }
+}
+
+/** Whether the cluster's requests go to endpoints the load balancer picks (not the original destination). */
+function picksEndpoints(cluster: ClusterPlan, x: Exchange): boolean {
+  return !(cluster.type === "ORIGINAL_DST" && x.conn);
 }
