@@ -110,6 +110,21 @@ test("VirtualService: gateways other than mesh, and the retry/fault/cors/stat fi
   );
 });
 
+test("DestinationRule: cookie hashing sticks only when the client brings the cookie; a ttl asking the proxy to create it warns", () => {
+  const lines = warned(
+    dr(`  host: reviews
+  trafficPolicy:
+    loadBalancer: {consistentHash: {httpCookie: {name: user, ttl: 0s}}}
+  subsets:
+  - {name: v1, labels: {version: v1}, trafficPolicy: {loadBalancer: {consistentHash: {httpCookie: {name: user}}}}}
+`),
+  );
+  assert.deepEqual(
+    lines.map((line) => line.split(": not implemented")[0]),
+    ["DestinationRule bookinfo/reviews: spec.trafficPolicy.loadBalancer.consistentHash.httpCookie.ttl"],
+  );
+});
+
 test("DestinationRule: implemented policy gets no warning; the rest warns at every level it appears", () => {
   assert.deepEqual(
     warned(

@@ -107,7 +107,12 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
     },
     {
       path: "loadBalancer.consistentHash.httpCookie.attributes",
-      reason: "the generated cookie carries only its name, path and TTL",
+      reason: "no cookie is generated, so its attributes have nowhere to go",
+    },
+    {
+      path: "loadBalancer.consistentHash.httpCookie.ttl",
+      reason:
+        "the proxy does not create the cookie: requests that carry it stick to one endpoint, requests without it are balanced at random",
     },
     { path: "connectionPool.tcp.tcpKeepalive", reason: "no TCP keepalive is set on upstream connections" },
     {
