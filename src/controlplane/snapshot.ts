@@ -243,5 +243,23 @@ export function buildSnapshot(
     gateways: ofKind<Gateway>(resources, "Gateway"),
     authorizationPolicies: ofKind<AuthorizationPolicy>(resources, "AuthorizationPolicy"),
     peerAuthentications: ofKind<PeerAuthentication>(resources, "PeerAuthentication"),
+    // Gateways read TLS credentials from Secrets (credentialName).
+    secrets: resources
+      .filter((r) => r.kind === "Secret")
+      .sort(byNsName)
+      .map((r) => {
+        const s = r as unknown as {
+          type?: string;
+          data?: Record<string, string>;
+          stringData?: Record<string, string>;
+        };
+        return {
+          namespace: r.metadata.namespace ?? "default",
+          name: r.metadata.name,
+          type: s.type,
+          data: s.data ? { ...s.data } : undefined,
+          stringData: s.stringData ? { ...s.stringData } : undefined,
+        };
+      }),
   });
 }
