@@ -299,7 +299,7 @@ test("S4 steps 1-6: egress gateway with multi-tenant rules", { timeout: 300_000 
     await c.ok(["label", "namespace", ns, `team=${ns.slice(-1)}`]);
     await c.ok(["label", "ns", ns, "istio.io/rev=default"]);
   }
-  await c.ok(["create", "-f", join(SAMPLES, "egress-gateway", "test.yaml"), "-n", "team-x"]);
+  await c.ok(["apply", "-f", join(SAMPLES, "egress-gateway", "test.yaml"), "-n", "team-x"]);
   await Promise.all([c.waitPods("istio-egress", 1), c.waitPods("team-x", 1)]);
   const gwPod = await podName(c, "istio=egressgateway", "istio-egress");
   const containers = await c.ok([
@@ -356,7 +356,7 @@ test("S4 steps 1-6: egress gateway with multi-tenant rules", { timeout: 300_000 
 
   // Step 3: httpbin.org for both teams; example.com is not team-y's.
   await apply(SIDECAR_Y, "team-y");
-  await c.ok(["create", "-f", join(SAMPLES, "egress-gateway", "test.yaml"), "-n", "team-y"]);
+  await c.ok(["apply", "-f", join(SAMPLES, "egress-gateway", "test.yaml"), "-n", "team-y"]);
   await c.waitPods("team-y", 1);
   await apply(se("httpbin.org", "httpbin-org-ext", ["istio-egress", "team-x", "team-y"]));
   await apply(
