@@ -115,7 +115,8 @@ function buildOrThrow(snapshot: MeshSnapshot, ref: ProxyRef): BuildResult {
     diagnostics.push(
       `proxy ${parsed.namespace}/${parsed.podName} reports IP ${parsed.ip}, the pod has ${w.ip}; using ${w.ip}`,
     );
-  if (!w.hasSidecar && parsed.kind !== "gateway") diagnostics.push(`pod ${w.namespace}/${w.name} has no istio-proxy container`);
+  if (!w.hasSidecar && parsed.kind !== "gateway")
+    diagnostics.push(`pod ${w.namespace}/${w.name} has no istio-proxy container`);
   if (parsed.kind === "gateway") return buildGatewayConfig(snapshot, index, w, diagnostics);
   const client = { namespace: w.namespace, labels: w.labels };
   const outbound = buildOutbound(index, client);

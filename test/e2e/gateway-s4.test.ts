@@ -293,7 +293,7 @@ test("S4 steps 1-6: egress gateway with multi-tenant rules", { timeout: 300_000 
   // Setup: the gateway, STRICT, the teams' namespaces and test pods.
   await c.ok(["create", "namespace", "istio-egress"]);
   await c.ok(["label", "namespace", "istio-egress", "istio.io/rev=default"]);
-  await c.ok(["apply", "-f", join(SAMPLES, "egress-gateway", "egressgateway.yaml")]);
+  await c.ok(["apply", "-f", join(SAMPLES, "egress-gateway", "egressgateway.yaml"), "-n", "istio-egress"]);
   await apply(STRICT, "istio-system");
   for (const ns of ["team-x", "team-y"]) {
     await c.ok(["create", "namespace", ns]);
