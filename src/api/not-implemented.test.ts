@@ -78,7 +78,7 @@ test("VirtualService: implemented fields get no warning", () => {
   );
 });
 
-test("VirtualService: gateways other than mesh, and the retry/fault/cors/stat fields Shoal lacks, warn", () => {
+test("VirtualService: gateways are served; the retry/fault/cors/stat fields Shoal lacks, warn", () => {
   assert.deepEqual(
     warned(
       vs(`  hosts: [reviews]
@@ -97,8 +97,6 @@ test("VirtualService: gateways other than mesh, and the retry/fault/cors/stat fi
 `),
     ),
     [
-      'VirtualService bookinfo/reviews: spec.gateways[1]: not implemented: stored; no gateway proxy serves it yet, so the routes have no effect for gateway "bookinfo/bookinfo-gateway"',
-      'VirtualService bookinfo/reviews: spec.http[0].match[1].gateways[0]: not implemented: stored; no gateway proxy serves it yet, so this match never holds for gateway "my-gateway"',
       "VirtualService bookinfo/reviews: spec.http[0].retries.retryRemoteLocalities: not implemented: endpoints have no locality yet",
       "VirtualService bookinfo/reviews: spec.http[0].retries.retryIgnorePreviousHosts: not implemented: a retry may go to the endpoint that just failed",
       "VirtualService bookinfo/reviews: spec.http[0].retries.backoff: not implemented: retries are sent without a backoff interval",
@@ -203,16 +201,18 @@ test("Sidecar: egress hosts (per listener port), outboundTrafficPolicy and workl
   );
 });
 
-test("kinds Shoal stores but does not act on warn as a whole; ServiceEntry does not", () => {
+test("kinds Shoal stores but does not act on warn as a whole; ServiceEntry and Gateway do not", () => {
   assert.deepEqual(
     warned(`apiVersion: networking.istio.io/v1
 kind: Gateway
 metadata: {name: bookinfo-gateway, namespace: bookinfo}
 spec:
   selector: {istio: ingressgateway}
-  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"]}]
+  servers: [{port: {number: 80, name: http, protocol: HTTP}, hosts: ["*"], bind: 0.0.0.0}]
 `),
-    ["Gateway bookinfo/bookinfo-gateway: Gateway is not implemented: stored; no gateway proxy serves it yet"],
+    [
+      "Gateway bookinfo/bookinfo-gateway: spec.servers[0].bind: not implemented: the gateway listens on every address of its pod",
+    ],
   );
   assert.match(
     warned(

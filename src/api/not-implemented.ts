@@ -18,9 +18,6 @@ export interface NotImplemented {
   when?: (value: unknown) => boolean;
 }
 
-const NO_GATEWAY_PROXY = "stored; no gateway proxy serves it yet";
-const notMesh = (v: unknown) => v !== "mesh";
-
 /** The traffic policy's parts, wherever a DestinationRule can carry them (top level, per subset, per port). */
 function trafficPolicyRows(rows: Array<{ path: string; reason: string; wholePolicyOnly?: boolean }>) {
   const top = ["spec.trafficPolicy", "spec.subsets[].trafficPolicy"];
@@ -35,19 +32,6 @@ function trafficPolicyRows(rows: Array<{ path: string; reason: string; wholePoli
 }
 
 export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
-  // VirtualService: routes apply to sidecars (the mesh gateway) only.
-  {
-    kind: "VirtualService",
-    path: "spec.gateways[]",
-    when: notMesh,
-    reason: (g) => `${NO_GATEWAY_PROXY}, so the routes have no effect for gateway "${String(g)}"`,
-  },
-  ...["http", "tls", "tcp"].map((r): NotImplemented => ({
-    kind: "VirtualService",
-    path: `spec.${r}[].match[].gateways[]`,
-    when: notMesh,
-    reason: (g) => `${NO_GATEWAY_PROXY}, so this match never holds for gateway "${String(g)}"`,
-  })),
   {
     kind: "VirtualService",
     path: "spec.http[].retries.retryRemoteLocalities",
@@ -174,7 +158,16 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
     reason: "unknown destinations go straight out (ALLOW_ANY) without an egress proxy",
   },
   // Whole kinds.
-  { kind: "Gateway", path: "", reason: NO_GATEWAY_PROXY },
+  // Gateway: servers are served; these parts of a server are not.
+  { kind: "Gateway", path: "spec.servers[].bind", reason: "the gateway listens on every address of its pod" },
+  { kind: "Gateway", path: "spec.servers[].defaultEndpoint", reason: "ignored (Sidecar ingress only)" },
+  {
+    kind: "Gateway",
+    path: "spec.servers[].tls.serverCertificate",
+    reason: "certificate files are not read; use credentialName",
+  },
+  { kind: "Gateway", path: "spec.servers[].tls.credentialNames", reason: "only credentialName is read" },
+  { kind: "Gateway", path: "spec.servers[].tls.tlsCertificates", reason: "only credentialName is read" },
   { kind: "NetworkPolicy", path: "", reason: "stored, not enforced yet: it filters no traffic" },
   {
     kind: "RequestAuthentication",

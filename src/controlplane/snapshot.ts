@@ -1,6 +1,7 @@
 // buildSnapshot: from the stored resources to the immutable MeshSnapshot translation reads (pure).
 // Pods with an IP are the workloads (Deployments already produced their pods in the store); a Service's
 // endpoints are its selected ready pods; Istio resources are copied, sorted and frozen.
+import { isGatewayProxy } from "../inject/gateway.js";
 import type { AuthorizationPolicy } from "../api/istio/authorization-policy.js";
 import type { DestinationRule } from "../api/istio/destination-rule.js";
 import type { Gateway } from "../api/istio/gateway.js";
@@ -84,9 +85,11 @@ function workloadOf(pod: AnyResource): MeshWorkload | undefined {
       if (p.name && typeof p.containerPort === "number" && !(p.name in namedPorts))
         namedPorts[p.name] = p.containerPort;
   // kube-inject marks a pod by adding the istio-proxy container (or native sidecar init container).
-  const hasSidecar = [...containers, ...(spec.initContainers ?? [])].some(
-    (c) => c.name === SIDECAR_CONTAINER,
-  );
+  // A gateway's proxy (router mode) is no sidecar: clients reach gateway pods without auto mTLS, as
+  // Istio's gateway template leaves out the tlsMode label (passthrough ports must see the client's TLS).
+  const hasSidecar =
+    [...containers, ...(spec.initContainers ?? [])].some((c) => c.name === SIDECAR_CONTAINER) &&
+    !isGatewayProxy(spec as Parameters<typeof isGatewayProxy>[0]);
   return {
     namespace: nsOf(pod),
     name: pod.metadata.name,
@@ -243,5 +246,23 @@ export function buildSnapshot(
     gateways: ofKind<Gateway>(resources, "Gateway"),
     authorizationPolicies: ofKind<AuthorizationPolicy>(resources, "AuthorizationPolicy"),
     peerAuthentications: ofKind<PeerAuthentication>(resources, "PeerAuthentication"),
+    // Gateways read TLS credentials from Secrets (credentialName).
+    secrets: resources
+      .filter((r) => r.kind === "Secret")
+      .sort(byNsName)
+      .map((r) => {
+        const s = r as unknown as {
+          type?: string;
+          data?: Record<string, string>;
+          stringData?: Record<string, string>;
+        };
+        return {
+          namespace: r.metadata.namespace ?? "default",
+          name: r.metadata.name,
+          type: s.type,
+          data: s.data ? { ...s.data } : undefined,
+          stringData: s.stringData ? { ...s.stringData } : undefined,
+        };
+      }),
   });
 }

@@ -33,6 +33,8 @@ export function proxyContainerArgv(
   pod: Pick<PodState, "namespace" | "name" | "ip" | "serviceAccount">,
   clusterId: string,
   paths: ProxyPaths = defaultProxyPaths(),
+  /** `gateway`: the proxy runs as the pod's gateway (router node id, Gateway server ports, no capture). */
+  mode: "sidecar" | "gateway" = "sidecar",
 ): ProxyLaunch {
   const files = podRunFiles(clusterId, pod.namespace, pod.name);
   return {
@@ -51,6 +53,7 @@ export function proxyContainerArgv(
       pod.ip,
       "--admin-socket",
       files.adminSocket,
+      ...(mode === "gateway" ? ["--gateway"] : []),
     ],
     env: {
       SHOAL_POD_NAME: pod.name,

@@ -2,6 +2,7 @@
 // describe the traffic capture, as Istio's `istio-iptables` takes them), the `istio-proxy` container and
 // the `sidecar.istio.io/status` annotation, the way Istio's injector does. Injecting twice = once.
 import { PROXY_PORTS, PROXY_UID } from "../proxy/proxy-config.js";
+import { injectGateway, wantsGatewayTemplate } from "./gateway.js";
 
 export const PROXY_IMAGE = "shoal/proxyv2";
 export const INIT_CONTAINER = "istio-init";
@@ -167,6 +168,9 @@ export interface InjectOptions {
  * container) → returned unchanged, as Istio's injector skips such pods.
  */
 export function injectPodSpec<T extends PodTemplateLike>(template: T, options: InjectOptions = {}): T {
+  // Istio's `gateway` template: the pod's own `istio-proxy` (image auto) becomes the gateway proxy.
+  if (wantsGatewayTemplate(template))
+    return injectGateway(template, options.workloadName ?? template.metadata?.name ?? "");
   const out = structuredClone(template);
   if (isInjected(template)) return out;
   const metadata = (out.metadata ??= {});

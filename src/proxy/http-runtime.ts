@@ -22,7 +22,13 @@ export interface OutboundHttp {
   serve(socket: Socket, dst: { address: string; port: number }, counterName: string): void;
 }
 
+/** Gateway ports: the connection (TLS already terminated) routed by the port's outbound listener. */
+export interface GatewayHttp {
+  serve(socket: Socket, conn: DownstreamConnection, counterName: string, h2: boolean): void;
+}
+
 export interface HttpRuntime {
+  gateway: GatewayHttp;
   inbound: InboundHttp;
   outbound: OutboundHttp;
   inbound2: InboundHttp;
@@ -77,6 +83,10 @@ export function httpFor(rt: ProxyRuntime): HttpRuntime {
       new H2Server(rt, pools, "outbound"),
     ] as const;
     h = {
+      gateway: {
+        serve: (socket, conn, counterName, h2) =>
+          (h2 ? servers[3] : servers[1]).serve(socket, conn, counterName),
+      },
       inbound: inboundSide(rt, servers[0]),
       outbound: outboundSide(servers[1]),
       inbound2: inboundSide(rt, servers[2]),

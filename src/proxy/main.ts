@@ -14,7 +14,7 @@ import { runXdsMode } from "./xds-mode.js";
 
 const USAGE =
   "usage: main.js --config FILE [--cert-dir DIR] [--idle-timeout-ms N] [--inbound-port N] [--outbound-port N] [--admin-port N]\n" +
-  "       main.js --xds unix:PATH --token-file FILE --pod-name P --pod-namespace NS --pod-ip IP [--admin-socket PATH]";
+  "       main.js --xds unix:PATH --token-file FILE --pod-name P --pod-namespace NS --pod-ip IP [--admin-socket PATH] [--gateway]";
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -31,6 +31,7 @@ async function main(): Promise<void> {
       "pod-namespace": { type: "string" },
       "pod-ip": { type: "string" },
       "admin-socket": { type: "string" },
+      gateway: { type: "boolean" },
     },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
@@ -45,6 +46,7 @@ async function main(): Promise<void> {
       podNamespace,
       podIp,
       adminSocket: values["admin-socket"],
+      gateway: values.gateway === true,
       idleTimeoutMs: num(values["idle-timeout-ms"]),
     });
     const stop = () => void running.close().then(() => process.exit(0));

@@ -18,14 +18,17 @@ import type { UpstreamTarget } from "./upstream-connect.js";
 import { connectUpstream } from "./upstream-connect.js";
 import { acceptCaptured } from "./capture-accept.js";
 
-export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
-  function route(
-    table: RoutingTable,
-    rec: ConnectionRecord,
-    down: Socket,
-    dst: { address: string; port: number },
-    clusterName: string,
-  ): void {
+/** A connection bound for one cluster (outbound listeners and gateway TCP/TLS ports): an endpoint, a
+ *  slot, the endpoint's TLS, then the bytes; refused (and logged) when any of those is missing. */
+export function routeToCluster(
+  rt: ProxyRuntime,
+  table: RoutingTable,
+  rec: ConnectionRecord,
+  down: Socket,
+  dst: { address: string; port: number },
+  clusterName: string,
+): void {
+  {
     const cluster = table.clusters.get(clusterName);
     rec.opened(clusterName);
     if (!cluster) return rec.refuse(down, { flag: "NC" });
@@ -74,6 +77,16 @@ export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
     };
     down.once("close", onDownClose);
   }
+}
+
+export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
+  const route = (
+    table: RoutingTable,
+    rec: ConnectionRecord,
+    down: Socket,
+    dst: { address: string; port: number },
+    clusterName: string,
+  ) => routeToCluster(rt, table, rec, down, dst, clusterName);
 
   return (down: Socket) => {
     const accepted = acceptCaptured(rt, down);

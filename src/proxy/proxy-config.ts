@@ -311,6 +311,36 @@ export const outboundListenerSchema = z.strictObject({
 });
 export type OutboundListener = z.infer<typeof outboundListenerSchema>;
 
+/** TLS a gateway port terminates for the hosts it lists (Gateway server `tls`); PASSTHROUGH is not here:
+ *  a passthrough port has no TLS context and routes by SNI (`tls` listener). */
+export const gatewayTlsSchema = z.strictObject({
+  /** Server names (SNI) this context serves; `*` and `*.suffix` allowed; `*` = any (also no SNI). */
+  hosts: z.array(z.string()),
+  /** ISTIO_MUTUAL: the proxy's mesh certificate, client certificates required against the mesh roots.
+   *  SIMPLE: the given certificate. MUTUAL: the given certificate, client certificates required
+   *  against `caCertificatesPem`. */
+  mode: z.enum(["ISTIO_MUTUAL", "SIMPLE", "MUTUAL"]),
+  certificateChainPem: z.string().optional(),
+  privateKeyPem: z.string().optional(),
+  caCertificatesPem: z.string().optional(),
+  /** Client certificate SANs accepted (MUTUAL; empty = any the CA signed). */
+  subjectAltNames: z.array(z.string()).default([]),
+});
+export type GatewayTls = z.infer<typeof gatewayTlsSchema>;
+
+/** One port a gateway proxy listens on: the target port its Service maps Gateway server ports to. */
+export const gatewayPortSchema = z.strictObject({
+  /** The port the proxy binds (a container port of the gateway pod, e.g. 8080 for server port 80). */
+  port: z.number().int().min(1).max(65535),
+  /** The Gateway server port number(s) served here (what VirtualService `match.port` names). */
+  serverPort: z.number().int().min(1).max(65535),
+  /** The outbound listener (`0.0.0.0_PORT`) whose routes, SNI routes or TCP routes decide where traffic goes. */
+  listener: z.string(),
+  /** Empty: plaintext (or passthrough); else terminated with the first context whose hosts match the SNI. */
+  tls: z.array(gatewayTlsSchema).default([]),
+});
+export type GatewayPort = z.infer<typeof gatewayPortSchema>;
+
 export const proxyNodeSchema = z.strictObject({
   /** `sidecar~IP~POD.NS~NS.svc.cluster.local`, like Istio's node ids. */
   id: z.string(),
@@ -346,6 +376,8 @@ export const proxyConfigSchema = z.strictObject({
     defaultCluster: z.enum(["PassthroughCluster", "BlackHoleCluster"]),
   }),
   clusters: z.array(clusterSchema),
+  /** Gateway proxies only: the ports they listen on (no capture). Absent for sidecars. */
+  gateway: z.strictObject({ ports: z.array(gatewayPortSchema) }).optional(),
 });
 export type ProxyConfig = z.infer<typeof proxyConfigSchema>;
 
@@ -391,6 +423,11 @@ export function parseProxyConfig(input: unknown): ParseResult {
     );
   });
   need(config.outbound.defaultCluster, "outbound.defaultCluster");
+  const listeners = new Set(config.outbound.listeners.map((l) => l.name));
+  config.gateway?.ports.forEach((p, i) => {
+    if (!listeners.has(p.listener))
+      errors.push(`gateway.ports[${i}].listener: listener "${p.listener}" is not defined`);
+  });
   return errors.length > 0 ? { ok: false, errors } : { ok: true, config };
 }
 

@@ -1,5 +1,6 @@
-// The sidecar proxy: inbound (15006) and outbound (15001) capture listeners and the admin server, all
-// running from one ProxyConfig that can be swapped atomically while connections flow.
+// The proxy: as a sidecar, inbound (15006) and outbound (15001) capture listeners; as a gateway, the ports
+// of its config's `gateway` section (gateway.ts); and the admin server, all running from one ProxyConfig
+// that can be swapped atomically while connections flow.
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { once } from "node:events";
@@ -12,6 +13,7 @@ import { describeCertificates } from "./certificates.js";
 import type { ProxyIdentity, ProxyRuntime } from "./connection-record.js";
 import { inboundHandler } from "./inbound.js";
 import { closeHttp } from "./http-runtime.js";
+import { gatewayListeners } from "./gateway.js";
 import { prometheusServer } from "./metrics-server.js";
 import { outboundHandler } from "./outbound.js";
 import type { ProxyConfig } from "./proxy-config.js";
@@ -49,6 +51,13 @@ export interface StartProxyOptions {
   idleTimeoutMs?: number;
   /** How long a silent client may wait before it is treated as plaintext (default 1 s). */
   detectTimeoutMs?: number;
+  /** Gateway mode: no capture listeners; the config's gateway ports instead. */
+  gateway?: {
+    /** Config port → port to bind (tests bind 0); default the config's port. */
+    bindPort?: (port: number) => number;
+    /** Reports a gateway port that could not be opened. */
+    onError?: (message: string) => void;
+  };
 }
 
 export interface Proxy {
@@ -58,6 +67,8 @@ export interface Proxy {
     admin: number | undefined;
     prometheus: number | undefined;
   };
+  /** Gateway mode: config port → bound port, for the ports open now. */
+  gatewayPorts(): ReadonlyMap<number, number>;
   readonly stats: ProxyStats;
   config(): ProxyConfig | undefined;
   /** The workload certificate and mesh roots now (what the admin's /certs shows). */
@@ -68,6 +79,8 @@ export interface Proxy {
 }
 
 export const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
+
+const noReject = () => undefined;
 
 /** Checks a config and builds its table; the previous table's cluster state (breaker counts, ejections)
  *  carries over to clusters that are still there. */
@@ -114,11 +127,25 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
     return (server.address() as AddressInfo).port;
   };
   const servers: net.Server[] = [];
+  const gateway = o.gateway
+    ? gatewayListeners(rt, {
+        host,
+        track,
+        ...(o.gateway.bindPort ? { bindPort: o.gateway.bindPort } : {}),
+      })
+    : undefined;
+  const report = o.gateway?.onError ?? (() => undefined);
+  const syncGateway = () => gateway?.sync().then((errors) => errors.forEach(report), noReject);
   try {
-    const inPort = await listen(inServer, o.ports?.inbound ?? PROXY_PORTS.inboundCapture, host);
-    servers.push(inServer);
-    const outPort = await listen(outServer, o.ports?.outbound ?? PROXY_PORTS.outboundCapture, host);
-    servers.push(outServer);
+    // A gateway captures nothing: it listens only on its Gateway servers' ports.
+    let inPort = 0;
+    let outPort = 0;
+    if (!gateway) {
+      inPort = await listen(inServer, o.ports?.inbound ?? PROXY_PORTS.inboundCapture, host);
+      servers.push(inServer);
+      outPort = await listen(outServer, o.ports?.outbound ?? PROXY_PORTS.outboundCapture, host);
+      servers.push(outServer);
+    } else (await gateway.sync()).forEach(report);
     let adminPort: number | undefined;
     if (admin) {
       adminPort = await listen(admin, o.ports?.admin ?? PROXY_PORTS.admin, "127.0.0.1");
@@ -132,14 +159,17 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
     }
     return {
       ports: { inbound: inPort, outbound: outPort, admin: adminPort, prometheus: prometheusPort },
+      gatewayPorts: () => gateway?.bound() ?? new Map(),
       stats,
       config: () => table?.config,
       certificates,
       updateConfig(config: unknown) {
         // Built completely first, then swapped in one assignment: a connection sees one config or the other.
         table = compile(config, table);
+        void syncGateway();
       },
       async close() {
+        await gateway?.close();
         inbound.close();
         closeHttp(rt);
         for (const s of servers) s.close();
@@ -151,6 +181,7 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
     };
   } catch (err) {
     for (const s of servers) s.close();
+    await gateway?.close();
     inbound.close();
     closeHttp(rt);
     throw err;

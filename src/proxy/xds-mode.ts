@@ -1,4 +1,4 @@
-// The proxy as a sidecar of the local cluster: config from the control plane's stream (XdsClient) and
+// The proxy as a sidecar (or, with `gateway`, as a gateway) of the local cluster: config from the control plane's stream (XdsClient) and
 // the certificate from its CA (bootstrap token from a file), the capture listeners started once the
 // certificate is there, the admin also on a unix socket for the control plane, and health on 15021.
 // Ready = a config and a certificate.
@@ -26,6 +26,8 @@ export interface XdsModeOptions {
   adminSocket?: string | undefined;
   idleTimeoutMs?: number | undefined;
   healthPort?: number | undefined;
+  /** Gateway mode: node id `router~…`, the Gateway servers' ports instead of capture listeners. */
+  gateway?: boolean | undefined;
 }
 
 const event = (name: string, fields: Record<string, unknown> = {}) =>
@@ -47,7 +49,7 @@ export async function runXdsMode(o: XdsModeOptions): Promise<{ close(): Promise<
     target: o.xds,
     token,
     node: {
-      id: `sidecar~${o.podIp}~${o.podName}.${o.podNamespace}~${o.podNamespace}.svc.cluster.local`,
+      id: `${o.gateway ? "router" : "sidecar"}~${o.podIp}~${o.podName}.${o.podNamespace}~${o.podNamespace}.svc.cluster.local`,
       podName: o.podName,
       namespace: o.podNamespace,
     },
@@ -75,6 +77,9 @@ export async function runXdsMode(o: XdsModeOptions): Promise<{ close(): Promise<
     originalDst,
     log: (line) => out.write(line + "\n"),
     ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
+    ...(o.gateway
+      ? { gateway: { onError: (error: string) => event("gateway_port_failed", { error }) } }
+      : {}),
   });
   // A config that arrived while the listeners were starting.
   live.proxy = started;

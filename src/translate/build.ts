@@ -1,9 +1,10 @@
-// build(snapshot, proxy) → ProxyConfig + diagnostics: the whole config of one sidecar, pure and
+// build(snapshot, proxy) → ProxyConfig + diagnostics: the whole config of one sidecar or gateway, pure and
 // deterministic (sorted, stable names, a content-hash version). It never throws: anything unexpected
 // yields a fail-closed config (no inbound chains, outbound to BlackHoleCluster) and a diagnostic.
 import type { ProxyCluster, ProxyConfig, ProxyNode } from "../proxy/proxy-config.js";
 import { BLACKHOLE_CLUSTER, fixedClusters } from "./clusters.js";
 import { canonicalJson, hashText } from "./hash.js";
+import { buildGateway } from "./gateway.js";
 import { buildInbound } from "./inbound.js";
 import { meshIndex } from "./mesh-index.js";
 import { buildOutbound } from "./outbound.js";
@@ -114,9 +115,9 @@ function buildOrThrow(snapshot: MeshSnapshot, ref: ProxyRef): BuildResult {
     diagnostics.push(
       `proxy ${parsed.namespace}/${parsed.podName} reports IP ${parsed.ip}, the pod has ${w.ip}; using ${w.ip}`,
     );
-  if (!w.hasSidecar) diagnostics.push(`pod ${w.namespace}/${w.name} has no istio-proxy container`);
-  if (parsed.kind === "gateway")
-    diagnostics.push(`gateway servers are not translated yet; ${w.name} gets sidecar listeners`);
+  if (!w.hasSidecar && parsed.kind !== "gateway")
+    diagnostics.push(`pod ${w.namespace}/${w.name} has no istio-proxy container`);
+  if (parsed.kind === "gateway") return buildGatewayConfig(snapshot, index, w, diagnostics);
   const client = { namespace: w.namespace, labels: w.labels };
   const outbound = buildOutbound(index, client);
   const inbound = buildInbound(index, w);
@@ -145,6 +146,27 @@ function buildOrThrow(snapshot: MeshSnapshot, ref: ProxyRef): BuildResult {
     clusters,
   };
   return { config, diagnostics };
+}
+
+/** A gateway proxy: no capture, its Gateway servers' ports, every visible cluster, its own policies. */
+function buildGatewayConfig(
+  snapshot: MeshSnapshot,
+  index: ReturnType<typeof meshIndex>,
+  w: MeshWorkload,
+  diagnostics: string[],
+): BuildResult {
+  const gw = buildGateway(index, w);
+  const inbound = buildInbound(index, w);
+  diagnostics.push(...index.viewDiagnostics, ...gw.diagnostics);
+  const body = {
+    node: nodeOf(w, "gateway"),
+    mesh: { ...snapshot.mesh },
+    inbound: { chains: [], authorizationPolicies: inbound.authorizationPolicies },
+    outbound: { listeners: gw.listeners, defaultCluster: BLACKHOLE_CLUSTER as "BlackHoleCluster" },
+    clusters: gw.clusters,
+    gateway: { ports: gw.ports },
+  };
+  return { config: { version: hashText(canonicalJson(body)), ...body }, diagnostics };
 }
 
 /** The config of one proxy. Pure; never throws (fails closed with a diagnostic). */

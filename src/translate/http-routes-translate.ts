@@ -34,7 +34,7 @@ export const DEFAULT_RETRIES: RetryPolicy = Object.freeze({
 export interface RouteContext {
   /** The listener port the routes are built for. */
   port: number;
-  client: { namespace: string; labels: Labels };
+  client: { namespace: string; labels: Labels; gateways?: readonly string[] | undefined };
   /** Namespace short destination hosts resolve in. */
   namespace: string;
   /** `VirtualService ns/name`, for diagnostics. */
@@ -46,16 +46,23 @@ export interface RouteContext {
   diagnostics: string[];
 }
 
-/** Source conditions of a match for this proxy: sourceLabels ⊆ labels, sourceNamespace, gateways has mesh. */
+/** Source conditions of a match for this proxy: sourceLabels ⊆ labels, sourceNamespace, and `gateways`
+ *  naming `mesh` (sidecars) or one of the gateways (`ns/name`) a gateway proxy serves the route for. */
 export function sourceHolds(
   m: {
     sourceLabels?: Record<string, string> | undefined;
     sourceNamespace?: string | undefined;
     gateways?: string[] | undefined;
   },
-  client: { namespace: string; labels: Labels },
+  client: { namespace: string; labels: Labels; gateways?: readonly string[] | undefined },
 ): boolean {
-  if (m.gateways && m.gateways.length > 0 && !appliesToMesh(m.gateways)) return false;
+  if (m.gateways && m.gateways.length > 0) {
+    const mine = client.gateways;
+    // A short gateway name in a match is a Gateway of the VirtualService's namespace.
+    if (mine) {
+      if (!m.gateways.some((g) => mine.some((k) => k === g || k.endsWith(`/${g}`)))) return false;
+    } else if (!appliesToMesh(m.gateways)) return false;
+  }
   if (m.sourceNamespace !== undefined && m.sourceNamespace !== client.namespace) return false;
   for (const [k, v] of Object.entries(m.sourceLabels ?? {})) if (client.labels[k] !== v) return false;
   return true;

@@ -36,8 +36,10 @@ function bestIn(rules: readonly DestinationRule[], ns: string, host: string, cli
     const sel = dr.spec.workloadSelector?.labels;
     // A rule with workloadSelector applies only to the selected workloads of its own namespace.
     if (sel && (ns !== client.namespace || !selectorMatches(sel, client.labels))) continue;
-    const pattern = fqdn(dr.spec.host, ns);
-    if (!hostMatches(pattern, host)) continue;
+    // Istio keeps a host with dots as written (`example.com`); the `name.namespace` form is also accepted.
+    const written = dr.spec.host.toLowerCase().replace(/\.$/, "");
+    const pattern = [fqdn(dr.spec.host, ns), written].find((p) => hostMatches(p, host));
+    if (pattern === undefined) continue;
     const score = (pattern === host ? 100_000 : pattern.length) + (sel ? 200_000 : 0);
     if (score > bestScore || (score === bestScore && best && older(dr, best) < 0)) {
       best = dr;

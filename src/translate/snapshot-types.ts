@@ -82,6 +82,15 @@ export interface MeshWorkload {
   readonly namedPorts: Readonly<Record<string, number>>;
 }
 
+/** A Secret as gateways read it (credentialName); only TLS-looking Secrets need be here. */
+export interface SnapshotSecret {
+  readonly namespace: string;
+  readonly name: string;
+  readonly type?: string | undefined;
+  readonly data?: Readonly<Record<string, string>> | undefined;
+  readonly stringData?: Readonly<Record<string, string>> | undefined;
+}
+
 export interface MeshSnapshot {
   readonly mesh: MeshConfig;
   /** Sorted by FQDN. */
@@ -95,6 +104,8 @@ export interface MeshSnapshot {
   readonly gateways: readonly Gateway[];
   readonly authorizationPolicies: readonly AuthorizationPolicy[];
   readonly peerAuthentications: readonly PeerAuthentication[];
+  /** Secrets gateway servers may name (credentialName); absent = none. */
+  readonly secrets?: readonly SnapshotSecret[] | undefined;
 }
 
 /** `ns/name` of any namespaced object. */

@@ -237,6 +237,40 @@ export function virtualServicesFor(
   return out;
 }
 
+/** `spec.gateways` entries as `ns/name` (a short name is a Gateway of the VirtualService's namespace). */
+export function boundGateways(vs: VirtualService): string[] {
+  const ns = vs.metadata.namespace ?? "default";
+  return (vs.spec.gateways ?? []).filter((g) => g !== MESH).map((g) => (g.includes("/") ? g : `${ns}/${g}`));
+}
+
+/** The VirtualServices a gateway proxy in `gatewayNs` uses for the Gateways `keys` (`ns/name`): bound to
+ *  one of them and exported to the gateway's namespace, oldest first (gateways merge them per host). */
+export function virtualServicesForGateway(
+  snapshot: MeshSnapshot,
+  gatewayNs: string,
+  keys: readonly string[],
+  diagnostics: string[],
+): ResolvedVirtualService[] {
+  const byKey = new Map(snapshot.virtualServices.map((v) => [keyOf(v.metadata), v]));
+  const picked = snapshot.virtualServices.filter(
+    (vs) =>
+      (vs.spec.hosts?.length ?? 0) > 0 &&
+      boundGateways(vs).some((g) => keys.includes(g)) &&
+      exportRank(vs, gatewayNs) !== undefined,
+  );
+  picked.sort(olderFirst);
+  return picked.map((vs) => {
+    const ns = vs.metadata.namespace ?? "default";
+    return {
+      vs,
+      key: keyOf(vs.metadata),
+      namespace: ns,
+      hosts: [...new Set((vs.spec.hosts ?? []).map((h) => resolveHost(h, ns)))],
+      http: expandDelegates(vs, byKey, diagnostics),
+    };
+  });
+}
+
 /** True when some VirtualService matches on sourceLabels: then routes depend on the proxy's labels. */
 export function usesSourceLabels(snapshot: MeshSnapshot): boolean {
   return snapshot.virtualServices.some(

@@ -15,6 +15,9 @@ const CODE = "SHOAL0101";
 function listedPorts(rule: AuthzRule): number[] {
   const ports = new Set<number>();
   for (const t of rule.to ?? []) for (const p of t.operation?.ports ?? []) ports.add(Number(p));
+  // A `destination.port` condition narrows the rule to those ports just as operation.ports does.
+  for (const c of rule.when ?? [])
+    if (c.key === "destination.port") for (const v of c.values ?? []) ports.add(Number(v));
   return [...ports].sort((a, b) => a - b);
 }
 

@@ -7,6 +7,8 @@ import type { ProxyLaunch } from "../../inject/proxy-argv.js";
 import { proxyContainerArgv } from "../../inject/proxy-argv.js";
 import type { PodTemplateLike } from "../../inject/sidecar.js";
 import { INIT_CONTAINER, PROXY_CONTAINER, hasSidecar } from "../../inject/sidecar.js";
+import { isGatewayProxy } from "../../inject/gateway.js";
+import { PROXY_UID } from "../../proxy/proxy-config.js";
 import { captureRules } from "../../runtime/capture-rules.js";
 import type {
   ClusterState,
@@ -112,6 +114,10 @@ export type ProxyLauncher = (
   clusterId: string,
 ) => ProxyLaunch;
 
+/** The gateway proxy's process: like a sidecar's, in gateway mode. */
+const launchGateway: ProxyLauncher = (pod, clusterId) =>
+  proxyContainerArgv(pod, clusterId, undefined, "gateway");
+
 export function buildPodState(
   pod: AnyResource,
   clusterId: string,
@@ -126,7 +132,9 @@ export function buildPodState(
     ip: podIP(pod)!,
     serviceAccount: spec.serviceAccountName ?? "default",
   };
-  const sidecar = hasSidecar(spec);
+  // A gateway (Istio's gateway template) runs the proxy with no capture at all.
+  const gateway = isGatewayProxy(spec as PodTemplateLike["spec"]);
+  const sidecar = hasSidecar(spec) && !gateway;
   const capture = sidecar ? captureOptionsFromPod(pod as unknown as PodTemplateLike) : undefined;
   // istio-init becomes no process: its whole job, the capture rules, is installed with the pod's
   // namespace before any container starts.
@@ -140,14 +148,14 @@ export function buildPodState(
   const containers: ContainerState[] = [];
   let next = 0;
   for (const { c, init } of all) {
-    if (capture && c.name === PROXY_CONTAINER) {
-      const launch = launchProxy(identity, clusterId);
+    if ((capture || gateway) && c.name === PROXY_CONTAINER) {
+      const launch = gateway ? launchGateway(identity, clusterId) : launchProxy(identity, clusterId);
       containers.push({
         name: c.name,
         argv: launch.argv,
         env: launch.env,
-        uid: capture.proxyUid,
-        gid: capture.proxyGid,
+        uid: capture?.proxyUid ?? PROXY_UID,
+        gid: capture?.proxyGid ?? PROXY_UID,
         restartPolicy: "Always",
         startOrder: proxyOrder,
         runToCompletion: false,

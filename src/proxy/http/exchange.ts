@@ -30,6 +30,14 @@ export interface DownstreamConnection {
   sourceIp: string | undefined;
   /** Inbound connections only: the peer (principal, XFCC, source IP, SNI). */
   inbound?: InboundConnection | undefined;
+  /** Gateway connections only: the peer as the gateway port's TLS saw it (authorized per request). */
+  gateway?: GatewayPeer | undefined;
+}
+
+/** A gateway's downstream peer: verified SPIFFE principal (ISTIO_MUTUAL), server name. */
+export interface GatewayPeer {
+  principal: string | undefined;
+  sni: string | undefined;
 }
 
 /** Receives the request body once a step starts reading it. */

@@ -1,7 +1,7 @@
 // The one request pipeline, for both HTTP versions: each direction's steps in order. A step is a small
 // module with one function taking the exchange; adding a filter is adding it here.
 //   inbound:  normalize → authorize → route → headers → forward
-//   outbound: normalize → route → fault (delay, abort) → cors → redirect / direct response → rewrite →
+//   outbound: normalize → gateway authorize (gateway ports only) → route → fault (delay, abort) → cors → redirect / direct response → rewrite →
 //             headers → forward (timeout, retries, mirrors)
 // Every exchange ends in finish.ts (access log + metrics), through forward or a local reply.
 import { authorize } from "./authorize.js";
@@ -10,6 +10,7 @@ import { direct } from "./direct.js";
 import type { Direction, Step } from "./exchange.js";
 import { faultAbort, faultDelay } from "./fault.js";
 import { forward } from "./forward.js";
+import { gatewayAuthorize } from "./gateway-authorize.js";
 import { inboundHeaders, outboundHeaders } from "./headers.js";
 import { normalize } from "./normalize.js";
 import { rewrite } from "./rewrite.js";
@@ -19,6 +20,7 @@ export const INBOUND_STEPS: readonly Step[] = [normalize, authorize, inboundRout
 
 export const OUTBOUND_STEPS: readonly Step[] = [
   normalize,
+  gatewayAuthorize,
   route,
   faultDelay,
   faultAbort,

@@ -1,0 +1,436 @@
+// Scenario S4 steps 1–6 (egress gateway with multi-tenant rules) on the local cluster, as the tutorial
+// runs them: the egress gateway installed from its generated manifest (gateway injection template) in
+// istio-egress, mesh-wide STRICT mTLS, `test` pods in team-x and team-y, then the tutorial's own YAML step
+// by step — Sidecar scoping, Gateway + DestinationRule + ServiceEntry + VirtualService through the gateway
+// (sidecar → gateway over ISTIO_MUTUAL, gateway → the outside world), a second host for two teams,
+// AuthorizationPolicies on the gateway (403 / 418), TLS origination at the gateway, and TLS passthrough.
+// Status codes, access-log lines of the sidecar and the gateway, and `shoal analyze` at each stage.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { test } from "node:test";
+import {
+  SAMPLES,
+  applyText,
+  curlMany,
+  parseAccessLog,
+  podName,
+  startMeshCluster,
+} from "../../src/testing/mesh-e2e.js";
+import type { MeshCluster } from "../../src/testing/mesh-e2e.js";
+import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
+import { trustFiles } from "../../src/runtime/trust-store.js";
+
+const STRICT = `apiVersion: "security.istio.io/v1beta1"
+kind: "PeerAuthentication"
+metadata:
+  name: "default"
+  namespace: "istio-system"
+spec:
+  mtls:
+    mode: STRICT
+`;
+const SIDECAR_X = `apiVersion: networking.istio.io/v1beta1
+kind: Sidecar
+metadata:
+  name: default
+  namespace: team-x
+spec:
+  outboundTrafficPolicy:
+    mode: REGISTRY_ONLY
+  egress:
+  - hosts:
+    - 'istio-egress/*'
+    - 'team-x/*'
+`;
+const SIDECAR_Y = SIDECAR_X.replace(/team-x/g, "team-y");
+const GATEWAY_80 = `apiVersion: networking.istio.io/v1beta1
+kind: Gateway
+metadata:
+  name: egress-gateway
+  namespace: istio-egress
+spec:
+  selector:
+    istio: egressgateway
+  servers:
+  - port:
+      number: 80
+      name: https
+      protocol: HTTPS
+    hosts:
+      - '*'
+    tls:
+      mode: ISTIO_MUTUAL
+`;
+const DR_GATEWAY = `apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata:
+  name: target-egress-gateway
+  namespace: istio-egress
+spec:
+  host: istio-egressgateway.istio-egress.svc.cluster.local
+  subsets:
+  - name: target-egress-gateway-mTLS
+    trafficPolicy:
+      tls:
+        mode: ISTIO_MUTUAL
+`;
+const se = (host: string, name: string, exportTo: string[]) => `apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata:
+  name: ${name}
+  namespace: istio-egress
+  labels:
+    service.istio.io/canonical-name: ${host}
+spec:
+  hosts:
+  - ${host}
+  ports:
+  - number: 80
+    name: http
+    protocol: HTTP
+  - number: 443
+    name: tls
+    protocol: TLS
+  resolution: DNS
+  location: MESH_EXTERNAL
+  exportTo:
+${exportTo.map((e) => `  - '${e}'`).join("\n")}
+`;
+const vsHttp = (host: string, name: string, exportTo: string[], gatewayDest: string, tls = "") =>
+  `apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata:
+  name: ${name}
+  namespace: istio-egress
+spec:
+  hosts:
+  - ${host}
+  gateways:
+  - istio-egress/egress-gateway
+  - mesh
+  http:
+  - match:
+    - gateways:
+      - mesh
+      port: 80
+    route:
+    - destination:
+        host: istio-egressgateway.istio-egress.svc.cluster.local
+        subset: target-egress-gateway-mTLS
+        port:
+          number: 80
+      weight: 100
+  - match:
+    - gateways:
+      - istio-egress/egress-gateway
+      port: 80
+    route:
+    - destination:
+${gatewayDest}
+      weight: 100
+${tls}  exportTo:
+${exportTo.map((e) => `  - '${e}'`).join("\n")}
+`;
+const toPort80 = (host: string) => `        host: ${host}
+        port:
+          number: 80`;
+const originate = `        host: example.com
+        port:
+          number: 443
+        subset: example-com-originate-TLS`;
+const tlsRoutes = (host: string) => `  tls:
+  - match:
+    - gateways:
+      - mesh
+      port: 443
+      sniHosts:
+      - ${host}
+    route:
+    - destination:
+        host: istio-egressgateway.istio-egress.svc.cluster.local
+        subset: target-egress-gateway-TLS-passthrough
+        port:
+          number: 443
+  - match:
+    - gateways:
+      - istio-egress/egress-gateway
+      port: 443
+      sniHosts:
+      - ${host}
+    route:
+    - destination:
+        host: ${host}
+        port:
+          number: 443
+      weight: 100
+`;
+const AUTHZ_X = `apiVersion: security.istio.io/v1beta1
+kind: AuthorizationPolicy
+metadata:
+  name: egress-team-x-to-example-com
+  namespace: istio-egress
+spec:
+  action: ALLOW
+  rules:
+    - from:
+      - source:
+          namespaces:
+          - 'team-x'
+      to:
+      - operation:
+          hosts:
+            - 'example.com'
+      when:
+      - key: destination.port
+        values: ["8080"]
+`;
+const AUTHZ_Y = `apiVersion: security.istio.io/v1beta1
+kind: AuthorizationPolicy
+metadata:
+  name: egress-team-y-to-httpbin-teapot
+  namespace: istio-egress
+spec:
+  action: ALLOW
+  rules:
+    - from:
+      - source:
+          namespaces:
+          - 'team-y'
+      to:
+      - operation:
+          hosts:
+          - httpbin.org
+          paths: ['/status/418']
+      when:
+      - key: destination.port
+        values: ["8080"]
+`;
+const DR_ORIGINATE = `apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata:
+  name: example-com-originate-tls
+  namespace: istio-egress
+spec:
+  host: example.com
+  subsets:
+    - name: example-com-originate-TLS
+      trafficPolicy:
+        portLevelSettings:
+        - port:
+            number: 443
+          tls:
+            mode: SIMPLE
+            sni: example.com
+`;
+const GATEWAY_443 =
+  GATEWAY_80 +
+  `  - port:
+      number: 443
+      name: tls
+      protocol: TLS
+    hosts:
+    - '*'
+    tls:
+      mode: PASSTHROUGH
+`;
+const DR_GATEWAY_2 = `apiVersion: networking.istio.io/v1alpha3
+kind: DestinationRule
+metadata:
+  name: target-egress-gateway
+  namespace: istio-egress
+spec:
+  host: istio-egressgateway.istio-egress.svc.cluster.local
+  subsets:
+  - name: target-egress-gateway-mTLS
+    trafficPolicy:
+      portLevelSettings:
+      - port:
+          number: 80
+        tls:
+          mode: ISTIO_MUTUAL
+  - name: target-egress-gateway-TLS-passthrough
+`;
+const AUTHZ_443 = `apiVersion: security.istio.io/v1beta1
+kind: AuthorizationPolicy
+metadata:
+  name: egress-all-443
+  namespace: istio-egress
+spec:
+  action: ALLOW
+  rules:
+    - when:
+      - key: destination.port
+        values: ["8443"]
+`;
+const ANALYZE_OK = "✔ No validation issues found when analyzing namespace: istio-egress.";
+
+async function codes(c: MeshCluster, ns: string, n: number, args: string, tag: string): Promise<string[]> {
+  return (await curlMany(c, "test", ns, n, args, tag)).map((r) => r.code);
+}
+
+test("S4 steps 1-6: egress gateway with multi-tenant rules", { timeout: 300_000 }, async (t) => {
+  const blocker = runtimeE2eBlocker();
+  if (blocker !== undefined) return t.skip(blocker);
+  const c = await startMeshCluster("s4");
+  t.after(() => c.close());
+  const apply = (yaml: string, ns = "istio-egress") => applyText(c, yaml, ns);
+  const analyze = async () => {
+    const r = await c.shoal(["analyze", "-n", "istio-egress"]);
+    assert.ok(r.stdout.includes(ANALYZE_OK), `analyze: ${r.stdout}${r.stderr}`);
+  };
+  const gwLog = async () => {
+    const pod = await podName(c, "istio=egressgateway", "istio-egress");
+    return parseAccessLog(await c.ok(["logs", pod, "-n", "istio-egress", "-c", "istio-proxy"]));
+  };
+  const waitGwLog = (what: string, pick: (l: ReturnType<typeof parseAccessLog>[number]) => boolean) =>
+    waitFor(
+      what,
+      async () =>
+        (await gwLog()).some(pick) ? true : (await new Promise((r) => setTimeout(r, 200)), undefined),
+      5000,
+    );
+
+  // Setup: the gateway, STRICT, the teams' namespaces and test pods.
+  await c.ok(["create", "namespace", "istio-egress"]);
+  await c.ok(["label", "namespace", "istio-egress", "istio.io/rev=default"]);
+  await c.ok(["apply", "-f", join(SAMPLES, "egress-gateway", "egressgateway.yaml"), "-n", "istio-egress"]);
+  await apply(STRICT, "istio-system");
+  for (const ns of ["team-x", "team-y"]) {
+    await c.ok(["create", "namespace", ns]);
+    await c.ok(["label", "namespace", ns, `team=${ns.slice(-1)}`]);
+    await c.ok(["label", "ns", ns, "istio.io/rev=default"]);
+  }
+  await c.ok(["apply", "-f", join(SAMPLES, "egress-gateway", "test.yaml"), "-n", "team-x"]);
+  await Promise.all([c.waitPods("istio-egress", 1), c.waitPods("team-x", 1)]);
+  const gwPod = await podName(c, "istio=egressgateway", "istio-egress");
+  const containers = await c.ok([
+    "get",
+    "pod",
+    gwPod,
+    "-n",
+    "istio-egress",
+    "-o",
+    "jsonpath={.spec.containers[*].name} {.spec.initContainers}",
+  ]);
+  assert.equal(containers.trim(), "istio-proxy", "the gateway pod runs only the proxy");
+
+  // Step 1: Sidecar scoping.
+  await apply(SIDECAR_X, "team-x");
+  const testX = await podName(c, "app=test", "team-x");
+  const clusters = await c.ok(["proxy-config", "cluster", `${testX}.team-x`, "--direction", "outbound"]);
+  assert.match(clusters, /istio-egressgateway\.istio-egress\.svc\.cluster\.local/);
+  assert.doesNotMatch(clusters, /kube-dns|istiod/);
+
+  // Step 2: through the gateway to example.com.
+  await apply(GATEWAY_80);
+  await apply(DR_GATEWAY);
+  await apply(se("example.com", "example-com-ext", ["team-x", "istio-egress"]));
+  await apply(
+    vsHttp(
+      "example.com",
+      "example-com-through-egress-gateway",
+      ["istio-egress", "team-x"],
+      toPort80("example.com"),
+    ),
+  );
+  await analyze();
+  assert.deepEqual(await codes(c, "team-x", 4, "-o /dev/null http://example.com", "s4-2"), [
+    "200",
+    "200",
+    "200",
+    "200",
+  ]);
+  const side = parseAccessLog(await c.ok(["logs", testX, "-n", "team-x", "-c", "istio-proxy"]));
+  assert.ok(
+    side.some(
+      (e) =>
+        e.cluster ===
+          "outbound|80|target-egress-gateway-mTLS|istio-egressgateway.istio-egress.svc.cluster.local" &&
+        e.code === "200",
+    ),
+    side.map((e) => e.line).join("\n"),
+  );
+  await waitGwLog(
+    "gateway log for example.com",
+    (e) => e.cluster === "outbound|80||example.com" && e.code === "200" && e.requestId.startsWith("s4-2"),
+  );
+
+  // Step 3: httpbin.org for both teams; example.com is not team-y's.
+  await apply(SIDECAR_Y, "team-y");
+  await c.ok(["apply", "-f", join(SAMPLES, "egress-gateway", "test.yaml"), "-n", "team-y"]);
+  await c.waitPods("team-y", 1);
+  await apply(se("httpbin.org", "httpbin-org-ext", ["istio-egress", "team-x", "team-y"]));
+  await apply(
+    vsHttp(
+      "httpbin.org",
+      "httpbin-org-through-egress-gateway",
+      ["istio-egress", "team-x", "team-y"],
+      toPort80("httpbin.org"),
+    ),
+  );
+  await analyze();
+  assert.deepEqual(await codes(c, "team-y", 1, "-o /dev/null -I http://httpbin.org", "s4-3y"), ["200"]);
+  assert.deepEqual(await codes(c, "team-x", 1, "-o /dev/null -I http://httpbin.org", "s4-3x"), ["200"]);
+  assert.notEqual((await codes(c, "team-y", 1, "-o /dev/null -I http://example.com", "s4-3n"))[0], "200");
+
+  // Step 4: authorization on the gateway.
+  await apply(AUTHZ_X);
+  assert.deepEqual(await codes(c, "team-x", 1, "-o /dev/null -I http://example.com", "s4-4a"), ["200"]);
+  const denied = await curlMany(c, "test", "team-x", 1, "http://httpbin.org", "s4-4b");
+  assert.deepEqual([denied[0]!.code, denied[0]!.body], ["403", "RBAC: access denied"]);
+  await apply(AUTHZ_Y);
+  assert.deepEqual(await codes(c, "team-y", 1, "-o /dev/null http://httpbin.org", "s4-4c"), ["403"]);
+  const teapot = await curlMany(c, "test", "team-y", 1, "http://httpbin.org/status/418", "s4-4d");
+  assert.equal(teapot[0]!.code, "418");
+  assert.match(teapot[0]!.body, /teapot/);
+
+  // Step 5: TLS origination at the gateway.
+  await apply(DR_ORIGINATE);
+  await apply(
+    vsHttp("example.com", "example-com-through-egress-gateway", ["istio-egress", "team-x"], originate),
+  );
+  assert.deepEqual(await codes(c, "team-x", 4, "-o /dev/null -I http://example.com", "s4-5"), [
+    "200",
+    "200",
+    "200",
+    "200",
+  ]);
+  await waitGwLog(
+    "gateway log of TLS origination",
+    (e) =>
+      e.cluster === "outbound|443|example-com-originate-TLS|example.com" && e.requestId.startsWith("s4-5"),
+  );
+
+  // Step 6: TLS passthrough.
+  await apply(GATEWAY_443);
+  await apply(DR_GATEWAY_2);
+  await apply(
+    vsHttp(
+      "example.com",
+      "example-com-through-egress-gateway",
+      ["istio-egress", "team-x"],
+      originate,
+      tlsRoutes("example.com"),
+    ),
+  );
+  await apply(
+    vsHttp(
+      "httpbin.org",
+      "httpbin-org-through-egress-gateway",
+      ["istio-egress", "team-x", "team-y"],
+      toPort80("httpbin.org"),
+      tlsRoutes("httpbin.org"),
+    ),
+  );
+  await apply(AUTHZ_443);
+  await analyze();
+  assert.deepEqual(await codes(c, "team-x", 1, "-o /dev/null -I http://example.com", "s4-6a"), ["200"]);
+  // `shoal exec` does not pass the pods' trust store variables on: name the bundle for curl.
+  const bundle = trustFiles(c.clusterId).bundle;
+  const got6 = await codes(c, "team-x", 4, `-o /dev/null --cacert ${bundle} https://example.com`, "s4-6b");
+  assert.deepEqual(got6, ["200", "200", "200", "200"]);
+  await waitGwLog(
+    "gateway TCP log of passthrough",
+    (e) => e.request === "- - -" && e.cluster === "outbound|443||example.com" && e.sni === "example.com",
+  );
+});
