@@ -134,3 +134,27 @@ test("-n keeps only that namespace's messages; schema errors are IST0106 errors"
   );
   assert.deepEqual(run(text, "bar"), []);
 });
+
+test("two versions of one VirtualService are the later one, as applying them in order leaves it, not a conflict", () => {
+  const reviews = (subset: string) => `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews, namespace: default}
+spec:
+  hosts: [reviews]
+  http: [{route: [{destination: {host: reviews, subset: ${subset}}}]}]
+`;
+  const other = `apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews-too, namespace: default}
+spec:
+  hosts: [reviews]
+  http: [{route: [{destination: {host: reviews}}]}]
+`;
+  const codes = (text: string) => run(text).filter((l) => l.includes("IST0109"));
+  assert.deepEqual(codes(`${reviews("v1")}---\n${reviews("v2")}`), []);
+  assert.equal(
+    codes(`${reviews("v1")}---\n${other}`).length,
+    2,
+    "two different VirtualServices still conflict",
+  );
+});

@@ -4,6 +4,7 @@ import type { Diagnostic } from "../api/diagnostic.js";
 import { formatPath } from "../api/diagnostic.js";
 import type { LoadedDocument } from "../api/load.js";
 import type { AnyResource } from "../api/meta.js";
+import { asApplied } from "../api/meta.js";
 import { NOT_IMPLEMENTED_CODE, notImplementedFindings } from "../api/not-implemented.js";
 import { validateDocument } from "../api/validate.js";
 import { caCertificates } from "./analyzers/ca-certificates.js";
@@ -31,9 +32,11 @@ export interface AnalyzeResult {
 
 const LEVEL_ORDER = { Error: 0, Warning: 1, Info: 2 } as const;
 
-/** Runs every analyzer over already-valid resources. */
+/** Runs every analyzer over already-valid resources (a later one replaces an earlier one of the same
+ *  kind, namespace and name, as applying them in order would: two versions of one VirtualService are
+ *  not a conflict). */
 export function analyze(resources: AnyResource[], rootNamespace = "istio-system"): AnalysisMessage[] {
-  const inv = buildInventory(resources, rootNamespace);
+  const inv = buildInventory(asApplied(resources), rootNamespace);
   return [
     ...referencedResources(inv),
     ...portNameConvention(inv),

@@ -60,3 +60,11 @@ export function olderFirst(a: { metadata: ObjectMeta }, b: { metadata: ObjectMet
   const kb = `${b.metadata.namespace ?? ""}/${b.metadata.name}`;
   return ka < kb ? -1 : ka > kb ? 1 : 0;
 }
+
+/** The resources as a cluster holds them after they are applied in order: a later one with the same kind,
+ *  namespace and name replaces the earlier (which keeps its place in the list). */
+export function asApplied(resources: readonly AnyResource[]): AnyResource[] {
+  const byKey = new Map<string, AnyResource>();
+  for (const r of resources) byKey.set(`${r.kind}/${r.metadata.namespace ?? ""}/${r.metadata.name}`, r);
+  return [...byKey.values()];
+}

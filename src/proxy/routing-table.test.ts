@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { testConfig } from "../testing/proxy-harness.js";
-import { buildRoutingTable, clusterFor, findListener, nextEndpoint } from "./routing-table.js";
+import { buildRoutingTable, clusterFor, findListener } from "./routing-table.js";
 import { admit, pickEndpoint, reportOutcome } from "./upstream-policy.js";
 
 const eds = (name: string, endpoints: unknown[] = []) => ({ name, type: "EDS", endpoints });
@@ -74,9 +74,9 @@ test("TLS listeners route by SNI; no match falls through", () => {
 test("endpoints are taken round robin; weight 0 receives nothing", () => {
   const c = table.clusters.get("tcp-a");
   assert.ok(c);
-  const picks = [1, 2, 3, 4].map(() => nextEndpoint(c)?.address);
+  const picks = [1, 2, 3, 4].map(() => pickEndpoint(c)?.address);
   assert.deepEqual(picks, ["10.244.0.2", "10.244.0.4", "10.244.0.2", "10.244.0.4"]);
-  assert.equal(nextEndpoint(table.clusters.get("http-a") ?? c), undefined);
+  assert.equal(pickEndpoint(table.clusters.get("http-a") ?? c), undefined);
 });
 
 test("a new table keeps a cluster's breaker counts and its remaining endpoints' ejections", () => {

@@ -18,7 +18,6 @@ import type { TlsPlan } from "./upstream-tls.js";
 import { tlsPlan } from "./upstream-tls.js";
 import type { ClusterState, EndpointState, UpstreamEnv } from "./upstream-state.js";
 import { newClusterState, newEndpointState, systemEnv } from "./upstream-state.js";
-import { pickEndpoint } from "./upstream-policy.js";
 
 export interface EndpointPlan {
   address: string;
@@ -219,10 +218,4 @@ export function clusterFor(
 
 function endpointKey(address: string, port: number): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
-}
-
-/** Next endpoint of an EDS / STRICT_DNS cluster by its load balancer; undefined when it has none usable.
- *  @deprecated Use `pickEndpoint` (upstream-policy), which also takes the request's hash key. */
-export function nextEndpoint(c: ClusterPlan): EndpointPlan | undefined {
-  return pickEndpoint(c);
 }

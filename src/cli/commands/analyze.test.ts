@@ -6,24 +6,21 @@ import { test } from "node:test";
 import { runCli } from "../../testing/cli-harness.js";
 
 test("shoal analyze on samples: no errors, and the S1 step-2/step-3 policies get the TCP warning", async () => {
-  const r = await runCli([
-    "analyze",
-    "-f",
-    "samples/tcp-echo",
-    "-f",
-    "samples/policies/s1-step2-allow-get-9000.yaml",
-    "-f",
-    "samples/policies/s1-step3-deny-get.yaml",
-    "-n",
-    "foo",
-  ]);
-  assert.equal(r.code, 0, r.stderr);
-  const lines = r.stdout.trim().split("\n");
-  assert.equal(lines.length, 2, r.stdout);
-  assert.match(lines[0]!, /s1-step2-allow-get-9000\.yaml.*$/);
-  assert.match(lines[0]!, /drops the whole ALLOW rule/);
-  assert.match(lines[1]!, /s1-step3-deny-get\.yaml/);
-  assert.match(lines[1]!, /DENY rule matches every connection/);
+  // Both steps name their policy tcp-policy: analyzed together, the later would replace the earlier (as
+  // applying them in order does), so each step is analyzed with the workloads on its own.
+  const step = (file: string) =>
+    runCli(["analyze", "-f", "samples/tcp-echo", "-f", `samples/policies/${file}`, "-n", "foo"]);
+  const step2 = await step("s1-step2-allow-get-9000.yaml");
+  assert.equal(step2.code, 0, step2.stderr);
+  const lines2 = step2.stdout.trim().split("\n");
+  assert.equal(lines2.length, 1, step2.stdout);
+  assert.match(lines2[0]!, /s1-step2-allow-get-9000\.yaml/);
+  assert.match(lines2[0]!, /drops the whole ALLOW rule/);
+  const step3 = await step("s1-step3-deny-get.yaml");
+  const lines3 = step3.stdout.trim().split("\n");
+  assert.equal(lines3.length, 1, step3.stdout);
+  assert.match(lines3[0]!, /s1-step3-deny-get\.yaml/);
+  assert.match(lines3[0]!, /DENY rule matches every connection/);
   const all = await runCli(["analyze", "-f", "samples/"]);
   assert.equal(all.code, 0);
   assert.doesNotMatch(all.stdout, /^Error/m);

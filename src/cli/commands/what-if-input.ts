@@ -3,6 +3,7 @@
 // the same kind/namespace/name, as repeated applies would).
 import { formatDiagnostic } from "../../api/diagnostic.js";
 import type { AnyResource } from "../../api/meta.js";
+import { asApplied } from "../../api/meta.js";
 import { validateDocument } from "../../api/validate.js";
 import type { CliIo } from "../io.js";
 import { UsageError } from "../io.js";
@@ -40,19 +41,15 @@ export async function readResources(
 ): Promise<AnyResource[] | undefined> {
   const input = await readManifestInputs(files, io);
   const errors = input.errors.map(formatDiagnostic);
-  const byKey = new Map<string, AnyResource>();
+  const resources: AnyResource[] = [];
   for (const doc of input.documents) {
     const r = validateDocument(doc, { defaultNamespace });
     errors.push(...r.errors.map(formatDiagnostic));
-    if (r.resource)
-      byKey.set(
-        `${r.resource.kind}/${r.resource.metadata.namespace}/${r.resource.metadata.name}`,
-        r.resource,
-      );
+    if (r.resource) resources.push(r.resource);
   }
   if (errors.length > 0) {
     io.stderr(`${errors.join("\n")}\n`);
     return undefined;
   }
-  return [...byKey.values()];
+  return asApplied(resources);
 }
