@@ -7,7 +7,8 @@
 // through Shoal's tcp chain (L4) and haproxy in `mode tcp`. Each path is its own pair of processes
 // (one per side, one thread each); several rounds in rotating order, medians, beside each figure the
 // CPU steal and the CPU used by processes this run did not start; each proxy's RSS after the run. Started by bench/dataplane.sh, which checks the tools and cleans up.
-// Run: bash bench/dataplane.sh [ROUNDS] [SECONDS] [BULK_MIB]
+// Run: bash bench/dataplane.sh [ROUNDS] [SECONDS] [BULK_MIB]; with BENCH_ROUTES=virtualservice the Shoal
+// client routes through VirtualService-style routes (matches, timeout, retries, header edit).
 //
 // The Shoal sidecars are the file-mode proxy (`--config`, `--cert-dir`: same config parsing, file identity
 // and startProxy) except for capture: without iptables the original destination of each accepted
@@ -395,6 +396,28 @@ async function main(): Promise<void> {
     "server",
     ["127.0.0.1", appPort],
   );
+  // The client sidecar's routes: the service's default route, or (BENCH_ROUTES=virtualservice) what a
+  // typical VirtualService translates to: a header-matched route tried first and not taken, then a
+  // prefix route with a timeout, Istio's default retry policy and a request header edit.
+  const DEFAULT_ROUTES = [{ name: "default", clusters: [{ cluster: "outbound|9080||details" }] }];
+  const VIRTUAL_SERVICE_ROUTES = [
+    {
+      name: "jason",
+      matches: [{ headers: { "end-user": { exact: "jason" } } }],
+      clusters: [{ cluster: "outbound|9080||details" }],
+    },
+    {
+      name: "details-v1",
+      matches: [{ uri: { prefix: "/details/" } }],
+      clusters: [{ cluster: "outbound|9080||details", weight: 100 }],
+      timeoutMs: 15_000,
+      retries: {
+        attempts: 2,
+        retryOn: ["connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"],
+      },
+      headers: { request: { set: { "x-routed-by": "details-v1" } } },
+    },
+  ];
   const shoalHttpClient = await sidecar(
     "shoal-http-client",
     testConfig({
@@ -409,7 +432,8 @@ async function main(): Promise<void> {
             {
               name: "details",
               domains: ["details", "details:9080"],
-              routes: [{ name: "default", clusters: [{ cluster: "outbound|9080||details" }] }],
+              routes:
+                process.env["BENCH_ROUTES"] === "virtualservice" ? VIRTUAL_SERVICE_ROUTES : DEFAULT_ROUTES,
             },
           ],
         },
