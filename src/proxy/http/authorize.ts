@@ -11,15 +11,21 @@ export const RBAC_DENIED_BODY = "RBAC: access denied";
 export function authorize(x: Exchange): boolean {
   const c = x.conn?.inbound;
   if (!x.table || !c) return false;
+  return judge(x, c.dst, { principal: c.principal, sourceIp: c.sourceIp, sni: c.sni });
+}
+
+/** Evaluates the workload's policies for this request, as seen by `dst` from `peer`; a denial answers
+ *  403 `RBAC: access denied` (false), an allowed request goes on (true). Shared by the sidecar's inbound
+ *  step and the gateway's. */
+export function judge(
+  x: Exchange,
+  dst: { address: string; port: number },
+  peer: { principal: string | undefined; sourceIp: string | undefined; sni: string | undefined },
+): boolean {
+  if (!x.table) return false;
   const decision = authorizeRequest(
     httpAuthzIndex(x.table),
-    {
-      port: c.dst.port,
-      destinationIp: c.dst.address,
-      principal: c.principal,
-      sourceIp: c.sourceIp,
-      sni: c.sni,
-    },
+    { port: dst.port, destinationIp: dst.address, ...peer },
     {
       method: x.method,
       host: x.authority,

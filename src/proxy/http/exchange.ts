@@ -5,6 +5,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import type { ProxyRuntime } from "../connection-record.js";
 import type { HttpLogEntry } from "../http-log.js";
+import { startHttpLogEntry } from "../http-log.js";
 import type { CompiledRoute } from "../http-routes.js";
 import type { HeaderOps, WeightedCluster } from "../proxy-config.js";
 import type { ClusterPlan, RoutingTable } from "../routing-table.js";
@@ -57,6 +58,8 @@ export abstract class Exchange {
   done = false;
 
   // The request, as the client sent it and as normalized.
+  /** The access log line being filled in as the request goes. */
+  readonly entry: HttpLogEntry;
   readonly method: string;
   readonly rawPath: string;
   /** Normalized path without the query (what routing looks at). */
@@ -105,13 +108,23 @@ export abstract class Exchange {
     readonly conn: DownstreamConnection | undefined,
     readonly protocol: "HTTP/1.0" | "HTTP/1.1" | "HTTP/2",
     readonly headers: IncomingHttpHeaders,
-    readonly entry: HttpLogEntry,
-    facts: { method: string; path: string; authority: string; scheme: string; grpc: boolean },
+    /** The request as the client sent it; `authority` undefined when it named none. */
+    facts: { method: string; path: string; authority: string | undefined; scheme: string; grpc: boolean },
     readonly steps: readonly Step[],
   ) {
+    this.entry = startHttpLogEntry(
+      { method: facts.method, path: facts.path, protocol, headers, authority: facts.authority },
+      {
+        requestId: undefined,
+        upstreamCluster: conn?.inbound?.chain.name,
+        downstreamLocal: conn?.local,
+        downstreamRemote: conn?.remote,
+        sni: conn?.inbound?.sni,
+      },
+    );
     this.method = facts.method;
     this.rawPath = facts.path;
-    this.authority = facts.authority;
+    this.authority = facts.authority ?? "";
     this.scheme = facts.scheme;
     this.grpc = facts.grpc;
   }

@@ -1,11 +1,8 @@
 // Step (gateway ports): the gateway workload's AuthorizationPolicies judge every request, with the port the
 // gateway listens on as `destination.port` (its container port, e.g. 8080 for Service port 80) and the
 // mesh peer from the port's ISTIO_MUTUAL TLS as the source principal. Other outbound requests pass.
-import { rbacDeniedDetails } from "../../policy/index.js";
-import { authorizeRequest, httpAuthzIndex } from "../http-authz.js";
-import { RBAC_DENIED_BODY } from "./authorize.js";
+import { judge } from "./authorize.js";
 import type { Exchange } from "./exchange.js";
-import { localReply } from "./local-reply.js";
 
 export function gatewayAuthorize(x: Exchange): boolean {
   const c = x.conn;
@@ -14,24 +11,5 @@ export function gatewayAuthorize(x: Exchange): boolean {
   // Envoy logs the x-forwarded-for the gateway sends on, with the client's address appended.
   if (peer.sni) x.entry.sni = peer.sni;
   if (c.sourceIp) x.entry.xff = x.entry.xff ? `${x.entry.xff},${c.sourceIp}` : c.sourceIp;
-  const decision = authorizeRequest(
-    httpAuthzIndex(x.table),
-    {
-      port: c.dst.port,
-      destinationIp: c.dst.address,
-      principal: peer.principal,
-      sourceIp: c.sourceIp,
-      sni: peer.sni,
-    },
-    {
-      method: x.method,
-      host: x.authority,
-      path: x.pathWithQuery,
-      headers: x.h2 ? { ...x.headers, host: x.authority } : x.headers,
-    },
-  );
-  // A denied HTTP request gets 403 `RBAC: access denied`.
-  if (!decision.allow)
-    return localReply(x, 403, { details: rbacDeniedDetails(decision), body: RBAC_DENIED_BODY });
-  return true;
+  return judge(x, c.dst, { principal: peer.principal, sourceIp: c.sourceIp, sni: peer.sni });
 }

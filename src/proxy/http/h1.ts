@@ -6,7 +6,6 @@ import http from "node:http";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import type { ProxyRuntime } from "../connection-record.js";
-import { startHttpLogEntry } from "../http-log.js";
 import { countOnClose } from "../stats.js";
 import type { BodySink, Direction, DownstreamConnection, HttpPools } from "./exchange.js";
 import { Exchange } from "./exchange.js";
@@ -32,16 +31,6 @@ class H1Exchange extends Exchange {
     const method = req.method ?? "GET";
     const path = req.url ?? "/";
     const protocol = req.httpVersion === "1.0" ? "HTTP/1.0" : "HTTP/1.1";
-    const entry = startHttpLogEntry(
-      { method, path, protocol, headers, authority: headers.host },
-      {
-        requestId: undefined,
-        upstreamCluster: conn?.inbound?.chain.name,
-        downstreamLocal: conn?.local,
-        downstreamRemote: conn?.remote,
-        sni: conn?.inbound?.sni,
-      },
-    );
     super(
       rt,
       pools,
@@ -49,11 +38,10 @@ class H1Exchange extends Exchange {
       conn,
       protocol,
       headers,
-      entry,
       {
         method,
         path,
-        authority: headers.host ?? "",
+        authority: headers.host,
         scheme: "http",
         grpc: false,
       },

@@ -7,7 +7,6 @@ import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import type { ProxyRuntime } from "../connection-record.js";
-import { startHttpLogEntry } from "../http-log.js";
 import { countOnClose } from "../stats.js";
 import type { BodySink, Direction, DownstreamConnection, HttpPools } from "./exchange.js";
 import { Exchange } from "./exchange.js";
@@ -41,16 +40,6 @@ class H2Exchange extends Exchange {
     const method = String(headers[":method"] ?? "GET");
     const path = String(headers[":path"] ?? "/");
     const authority = (headers[":authority"] ?? headers.host) as string | undefined;
-    const entry = startHttpLogEntry(
-      { method, path, protocol: "HTTP/2", headers, authority },
-      {
-        requestId: undefined,
-        upstreamCluster: conn?.inbound?.chain.name,
-        downstreamLocal: conn?.local,
-        downstreamRemote: conn?.remote,
-        sni: conn?.inbound?.sni,
-      },
-    );
     super(
       rt,
       pools,
@@ -58,11 +47,10 @@ class H2Exchange extends Exchange {
       conn,
       "HTTP/2",
       headers,
-      entry,
       {
         method,
         path,
-        authority: authority ?? "",
+        authority,
         scheme: String(headers[":scheme"] ?? "http"),
         grpc: isGrpc(headers),
       },
