@@ -2,9 +2,14 @@
 // `istio-proxy` container says `image: auto` gets the proxy as that container, in router mode — no
 // init container, no traffic capture; the proxy listens on the ports of the Gateway servers that select
 // the pod. This is how Istio's gateway Helm chart and `istioctl manifest generate` deploy gateways.
-import { PROXY_PORTS, PROXY_UID } from "../proxy/proxy-config.js";
 import type { ContainerLike, PodTemplateLike } from "./sidecar.js";
-import { PROXY_CONTAINER, PROXY_IMAGE, STATUS_ANNOTATION } from "./sidecar.js";
+import {
+  PROXY_CONTAINER,
+  PROXY_IMAGE,
+  STATUS_ANNOTATION,
+  proxyReadinessProbe,
+  proxySecurityContext,
+} from "./sidecar.js";
 
 export const TEMPLATES_ANNOTATION = "inject.istio.io/templates";
 export const GATEWAY_TEMPLATE = "gateway";
@@ -54,21 +59,8 @@ export function injectGateway<T extends PodTemplateLike>(template: T, workload: 
       { name: "ISTIO_META_WORKLOAD_NAME", value: workload },
       ...userEnv,
     ],
-    readinessProbe: {
-      httpGet: { path: "/healthz/ready", port: PROXY_PORTS.health },
-      initialDelaySeconds: 1,
-      periodSeconds: 2,
-      failureThreshold: 30,
-    },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ["ALL"] },
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      runAsGroup: PROXY_UID,
-      runAsNonRoot: true,
-      runAsUser: PROXY_UID,
-    },
+    readinessProbe: proxyReadinessProbe(),
+    securityContext: proxySecurityContext(),
   };
   metadata.labels = {
     ...labels,

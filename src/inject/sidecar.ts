@@ -140,21 +140,8 @@ function proxyContainer(template: PodTemplateLike, apps: ContainerLike[], worklo
       { name: "ISTIO_META_WORKLOAD_NAME", value: workload },
     ],
     ports: [{ containerPort: PROXY_PORTS.prometheus, name: "http-envoy-prom", protocol: "TCP" }],
-    readinessProbe: {
-      httpGet: { path: "/healthz/ready", port: PROXY_PORTS.health },
-      initialDelaySeconds: 1,
-      periodSeconds: 2,
-      failureThreshold: 30,
-    },
-    securityContext: {
-      allowPrivilegeEscalation: false,
-      capabilities: { drop: ["ALL"] },
-      privileged: false,
-      readOnlyRootFilesystem: true,
-      runAsGroup: PROXY_UID,
-      runAsNonRoot: true,
-      runAsUser: PROXY_UID,
-    },
+    readinessProbe: proxyReadinessProbe(),
+    securityContext: proxySecurityContext(),
   };
 }
 
@@ -215,4 +202,27 @@ export function injectPodSpec<T extends PodTemplateLike>(template: T, options: I
     }),
   };
   return out;
+}
+
+/** The istio-proxy container's readiness probe (the proxy's health port), sidecar and gateway alike. */
+export function proxyReadinessProbe(): Record<string, unknown> {
+  return {
+    httpGet: { path: "/healthz/ready", port: PROXY_PORTS.health },
+    initialDelaySeconds: 1,
+    periodSeconds: 2,
+    failureThreshold: 30,
+  };
+}
+
+/** The istio-proxy container's security context: the proxy's uid, no privileges, read-only root. */
+export function proxySecurityContext(): Record<string, unknown> {
+  return {
+    allowPrivilegeEscalation: false,
+    capabilities: { drop: ["ALL"] },
+    privileged: false,
+    readOnlyRootFilesystem: true,
+    runAsGroup: PROXY_UID,
+    runAsNonRoot: true,
+    runAsUser: PROXY_UID,
+  };
 }
