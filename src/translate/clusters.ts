@@ -123,3 +123,27 @@ export function unresolvedCluster(
   if (ref.subset) cluster.subset = ref.subset;
   return { cluster, why };
 }
+
+/** The clusters VirtualService routes name, as translation meets them: `use(by)` is the RouteContext's
+ *  `useCluster` for one VirtualService; `unresolved()` turns every name the config lacks into an empty
+ *  cluster (its requests get 503) with a diagnostic saying which VirtualService named it and why. */
+export function routeClusterTracker(
+  known: ReadonlySet<string>,
+  hostKnown: (host: string) => boolean,
+  diagnostics: string[],
+) {
+  const missing = new Map<string, { host: string; port: number; subset: string | undefined; by: string }>();
+  return {
+    use:
+      (by: string) =>
+      (name: string, host: string, port: number, subset: string | undefined): void => {
+        if (!known.has(name) && !missing.has(name)) missing.set(name, { host, port, subset, by });
+      },
+    unresolved: (): ProxyCluster[] =>
+      [...missing].map(([name, m]) => {
+        const { cluster, why } = unresolvedCluster(name, m, hostKnown(m.host));
+        diagnostics.push(`${m.by}: routes to ${name}, but ${why}; those requests get 503`);
+        return cluster;
+      }),
+  };
+}

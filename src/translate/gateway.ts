@@ -15,7 +15,7 @@ import type {
   ProxyCluster,
   VirtualHost,
 } from "../proxy/proxy-config.js";
-import { BLACKHOLE_CLUSTER, fixedClusters, unresolvedCluster, viewClusters } from "./clusters.js";
+import { BLACKHOLE_CLUSTER, fixedClusters, routeClusterTracker, viewClusters } from "./clusters.js";
 import type { RouteContext } from "./http-routes-translate.js";
 import { translateHttpRoutes } from "./http-routes-translate.js";
 import type { MeshIndex } from "./mesh-index.js";
@@ -112,17 +112,14 @@ export function buildGateway(index: MeshIndex, w: MeshWorkload): GatewayPart {
     clusters.push(...viewClusters(index, view, findDestinationRule(index, view, client)));
   }
   const known = new Set(clusters.map((c) => c.name));
-  const missing = new Map<string, { host: string; port: number; subset: string | undefined; by: string }>();
+  const targets = routeClusterTracker(known, (h) => portsByHost.has(h), diagnostics);
   const context = (vs: ResolvedVirtualService, serverPort: number, keys: string[]): RouteContext => ({
     port: serverPort,
     client: { namespace: gwNs, labels: w.labels, gateways: keys },
     namespace: vs.namespace,
     origin: `VirtualService ${vs.key}`,
     portsOf: (h) => portsByHost.get(h),
-    useCluster: (name, host, p, subset) => {
-      if (!known.has(name) && !missing.has(name))
-        missing.set(name, { host, port: p, subset, by: `VirtualService ${vs.key}` });
-    },
+    useCluster: targets.use(`VirtualService ${vs.key}`),
     diagnostics,
   });
 
@@ -213,12 +210,7 @@ export function buildGateway(index: MeshIndex, w: MeshWorkload): GatewayPart {
     listeners.push(listener);
     ports.push({ port: target, serverPort, listener: name, tls });
   }
-  const extra = [...missing].map(([name, m]) => {
-    const { cluster, why } = unresolvedCluster(name, m, portsByHost.has(m.host));
-    diagnostics.push(`${m.by}: routes to ${name}, but ${why}; those requests get 503`);
-    return cluster;
-  });
-  clusters.push(...extra);
+  clusters.push(...targets.unresolved());
   clusters.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   return { ports, listeners, clusters, diagnostics: [...new Set(diagnostics)] };
 }

@@ -12,7 +12,7 @@ import {
   PASSTHROUGH_CLUSTER,
   fixedClusters,
   outboundClusterName,
-  unresolvedCluster,
+  routeClusterTracker,
   viewClusters,
 } from "./clusters.js";
 import { hashText } from "./hash.js";
@@ -234,17 +234,14 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
   // VirtualServices: routes name clusters; one the registry does not define is added empty (503).
   const vsList = virtualServicesFor(snapshot, client.namespace, scope, diagnostics);
   const known = new Set(clusters.map((c) => c.name));
-  const missing = new Map<string, { host: string; port: number; subset: string | undefined; by: string }>();
+  const targets = routeClusterTracker(known, (h) => portsByHost.has(h), diagnostics);
   const routeContext = (vs: ResolvedVirtualService, port: number): RouteContext => ({
     port,
     client,
     namespace: vs.namespace,
     origin: `VirtualService ${vs.key}`,
     portsOf: (h) => portsByHost.get(h),
-    useCluster: (name, host, p, subset) => {
-      if (!known.has(name) && !missing.has(name))
-        missing.set(name, { host, port: p, subset, by: `VirtualService ${vs.key}` });
-    },
+    useCluster: targets.use(`VirtualService ${vs.key}`),
     diagnostics,
   });
   const claims = mostSpecificVirtualService(
@@ -277,11 +274,8 @@ export function buildOutbound(index: MeshIndex, client: ClientContext): Outbound
       if (t.listener.protocol === "tcp") t.listener.protocol = "tls";
     }
   }
-  const extra = [...missing].map(([name, m]) => {
-    const { cluster, why } = unresolvedCluster(name, m, portsByHost.has(m.host));
-    diagnostics.push(`${m.by}: routes to ${name}, but ${why}; those requests get 503`);
-    return cluster;
-  });
+  // Route-only clusters are not in the per-view hashes: they are hashed with the listeners below.
+  const extra = targets.unresolved();
   clusters.push(...extra);
 
   // Unknown HTTP hosts on a known port: ALLOW_ANY passes them through, REGISTRY_ONLY refuses them.
