@@ -10,8 +10,6 @@ import { testRoot } from "../../ca/test-support.js";
 import type { LogFields } from "../../testing/http-harness.js";
 import { parseHttpLine, request, startScriptedApp } from "../../testing/http-harness.js";
 import { eventually, startTestProxy, testConfig, testWorkload } from "../../testing/proxy-harness.js";
-import { buildRoutingTable } from "../routing-table.js";
-import { admit } from "../upstream-policy.js";
 
 const mesh = await testRoot();
 const client = await testWorkload(mesh, "default", "curl");
@@ -233,31 +231,21 @@ test("connectionPool: maxConnections 1 queues requests on one connection; maxReq
   assert.equal(pooled.connections - mark, 3);
 });
 
-// Circuit breakers are counted by upstream-policy; this runs once it enforces maxRequests.
-const probe = buildRoutingTable(config).clusters.get(BREAKER);
-const first = probe ? admit(probe, "request") : undefined;
-const enforced = probe !== undefined && admit(probe, "request") === undefined;
-first?.release();
-
-test(
-  "circuit breaker: a request over the cluster's limit → 503 UO overflow",
-  { skip: !enforced && "breakers not enforced" },
-  async () => {
-    const hanging = send({ path: "/breaker/slow/300" });
-    await eventually("first request at the app", () => app.seen.some((s) => s.path === "/breaker/slow/300"));
-    const over = await send({ path: "/breaker/x" });
-    assert.equal(over.res.status, 503);
-    assert.equal(
-      over.res.body,
-      "upstream connect error or disconnect/reset before headers. reset reason: overflow",
-    );
-    assert.deepEqual(
-      [over.log.flags, over.log.details],
-      ["UO", "upstream_reset_before_response_started{overflow}"],
-    );
-    assert.equal((await hanging).res.status, 200);
-  },
-);
+test("circuit breaker: a request over the cluster's limit → 503 UO overflow", async () => {
+  const hanging = send({ path: "/breaker/slow/300" });
+  await eventually("first request at the app", () => app.seen.some((s) => s.path === "/breaker/slow/300"));
+  const over = await send({ path: "/breaker/x" });
+  assert.equal(over.res.status, 503);
+  assert.equal(
+    over.res.body,
+    "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+  );
+  assert.deepEqual(
+    [over.log.flags, over.log.details],
+    ["UO", "upstream_reset_before_response_started{overflow}"],
+  );
+  assert.equal((await hanging).res.status, 200);
+});
 
 test("Istio's circuit-breaking settings: the third concurrent request overflows (UO), the slots come back", async () => {
   const wave = await Promise.all([1, 2, 3].map(() => send({ path: "/istio-cb/slow/150" })));
