@@ -8,8 +8,9 @@
 //   allowing DNS compile like any other rule and simply have nothing to match.
 // - The control plane: proxies fetch their config and certificates over a unix socket, and readiness is
 //   checked over a unix socket too, so no policy can cut a proxy off from the control plane. Traffic of
-//   the node namespace itself (the node gateway address) never crosses the forwarding path the rules
-//   sit on: like Calico's host-endpoint default, the node always reaches its pods and they it.
+//   the node namespace itself (the node gateway address, a health probe sent from the node) leaves
+//   through its OUTPUT chain or arrives through INPUT, never through FORWARD where the rules sit: like
+//   Calico's host-endpoint default, the node always reaches its pods and they it.
 // - Sidecars: the proxy connects from the pod's own IP to the real destination IP and port, so mesh
 //   traffic is judged exactly as on Kubernetes (egress of the client pod, ingress of the server pod).
 // - ipBlock matches any address, pod IPs included, as Calico does.
