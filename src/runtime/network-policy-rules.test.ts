@@ -27,13 +27,15 @@ const isolated: PodPolicy = {
   egress: { policies: ["prod/deny"], allow: [] },
 };
 
-test("replies return first, then egress of the source, then ingress of the destination", () => {
+test("replies and the node return first, then egress of the source, then ingress of the destination", () => {
   const { rules } = renderPolicyRules([isolated]);
   const main = rules.filter((r) => r.startsWith(`-A ${NETPOL_CHAIN} `));
   assert.match(main[0] ?? "", /--ctstate RELATED,ESTABLISHED -j RETURN$/);
-  assert.equal(main[1], `-A ${NETPOL_CHAIN} -s 10.244.1.2/32 -d 10.244.1.2/32 -j RETURN`);
-  assert.equal(main[2], `-A ${NETPOL_CHAIN} -s 10.244.1.2/32 -j ${podChain("Egress", "prod", "db")}`);
-  assert.equal(main[3], `-A ${NETPOL_CHAIN} -d 10.244.1.2/32 -j ${podChain("Ingress", "prod", "db")}`);
+  assert.match(main[1] ?? "", /-s 169\.254\.1\.1\/32 .*-j RETURN$/);
+  assert.match(main[2] ?? "", /-d 169\.254\.1\.1\/32 .*-j RETURN$/);
+  assert.equal(main[3], `-A ${NETPOL_CHAIN} -s 10.244.1.2/32 -d 10.244.1.2/32 -j RETURN`);
+  assert.equal(main[4], `-A ${NETPOL_CHAIN} -s 10.244.1.2/32 -j ${podChain("Egress", "prod", "db")}`);
+  assert.equal(main[5], `-A ${NETPOL_CHAIN} -d 10.244.1.2/32 -j ${podChain("Ingress", "prod", "db")}`);
   assert.ok(rules.some((r) => r.startsWith(`-A FORWARD `) && r.endsWith(`-j ${NETPOL_CHAIN}`)));
   assert.ok(!rules.some((r) => r.includes("ACCEPT")), "allowed traffic returns, it is never accepted");
 });

@@ -2,9 +2,9 @@
 // the outside world and back crosses the node namespace's FORWARD chain after the service DNAT, so the
 // rules see the real pod IP and target port. Layout:
 //   FORWARD        -j SHOAL-NETPOL
-//   SHOAL-NETPOL   replies (ESTABLISHED,RELATED) return at once; then, per local pod isolated for
-//                  egress, `-s POD -j SHOAL-NP-E-…`, and per local pod isolated for ingress,
-//                  `-d POD -j SHOAL-NP-I-…`
+//   SHOAL-NETPOL   replies (ESTABLISHED,RELATED) and the node's own traffic return at once; then, per
+//                  local pod isolated for egress, `-s POD -j SHOAL-NP-E-…`, and per local pod isolated
+//                  for ingress, `-d POD -j SHOAL-NP-I-…`
 //   SHOAL-NP-[EI]-… one RETURN per allowed tuple, then REJECT
 //   SHOAL-NP-B-…   an ipBlock with `except`: RETURN for the excepted blocks, else set the allow mark
 // No rule ever ACCEPTs: allowed traffic RETURNs to FORWARD, so whatever else FORWARD checks (the
@@ -15,6 +15,7 @@
 // replaces the table in one transaction: there is no moment without policy, and connections already
 // allowed keep flowing because conntrack entries outlive the rule swap and replies return first.
 import { createHash } from "node:crypto";
+import { NODE_GATEWAY } from "./names.js";
 import type { Allow, DirectionRules, PeerMatch, PodPolicy } from "./network-policy-model.js";
 
 export const NETPOL_CHAIN = "SHOAL-NETPOL";
@@ -101,6 +102,10 @@ export function renderPolicyRules(policies: PodPolicy[]): RenderedPolicy {
     `-A FORWARD ${comment("shoal network policy")} -j ${NETPOL_CHAIN}`,
     // Replies to allowed connections (and their ICMP errors) pass before any policy is looked at.
     `-A ${NETPOL_CHAIN} -m conntrack --ctstate RELATED,ESTABLISHED -j RETURN`,
+    // The node is never filtered (host-endpoint default). Its own traffic takes INPUT/OUTPUT, not
+    // FORWARD, so these only make the exception explicit should a route ever forward it.
+    `-A ${NETPOL_CHAIN} -s ${NODE_GATEWAY}/32 ${comment("from the node")} -j RETURN`,
+    `-A ${NETPOL_CHAIN} -d ${NODE_GATEWAY}/32 ${comment("to the node")} -j RETURN`,
   ];
   for (const pp of policies) {
     const ip = `${pp.pod.ip}/32`;
