@@ -56,13 +56,15 @@ test("a protobuf Deployment from kubectl create deployment decodes to the JSON k
     field(3, "1d"),
     field(6, Buffer.concat([small(3, 80), field(4, "TCP")])),
     field(8, Buffer.alloc(0)),
+    field(14, ""),
   ]);
-  const template = Buffer.concat([field(1, labels), field(2, field(2, ctr))]);
+  const template = Buffer.concat([field(1, labels), field(2, Buffer.concat([field(2, ctr), field(3, "")]))]);
   const spec = Buffer.concat([
     small(1, 2),
     field(2, field(1, Buffer.concat([field(1, "app"), field(2, "web")]))),
     field(3, template),
     field(4, Buffer.alloc(0)),
+    small(5, 0),
   ]);
   const obj = decodeKubeProtobuf(
     envelope(

@@ -51,14 +51,17 @@ export function decodeFields(buf: Buffer): Field[] {
 
 const bytesOf = (fs: Field[], no: number) =>
   fs.filter((f) => f.no === no && f.wire === 2).map((f) => f.value as Buffer);
+/** Kubernetes encodes unset strings as empty ones; JSON leaves them out (`omitempty`), and so does this. */
 const str = (fs: Field[], no: number) => {
   const b = bytesOf(fs, no).pop();
-  return b === undefined ? undefined : b.toString("utf8");
+  return b === undefined || b.length === 0 ? undefined : b.toString("utf8");
 };
 const num = (fs: Field[], no: number) => {
   const f = fs.filter((x) => x.no === no && x.wire === 0).pop();
   return f === undefined ? undefined : Number(f.value as bigint);
 };
+/** A plain (not optional) number: always encoded, left out of JSON when 0. */
+const count = (fs: Field[], no: number) => num(fs, no) || undefined;
 
 function map(fs: Field[], no: number, asBase64 = false): Record<string, string> | undefined {
   const entries = bytesOf(fs, no);
@@ -108,7 +111,7 @@ function labelSelector(fs: Field[] | undefined): Record<string, unknown> | undef
 function container(fs: Field[]): Record<string, unknown> {
   const ports = bytesOf(fs, 6).map((b) => {
     const p = decodeFields(b);
-    return defined({ name: str(p, 1), hostPort: num(p, 2), containerPort: num(p, 3), protocol: str(p, 4) });
+    return defined({ name: str(p, 1), hostPort: count(p, 2), containerPort: num(p, 3), protocol: str(p, 4) });
   });
   const env = bytesOf(fs, 7).map((b) => {
     const e = decodeFields(b);
@@ -162,7 +165,7 @@ const KINDS: Record<string, (fs: Field[]) => Record<string, unknown>> = {
         selector: labelSelector(message(spec, 2)),
         template: podTemplate(message(spec, 3)),
         strategy: strategy && str(strategy, 1) ? { type: str(strategy, 1) } : undefined,
-        minReadySeconds: num(spec, 5),
+        minReadySeconds: count(spec, 5),
         revisionHistoryLimit: num(spec, 6),
         progressDeadlineSeconds: num(spec, 9),
       }),
