@@ -15,7 +15,7 @@ import { matchesFields, parseFieldSelector } from "./field-selector.js";
 import type { FieldRequirement } from "./field-selector.js";
 import type { ResourcePath, TableRequest } from "./request.js";
 import { paginate } from "./paging.js";
-import { sendJson } from "./request.js";
+import { queryBool, sendJson } from "./request.js";
 import { badRequest, notFound, statusOf } from "./status.js";
 import { toTable } from "./table.js";
 import { GoneError } from "./watch-cache.js";
@@ -164,7 +164,7 @@ export function handleWatch(
       return end();
     }
   }
-  if (url.searchParams.get("allowWatchBookmarks") === "true")
+  if (queryBool(url, "allowWatchBookmarks"))
     bookmarks = setInterval(
       () =>
         write("BOOKMARK", {

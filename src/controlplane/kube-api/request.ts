@@ -56,6 +56,11 @@ export function parseResourcePath(pathname: string): ResourcePath | undefined {
   return { res, group, version, namespace, name, subresource, watch };
 }
 
+/** A boolean query parameter as the apiserver reads it (Go's ParseBool: `true`, `True`, `1`, `t`, ...). */
+export function queryBool(url: URL, name: string): boolean {
+  return ["1", "t", "T", "true", "TRUE", "True"].includes(url.searchParams.get(name) ?? "");
+}
+
 export interface TableRequest {
   include: "None" | "Metadata" | "Object";
 }
