@@ -122,7 +122,7 @@ async function route(
     const r = await patch(b, p, String(req.headers["content-type"] ?? ""), await readJsonBody(req), dryRun);
     return sendJson(
       res,
-      200,
+      r.created ? 201 : 200,
       table ? toTable(p.res, [r.object], table) : r.object,
       warningHeaders(r.warnings),
     );
