@@ -23,7 +23,7 @@ test(
         assert.match(rules, new RegExp(`^  ${field}\\t<\\[\\]string>$`, "m"));
       assert.match(
         await ok(["explain", "deployments.spec.template.spec.containers"]),
-        /^  command\t<\[\]string>$/m,
+        /^ {2}command\t<\[\]string>$/m,
       );
       const missing = await f.kubectl(["explain", "authorizationpolicies.spec.nosuchfield"]);
       assert.notEqual(missing.code, 0);
