@@ -15,7 +15,7 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:f
 import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { testIdentity, testRoot } from "../src/ca/test-support.js";
@@ -319,7 +319,9 @@ async function main(): Promise<void> {
     const s = summary(shoal.name);
     const h = summary(ha.name);
     const what = close ? "new TLS connection per request (10 clients)" : "keep-alive, 50 connections";
-    lines.push(`HTTPS through the ingress gateway, ${what}; median of ${rounds} rounds of ${seconds}s`);
+    lines.push(
+      `HTTPS through the ingress gateway, ${what}; median of ${rounds} rounds of ${seconds}s; load average ${loadavg()[0]!.toFixed(1)}`,
+    );
     lines.push(
       `  ${"path".padEnd(15)}${"req/s".padStart(9)}${"proxy CPU µs/req".padStart(19)}${"steal %".padStart(9)}`,
     );
