@@ -11,7 +11,7 @@
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
@@ -194,6 +194,8 @@ function status(port: number, host: string): string {
 
 const procs: ChildProcess[] = [];
 let pidFile: string | undefined;
+/** The temp dir main made itself (run without bench/gateway-https.sh), removed at the end. */
+let ownDir: string | undefined;
 function track(proc: ChildProcess): void {
   procs.push(proc);
   if (pidFile && proc.pid) appendFileSync(pidFile, `${proc.pid}\n`);
@@ -239,7 +241,7 @@ async function waitListening(port: number, proc: ChildProcess): Promise<void> {
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 5);
   const seconds = Number(process.argv[3] ?? 4);
-  const dir = process.env["BENCH_DIR"] ?? mkdtempSync(join(tmpdir(), "shoal-gateway-https-"));
+  const dir = process.env["BENCH_DIR"] ?? (ownDir = mkdtempSync(join(tmpdir(), "shoal-gateway-https-")));
   pidFile = join(dir, "pids");
 
   // The Secure Gateways task's certificates, P-256: a root for example.com and httpbin.example.com's.
@@ -352,4 +354,5 @@ else
     await main();
   } finally {
     await stopAll();
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
   }
