@@ -91,4 +91,19 @@ export const COMMANDS: CommandEntry[] = [
     summary: "Print a kubeconfig for the running cluster's Kubernetes API",
     load: async () => (await import("./kubeconfig.js")).kubeconfigCommand,
   },
+  {
+    path: ["install"],
+    summary: "Install the gateways of an Istio profile or IstioOperator (like istioctl install)",
+    load: async () => (await import("./install.js")).installCommand,
+  },
+  {
+    path: ["uninstall"],
+    summary: "Remove the gateways shoal install created",
+    load: async () => (await import("./uninstall.js")).uninstallCommand,
+  },
+  {
+    path: ["manifest", "generate"],
+    summary: "Print (or write to a directory) the gateway manifests of an IstioOperator",
+    load: async () => (await import("./manifest.js")).manifestGenerateCommand,
+  },
 ];
