@@ -1,5 +1,5 @@
 // PKCS#10 certificate requests: the proxy makes one for a key it keeps; the CA parses and verifies it.
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import { generateP256, privateKeyPem } from "./keys.js";
 import type { SignAlgorithm } from "./keys.js";
 import { x509 } from "./x509.js";

@@ -4,7 +4,7 @@ import { X509Certificate, createPublicKey } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createSecureContext } from "node:tls";
 import type { SecureContext } from "node:tls";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import type { CertificateResponse } from "./ca-service.js";
 import { generateCsr } from "./csr.js";
 import { spiffeIdOf } from "./peer-identity.js";

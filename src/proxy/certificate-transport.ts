@@ -1,7 +1,7 @@
 // The identity client's transport over gRPC: sends the CSR and bootstrap token to the control plane's
 // Certificate RPC and returns the chain and trust bundle (the shape the identity client expects).
 import { Metadata } from "@grpc/grpc-js";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import { errorFromStatus } from "../xds-protocol/errors.js";
 import { parseCertificateReply } from "../xds-protocol/messages.js";
 import type { CertificateRequest } from "../xds-protocol/messages.js";

@@ -5,7 +5,7 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { once } from "node:events";
 import type http from "node:http";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import type { OriginalDstLookup } from "../native/original-dst.js";
 import { adminServer } from "./admin.js";
 import type { CertificateInfo } from "./certificates.js";

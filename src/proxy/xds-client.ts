@@ -3,7 +3,7 @@
 // goes away the proxy keeps serving its last good config (fail static) and reconnects with backoff.
 import { EventEmitter } from "node:events";
 import type * as grpc from "@grpc/grpc-js";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import { errorFromStatus } from "../xds-protocol/errors.js";
 import { parseServerMessage } from "../xds-protocol/messages.js";
 import type { HelloNode, ProxyMessage } from "../xds-protocol/messages.js";
