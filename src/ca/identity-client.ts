@@ -6,9 +6,9 @@ import { createSecureContext } from "node:tls";
 import type { SecureContext } from "node:tls";
 import { ShoalError } from "../common/errors.js";
 import type { CertificateResponse } from "./ca-service.js";
-import { generateCsr } from "./csr.js";
+import { generateCsr } from "./pkcs10.js";
 import { spiffeIdOf } from "./peer-identity.js";
-import { splitPemCertificates } from "./x509.js";
+import { splitPemCertificates } from "./pem.js";
 
 /** Transport to the CA (gRPC later; a direct call in tests). */
 export type RequestCertificate = (csrPem: string, token: string) => Promise<CertificateResponse>;
