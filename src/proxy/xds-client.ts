@@ -222,8 +222,7 @@ export class XdsClient extends EventEmitter<XdsClientEvents> {
 
 /** The config stream on the gRPC library (only for callers that hand in its credentials). */
 async function grpcCall(target: string, credentials: grpc.ChannelCredentials): Promise<LiteCall> {
-  const { createMeshDiscoveryClient } = await import("../xds-protocol/service.js");
-  const { ERROR_CODE_METADATA } = await import("../xds-protocol/service.js");
+  const { createMeshDiscoveryClient, ERROR_CODE_METADATA } = await import("../xds-protocol/service.js");
   const client = createMeshDiscoveryClient(target, credentials);
   const stream = client.StreamConfig();
   const ev = new EventEmitter<{ metadata: []; data: [unknown]; status: [CallStatus] }>();
