@@ -21,4 +21,11 @@ const running = await runXdsMode({
   healthPort: b + 4,
   originalDst: () => ({ address: "127.0.0.1", port: Number(app), family: "IPv4" }),
 });
+// SIGUSR2: one line with the V8 heap and external memory, so the benchmark can split JS from native.
+process.on("SIGUSR2", () => {
+  const m = process.memoryUsage();
+  console.error(
+    JSON.stringify({ event: "memory", heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external }),
+  );
+});
 process.once("SIGTERM", () => void running.close().then(() => process.exit(0)));

@@ -51,6 +51,17 @@ test("the proxy executable's import graph holds only the proxy, the contract and
   assert.ok(layers.includes("proxy") && g.modules.size > 20, "the walk followed the proxy's imports");
   const packages = [...g.packages].filter((p) => !p.startsWith("node:"));
   assert.deepEqual(packages, [], "packages besides Node's own");
+  // A gateway loads its own code on demand: the same rules hold for it.
+  const gw = walk(resolve(here, "gateway.js"));
+  const gwFound = [...gw.modules]
+    .map((f) => relative(distSrc, f))
+    .filter((f) => forbidden.includes(f.split("/")[0]!));
+  assert.deepEqual(gwFound, [], "modules the gateway must not load");
+  assert.deepEqual(
+    [...gw.packages].filter((p) => !p.startsWith("node:")),
+    [],
+    "gateway packages",
+  );
 });
 
 test("the walk sees through re-exports and multi-line imports (a fixture with a forbidden module)", () => {
@@ -65,7 +76,10 @@ test("the walk sees through re-exports and multi-line imports (a fixture with a 
   assert.ok(g.packages.has("zod"));
 });
 
-test("what the proxy loads on demand: only the gRPC library path for callers that hand in its credentials", () => {
+test("what the proxy loads on demand: gateway code (gateways only), the gRPC library (callers handing in its credentials)", () => {
   const g = walk(main);
-  assert.deepEqual(g.dynamic, ["proxy/xds-client.js → ../xds-protocol/service.js"]);
+  assert.deepEqual(g.dynamic.sort(), [
+    "proxy/proxy.js → ./gateway.js",
+    "proxy/xds-client.js → ../xds-protocol/service.js",
+  ]);
 });
