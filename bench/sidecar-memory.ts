@@ -151,7 +151,7 @@ function memory(pid: number): { privateKiB: number; rssKiB: number } {
 
 const mib = (kib: number) => (kib / 1024).toFixed(1);
 
-/** Opens `n` mTLS connections (at most 200 handshakes at a time) and keeps them open. */
+/** Opens `n` mTLS connections (at most 50 handshakes at a time) and keeps them open. */
 async function openConnections(
   n: number,
   port: number,
@@ -161,7 +161,7 @@ async function openConnections(
   let failed = 0;
   const context = tls.createSecureContext({ key: pem.key, cert: pem.cert, ca: pem.ca });
   const one = () =>
-    new Promise<void>((resolve, reject) => {
+    new Promise<void>((resolve) => {
       const s = tls.connect({
         host: "127.0.0.1",
         port,
@@ -172,10 +172,9 @@ async function openConnections(
         out.push(s);
         resolve();
       });
-      s.once("error", (err) => {
-        failed++;
-        if (failed > n / 100) reject(err);
-        else resolve();
+      s.once("error", () => {
+        failed++; // counted and reported; the figure is per connection that stayed open
+        resolve();
       });
     });
   let next = 0;
@@ -185,7 +184,8 @@ async function openConnections(
       await one();
     }
   };
-  await Promise.all(Array.from({ length: 200 }, worker));
+  await Promise.all(Array.from({ length: 50 }, worker));
+  if (failed > 0) console.error(`${failed} of ${n} connections failed to open`);
   return out;
 }
 
