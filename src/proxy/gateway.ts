@@ -10,7 +10,7 @@ import { once } from "node:events";
 import tls from "node:tls";
 import type { TLSSocket } from "node:tls";
 import { peerIdentity } from "../ca/peer-identity.js";
-import { rbacDeniedDetails } from "../policy/index.js";
+import { rbacDeniedDetails } from "../policy/authz-evaluate.js";
 import { hostPort } from "./access-log.js";
 import { clientHelloServerName, isMeshTls, parseClientHello } from "./client-hello.js";
 import { clientSanAdmitted } from "./gateway-san.js";
