@@ -75,6 +75,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./route-check.js")).routeCheckCommand,
   },
   {
+    path: ["x", "mtls-report"],
+    summary: "Which clients still send plaintext, and whether STRICT mTLS is safe per workload",
+    load: async () => (await import("./mtls-report.js")).mtlsReportCommand,
+  },
+  {
     path: ["proxy-status"],
     aliases: [["ps"]],
     summary: "Show each proxy's config sync state with the control plane",
