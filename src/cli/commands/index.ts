@@ -80,6 +80,16 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./mtls-report.js")).mtlsReportCommand,
   },
   {
+    path: ["dashboard"],
+    summary: "Open the mesh dashboard (graph, workloads, what-if, mTLS report) on loopback",
+    load: async () => (await import("./dashboard.js")).dashboardCommand,
+  },
+  {
+    path: ["dashboard", "prometheus"],
+    summary: "Run Prometheus scraping every proxy's metrics (PromQL on loopback)",
+    load: async () => (await import("./dashboard.js")).dashboardPrometheusCommand,
+  },
+  {
     path: ["proxy-status"],
     aliases: [["ps"]],
     summary: "Show each proxy's config sync state with the control plane",
