@@ -8,20 +8,24 @@ function WhatIf(props: { w: WorkloadView; sources: DashboardState["sources"] }) 
   const w = props.w;
   const [answer, setAnswer] = useState<WhatIfAnswer | null>(null);
   const [error, setError] = useState<string | null>(null);
+  // Controlled fields: live updates re-render the panel and must not reset what the user typed.
+  const [source, setSource] = useState(props.sources[0]?.principal ?? "");
+  const [port, setPort] = useState(String(w.ports[0]?.port ?? 80));
+  const [method, setMethod] = useState("GET");
+  const [path, setPath] = useState("/");
+  const text = (set: (v: string) => void) => (ev: Event) => set((ev.target as HTMLInputElement).value);
   const submit = async (ev: Event) => {
     ev.preventDefault();
-    const f = new FormData(ev.target as HTMLFormElement);
-    const source = String(f.get("source") ?? "");
     const res = await fetch("/api/what-if", {
       method: "POST",
       headers: { "content-type": "application/json" },
       body: JSON.stringify({
         namespace: w.namespace,
         pod: w.pods[0]?.name ?? w.workload,
-        port: Number(f.get("port")),
+        port: Number(port),
         principal: source === "" ? null : source,
-        method: String(f.get("method") ?? "GET"),
-        path: String(f.get("path") ?? "/"),
+        method,
+        path,
       }),
     });
     const body = (await res.json()) as WhatIfAnswer & { error?: { message: string } };
@@ -37,7 +41,7 @@ function WhatIf(props: { w: WorkloadView; sources: DashboardState["sources"] }) 
     <div>
       <form class="what-if" id="what-if" onSubmit={submit}>
         <label for="wi-source">source</label>
-        <select id="wi-source" name="source">
+        <select id="wi-source" name="source" value={source} onChange={text(setSource)}>
           {props.sources.map((s) => (
             <option key={s.label} value={s.principal ?? ""}>
               {s.label}
@@ -58,9 +62,9 @@ function WhatIf(props: { w: WorkloadView; sources: DashboardState["sources"] }) 
           ))}
         </datalist>
         <label for="wi-method">method</label>
-        <input id="wi-method" name="method" value="GET" />
+        <input id="wi-method" name="method" value={method} onInput={text(setMethod)} />
         <label for="wi-path">path</label>
-        <input id="wi-path" name="path" value="/" />
+        <input id="wi-path" name="path" value={path} onInput={text(setPath)} />
         <button type="submit">Decide</button>
       </form>
       {error && <p class="error">{error}</p>}
