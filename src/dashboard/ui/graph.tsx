@@ -11,7 +11,7 @@ export function edgeLabel(e: MeshGraph["edges"][number]): string {
   const parts = [`${fmt(e.rate, " rps", 2)}`];
   if (e.errorRate !== null) parts.push(`${fmt(e.errorRate * 100, "% 5xx", 0)}`);
   if (e.p99Ms !== null) parts.push(`p99 ${fmt(e.p99Ms, " ms")}`);
-  return `${e.mtls ? "🔒 " : "⚠ plaintext "}${parts.join(" · ")}`;
+  return `${e.mtls ? "mTLS" : "PLAINTEXT"} · ${parts.join(" · ")}`;
 }
 
 export function Graph(props: { graph: MeshGraph; onSelect: (id: string) => void; selected: string | null }) {
