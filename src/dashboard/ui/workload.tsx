@@ -49,13 +49,7 @@ function WhatIf(props: { w: WorkloadView; sources: DashboardState["sources"] }) 
           ))}
         </select>
         <label for="wi-port">port</label>
-        <input
-          id="wi-port"
-          name="port"
-          type="number"
-          value={String(w.ports[0]?.port ?? 80)}
-          list="wi-ports"
-        />
+        <input id="wi-port" name="port" type="number" value={port} onInput={text(setPort)} list="wi-ports" />
         <datalist id="wi-ports">
           {w.ports.map((p) => (
             <option key={p.port} value={String(p.port)}>{`${p.service} (${p.protocol})`}</option>
