@@ -144,9 +144,7 @@ test("connect timeout (TLS never answered) and connection refused are UF", async
   after(() => silent.close());
   const port = (silent.address() as net.AddressInfo).port;
   const cp = await clientProxy(clientConfig({ port, timeoutMs: 150 }));
-  const t0 = Date.now();
   assert.equal((await exchange(cp.proxy.ports.outbound, "x")).data, "");
-  assert.ok(Date.now() - t0 < 2000);
   await eventually("log", () => cp.lines.length === 1);
   assert.match(cp.lines[0] ?? "", / UF - - "connection timeout" /);
   silent.close();

@@ -97,7 +97,7 @@ test("a change affecting 2 of 3 proxies pushes to exactly those 2, and both ACK"
   }
 });
 
-test("a burst of 50 changes within 5 ms is one push per proxy", async () => {
+test("a burst of 50 changes in one tick is one push per proxy", async () => {
   const h = await harness(ca, { debounceMs: 10 });
   try {
     const clients = ["a", "b", "c"].map((p) => h.connect(p));
@@ -105,12 +105,11 @@ test("a burst of 50 changes within 5 ms is one push per proxy", async () => {
     const counts = counter(clients);
     let pushes = 0;
     h.server.on("pushed", () => pushes++);
-    const start = performance.now();
+    // Synchronous: no timer can fire inside the loop, so the whole burst falls in one debounce window.
     for (let i = 0; i < 50; i++) {
       h.mesh.bump("a", "b", "c");
       h.server.notifyChanged(i % 2 ? "all" : [helloNode("foo", "a").id]);
     }
-    assert.ok(performance.now() - start < 5, "the burst itself took under 5 ms");
     await waitFor("all at @51", () => clients.every((c, i) => c.version === `${"abc"[i]}@51`));
     await sleep(50);
     assert.equal(pushes, 3);
