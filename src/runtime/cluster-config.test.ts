@@ -56,9 +56,17 @@ const bad: Array<[string, string, RegExp]> = [
   ["wrong kind", "kind: Pod\nnodes: [{name: a}]", /kind: must be "Cluster"/],
   ["no nodes", "kind: Cluster\nnodes: []", /nodes: must list at least one node/],
   ["bad node name", "kind: Cluster\nnodes: [{name: A_b}]", /nodes\[0\]\.name: must be/],
-  ["duplicate node", "kind: Cluster\nnodes: [{name: a}, {name: a}]", /nodes\[1\]\.name: "a" is used by an earlier node/],
+  [
+    "duplicate node",
+    "kind: Cluster\nnodes: [{name: a}, {name: a}]",
+    /nodes\[1\]\.name: "a" is used by an earlier node/,
+  ],
   ["unknown field", "kind: Cluster\nnodes: [{name: a, label: {}}]", /nodes\[0\]\.label: unknown field/],
-  ["label value not a string", "kind: Cluster\nnodes: [{name: a, labels: {x: 1}}]", /nodes\[0\]\.labels\.x: must be a string/],
+  [
+    "label value not a string",
+    "kind: Cluster\nnodes: [{name: a, labels: {x: 1}}]",
+    /nodes\[0\]\.labels\.x: must be a string/,
+  ],
   [
     "bad taint effect",
     "kind: Cluster\nnodes: [{name: a, taints: [{key: k, effect: Never}]}]",
@@ -103,7 +111,8 @@ for (const [name, text, message] of bad) {
 test("several problems are reported together", () => {
   assert.throws(
     () => parseClusterConfig("kind: Cluster\nnodes: [{name: a, taints: [{effect: x}]}, {name: a}]"),
-    (err: unknown) => /taints\[0\]\.key/.test((err as Error).message) && /nodes\[1\]\.name/.test((err as Error).message),
+    (err: unknown) =>
+      /taints\[0\]\.key/.test((err as Error).message) && /nodes\[1\]\.name/.test((err as Error).message),
   );
 });
 

@@ -63,7 +63,8 @@ export function defaultClusterConfig(): ClusterConfig {
 
 // A node name is a DNS subdomain in Kubernetes; here also part of a netns name, so no dots.
 const NODE_NAME = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
-const LABEL_KEY = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_KEY =
+  /^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -98,7 +99,8 @@ function parseTaint(value: unknown, path: string, problems: string[]): Taint | u
   }
   checkKeys(value, ["key", "value", "effect"], path, problems);
   const { key, value: val, effect } = value;
-  if (typeof key !== "string" || !LABEL_KEY.test(key)) problems.push(`${path}.key: must be a valid label key`);
+  if (typeof key !== "string" || !LABEL_KEY.test(key))
+    problems.push(`${path}.key: must be a valid label key`);
   if (val !== undefined && (typeof val !== "string" || !LABEL_VALUE.test(val)))
     problems.push(`${path}.value: must be a valid label value`);
   if (!TAINT_EFFECTS.includes(effect as TaintEffect))
@@ -115,7 +117,9 @@ function parseNode(value: unknown, path: string, problems: string[]): NodeConfig
   checkKeys(value, ["name", "labels", "taints"], path, problems);
   const name = value["name"];
   if (typeof name !== "string" || !NODE_NAME.test(name)) {
-    problems.push(`${path}.name: must be 1-63 lower-case alphanumerics or '-', starting and ending alphanumeric`);
+    problems.push(
+      `${path}.name: must be 1-63 lower-case alphanumerics or '-', starting and ending alphanumeric`,
+    );
     return undefined;
   }
   const labels = labelMap(value["labels"], `${path}.labels`, problems);
@@ -139,7 +143,8 @@ function parseFirewall(value: unknown, nodes: NodeConfig[], problems: string[]):
   }
   checkKeys(value, ["outsideEgress", "allowFrom"], "firewall", problems);
   const egress = value["outsideEgress"] ?? "allow";
-  if (egress !== "allow" && egress !== "deny") problems.push(`firewall.outsideEgress: must be "allow" or "deny"`);
+  if (egress !== "allow" && egress !== "deny")
+    problems.push(`firewall.outsideEgress: must be "allow" or "deny"`);
   const allowFrom: FirewallSource[] = [];
   const raw = value["allowFrom"] ?? [];
   if (!Array.isArray(raw)) problems.push("firewall.allowFrom: must be a list");
@@ -163,7 +168,9 @@ function parseFirewall(value: unknown, nodes: NodeConfig[], problems: string[]):
       allowFrom.push({ nodeSelector: sel });
     });
   if (egress === "allow" && allowFrom.length > 0)
-    problems.push('firewall.allowFrom: only meaningful with outsideEgress: deny (with "allow" every node may)');
+    problems.push(
+      'firewall.allowFrom: only meaningful with outsideEgress: deny (with "allow" every node may)',
+    );
   return { outsideEgress: egress === "deny" ? "deny" : "allow", allowFrom };
 }
 

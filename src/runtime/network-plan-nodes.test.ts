@@ -56,7 +56,8 @@ test("order: fabric, nodes, outside world, pods; every veth's host comes before 
   );
   const seen = new Set<string>();
   for (const ns of p.namespaces) {
-    if (ns.veth) assert.ok(seen.has(ns.veth.hostNetns), `${ns.owner}: host ${ns.veth.hostNetns} not yet created`);
+    if (ns.veth)
+      assert.ok(seen.has(ns.veth.hostNetns), `${ns.owner}: host ${ns.veth.hostNetns} not yet created`);
     seen.add(ns.name);
   }
 });
@@ -70,7 +71,11 @@ test("pods hang off their own node; nodes off the fabric with their pod range ro
   assert.equal(nodeA.veth!.hostNetns, byOwner.get("fabric")!.name);
   assert.equal(nodeA.veth!.hostAddress, "172.18.0.1");
   assert.deepEqual(nodeA.veth!.peerAddresses, ["172.18.0.2/32"]);
-  assert.deepEqual(nodeA.veth!.nodeRoutes.at(-1), { dst: "10.244.0.0/24", dev: nodeA.veth!.nodeSide, via: "172.18.0.2" });
+  assert.deepEqual(nodeA.veth!.nodeRoutes.at(-1), {
+    dst: "10.244.0.0/24",
+    dev: nodeA.veth!.nodeSide,
+    via: "172.18.0.2",
+  });
   assert.deepEqual(nodeA.routes.at(-1), { dst: "default", dev: "eth0", via: "172.18.0.1" });
   assert.equal(nodeA.sysctls["net.ipv4.ip_forward"], "1");
   // Every node holds every service's DNAT (kube-proxy runs on each node), whatever runs there.
@@ -85,7 +90,9 @@ test("the fabric's firewall: only the allowed node's uplink may reach the outsid
   const uplink = (owner: string) => p.namespaces.find((n) => n.owner === owner)!.veth!.nodeSide;
   const rules = fabric.iptables.split("\n");
   assert.ok(rules.includes("*filter"));
-  assert.ok(rules.some((r) => r.startsWith("-A FORWARD -d 203.0.113.0/24") && r.endsWith("-j SHOAL-FIREWALL")));
+  assert.ok(
+    rules.some((r) => r.startsWith("-A FORWARD -d 203.0.113.0/24") && r.endsWith("-j SHOAL-FIREWALL")),
+  );
   const accepts = rules.filter((r) => r.startsWith("-A SHOAL-FIREWALL") && r.endsWith("-j ACCEPT"));
   assert.deepEqual(
     accepts.map((r) => r.split(" ")[3]),

@@ -122,7 +122,8 @@ export function checkState(state: ClusterState): string[] {
     claim(state.fabricNetns ?? "", "fabric");
     for (const node of nodes) {
       claim(node.netns, `node ${node.name}`);
-      if (!inCidr(node.ip, NODE_CIDR)) problems.push(`node ${node.name}: ip "${node.ip}" is not in ${NODE_CIDR}`);
+      if (!inCidr(node.ip, NODE_CIDR))
+        problems.push(`node ${node.name}: ip "${node.ip}" is not in ${NODE_CIDR}`);
       if (!inCidr(node.podCIDR.split("/")[0] ?? "", POD_CIDR))
         problems.push(`node ${node.name}: podCIDR "${node.podCIDR}" is not in ${POD_CIDR}`);
     }
@@ -241,7 +242,12 @@ function podPlan(state: ClusterState, pod: PodState, hostNetns: string): NetnsPl
   };
 }
 
-function declaredNodePlan(state: ClusterState, node: NodeState, fabric: string, localPods: PodState[]): NetnsPlan {
+function declaredNodePlan(
+  state: ClusterState,
+  node: NodeState,
+  fabric: string,
+  localPods: PodState[],
+): NetnsPlan {
   return {
     name: node.netns,
     kind: "node",

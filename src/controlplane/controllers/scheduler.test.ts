@@ -18,9 +18,16 @@ const cluster = (): SchedNode[] => [
   pool("default-2", "default-pool", 1),
   pool("gateway-1", "gateway", 0, { taints: [gatewayTaint] }),
 ];
-const gatewayToleration: Toleration = { key: "dedicated", operator: "Equal", value: "gateway", effect: "NoSchedule" };
+const gatewayToleration: Toleration = {
+  key: "dedicated",
+  operator: "Equal",
+  value: "gateway",
+  effect: "NoSchedule",
+};
 const affinity = (...matchExpressions: Array<{ key: string; operator: string; values?: string[] }>) => ({
-  nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions }] } },
+  nodeAffinity: {
+    requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions }] },
+  },
 });
 
 const rows: Array<{ name: string; spec: SchedPodSpec; nodes?: SchedNode[]; want: string }> = [
@@ -43,14 +50,12 @@ const rows: Array<{ name: string; spec: SchedPodSpec; nodes?: SchedNode[]; want:
   {
     name: "nodeSelector on the gateway pool without toleration",
     spec: { nodeSelector: { "cloud.google.com/gke-nodepool": "gateway" } },
-    want:
-      "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gateway}, 2 node(s) didn't match Pod's node affinity/selector.",
+    want: "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gateway}, 2 node(s) didn't match Pod's node affinity/selector.",
   },
   {
     name: "a label no node has",
     spec: { nodeSelector: { disk: "ssd" } },
-    want:
-      "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gateway}, 2 node(s) didn't match Pod's node affinity/selector.",
+    want: "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gateway}, 2 node(s) didn't match Pod's node affinity/selector.",
   },
   {
     name: "affinity In",
@@ -68,7 +73,10 @@ const rows: Array<{ name: string; spec: SchedPodSpec; nodes?: SchedNode[]; want:
       tolerations: [{ operator: "Exists" }],
       affinity: affinity({ key: "dedicated-pool", operator: "Exists" }),
     },
-    nodes: [pool("a", "x"), { ...pool("b", "y", 5), labels: { "dedicated-pool": "1" }, taints: [gatewayTaint] }],
+    nodes: [
+      pool("a", "x"),
+      { ...pool("b", "y", 5), labels: { "dedicated-pool": "1" }, taints: [gatewayTaint] },
+    ],
     want: "b",
   },
   {
@@ -85,7 +93,9 @@ const rows: Array<{ name: string; spec: SchedPodSpec; nodes?: SchedNode[]; want:
           requiredDuringSchedulingIgnoredDuringExecution: {
             nodeSelectorTerms: [
               { matchExpressions: [{ key: "zone", operator: "In", values: ["mars"] }] },
-              { matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["default-1"] }] },
+              {
+                matchExpressions: [{ key: "kubernetes.io/hostname", operator: "In", values: ["default-1"] }],
+              },
             ],
           },
         },
@@ -101,8 +111,7 @@ const rows: Array<{ name: string; spec: SchedPodSpec; nodes?: SchedNode[]; want:
         { key: "kubernetes.io/hostname", operator: "NotIn", values: ["default-1", "default-2"] },
       ),
     },
-    want:
-      "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gateway}, 2 node(s) didn't match Pod's node affinity/selector.",
+    want: "0/3 nodes are available: 1 node(s) had untolerated taint {dedicated: gateway}, 2 node(s) didn't match Pod's node affinity/selector.",
   },
   {
     name: "nodeSelector and affinity must both hold",

@@ -129,7 +129,8 @@ function filterReason(spec: SchedPodSpec, node: SchedNode): string | undefined {
 /** Untolerated PreferNoSchedule taints: a node with fewer is preferred at equal load. */
 function preferPenalty(spec: SchedPodSpec, node: SchedNode): number {
   return node.taints.filter(
-    (taint) => taint.effect === "PreferNoSchedule" && !(spec.tolerations ?? []).some((t) => tolerates(t, taint)),
+    (taint) =>
+      taint.effect === "PreferNoSchedule" && !(spec.tolerations ?? []).some((t) => tolerates(t, taint)),
   ).length;
 }
 
