@@ -20,6 +20,7 @@ import { FABRIC_GATEWAY } from "./cluster-nodes.js";
 import { renderFirewallRules } from "./firewall-rules.js";
 import { podHostsEntries, renderHostsFile, renderResolvConf } from "./hosts-file.js";
 import { IFNAME_MAX, NODE_GATEWAY, checkClusterId, netnsPrefix, vethNodeName, vethPrefix } from "./names.js";
+import { withNetworkPolicy } from "./network-policy.js";
 import { EMPTY_NAT, renderServiceRules } from "./service-rules.js";
 
 export interface RoutePlan {
@@ -183,10 +184,10 @@ const FORWARDING = {
 
 /**
  * A node namespace's iptables document, given the pods that run on that node: kube-proxy's service
- * rules (every node holds every service) and, here, whatever per-node filtering the node's own pods need.
+ * rules (every node holds every service) and the NetworkPolicy rules of the node's own pods.
  */
-function nodeRules(state: ClusterState, _localPods: PodState[]): string {
-  return renderServiceRules(state.services);
+function nodeRules(state: ClusterState, localPods: PodState[]): string {
+  return withNetworkPolicy(renderServiceRules(state.services), state, localPods);
 }
 
 function outsidePlan(state: ClusterState, hostNetns: string): NetnsPlan {
