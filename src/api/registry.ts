@@ -12,6 +12,7 @@ import { configMapKind } from "./k8s/config-map.js";
 import { deploymentKind } from "./k8s/deployment.js";
 import { namespaceKind } from "./k8s/namespace.js";
 import { networkPolicyKind } from "./k8s/network-policy.js";
+import { nodeKind } from "./k8s/node.js";
 import { podKind } from "./k8s/pod.js";
 import { secretKind } from "./k8s/secret.js";
 import { serviceAccountKind } from "./k8s/service-account.js";
@@ -32,6 +33,7 @@ export const KINDS: readonly KindDefinition[] = [
   podKind as unknown as KindDefinition,
   deploymentKind as unknown as KindDefinition,
   networkPolicyKind as unknown as KindDefinition,
+  nodeKind as unknown as KindDefinition,
   configMapKind as unknown as KindDefinition,
   secretKind as unknown as KindDefinition,
 ];

@@ -15,7 +15,8 @@ function manifests(dir: string): string[] {
   for (const name of readdirSync(dir).sort()) {
     const path = join(dir, name);
     if (statSync(path).isDirectory()) out.push(...manifests(path));
-    else if (/\.(ya?ml|json)$/.test(name)) out.push(path);
+    // A cluster config (`shoal up --config`) is not a manifest.
+    else if (/\.(ya?ml|json)$/.test(name) && name !== "cluster.yaml") out.push(path);
   }
   return out;
 }

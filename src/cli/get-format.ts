@@ -18,6 +18,30 @@ type Row = Record<string, string>;
 const spec = (r: AnyResource) => (r["spec"] ?? {}) as Record<string, unknown>;
 const status = (r: AnyResource) => (r["status"] ?? {}) as Record<string, unknown>;
 
+const nodeInfo = (r: AnyResource) => (status(r)["nodeInfo"] ?? {}) as Record<string, unknown>;
+
+/** `Ready`, `NotReady` or `Unknown`, then `,SchedulingDisabled` for a cordoned node (as kubectl prints). */
+export function nodeStatus(r: AnyResource): string {
+  const conds = (status(r)["conditions"] ?? []) as Array<{ type: string; status: string }>;
+  const ready = conds.find((c) => c.type === "Ready");
+  const text = ready === undefined ? "Unknown" : ready.status === "True" ? "Ready" : "NotReady";
+  return spec(r)["unschedulable"] === true ? `${text},SchedulingDisabled` : text;
+}
+
+/** The roles kubectl derives from `node-role.kubernetes.io/<role>` labels. */
+export function nodeRoles(r: AnyResource): string {
+  const roles = Object.keys(r.metadata.labels ?? {})
+    .filter((k) => k.startsWith("node-role.kubernetes.io/"))
+    .map((k) => k.slice("node-role.kubernetes.io/".length))
+    .filter((k) => k !== "");
+  return roles.sort().join(",") || "<none>";
+}
+
+function nodeAddress(r: AnyResource, type: string): string {
+  const addrs = (status(r)["addresses"] ?? []) as Array<{ type: string; address: string }>;
+  return addrs.find((a) => a.type === type)?.address ?? "<none>";
+}
+
 function columns(kind: string, wide: boolean): Array<[string, (r: AnyResource, now: number) => string]> {
   const name: [string, (r: AnyResource) => string] = ["NAME", (r) => r.metadata.name];
   const ageCol: [string, (r: AnyResource, now: number) => string] = ["AGE", age];
@@ -39,7 +63,11 @@ function columns(kind: string, wide: boolean): Array<[string, (r: AnyResource, n
         ["RESTARTS", () => "0"],
         ageCol,
       ];
-      if (wide) cols.push(["IP", (r) => String(status(r)["podIP"] ?? "<none>")], ["NODE", () => "local"]);
+      if (wide)
+        cols.push(
+          ["IP", (r) => String(status(r)["podIP"] ?? "<none>")],
+          ["NODE", (r) => String(spec(r)["nodeName"] ?? "<none>")],
+        );
       return cols;
     }
     case "Service":
@@ -90,6 +118,23 @@ function columns(kind: string, wide: boolean): Array<[string, (r: AnyResource, n
                     .map(([k, v]) => `${k}=${v}`)
                     .join(",") || "<none>",
               ],
+            ] as Array<[string, (r: AnyResource) => string]>)
+          : []),
+      ];
+    case "Node":
+      return [
+        name,
+        ["STATUS", nodeStatus],
+        ["ROLES", nodeRoles],
+        ageCol,
+        ["VERSION", (r) => String(nodeInfo(r)["kubeletVersion"] ?? "")],
+        ...(wide
+          ? ([
+              ["INTERNAL-IP", (r: AnyResource) => nodeAddress(r, "InternalIP")],
+              ["EXTERNAL-IP", (r: AnyResource) => nodeAddress(r, "ExternalIP")],
+              ["OS-IMAGE", (r: AnyResource) => String(nodeInfo(r)["osImage"] ?? "")],
+              ["KERNEL-VERSION", (r: AnyResource) => String(nodeInfo(r)["kernelVersion"] ?? "")],
+              ["CONTAINER-RUNTIME", (r: AnyResource) => String(nodeInfo(r)["containerRuntimeVersion"] ?? "")],
             ] as Array<[string, (r: AnyResource) => string]>)
           : []),
       ];

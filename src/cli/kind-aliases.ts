@@ -10,6 +10,7 @@ const ALIASES: Record<string, string[]> = {
   ConfigMap: ["cm", "configmap", "configmaps"],
   Secret: ["secret", "secrets"],
   NetworkPolicy: ["netpol", "networkpolicy", "networkpolicies"],
+  Node: ["no", "node", "nodes"],
   AuthorizationPolicy: ["ap", "authorizationpolicy", "authorizationpolicies"],
   PeerAuthentication: ["pa", "peerauthentication", "peerauthentications"],
   RequestAuthentication: ["ra", "requestauthentication", "requestauthentications"],
@@ -20,7 +21,7 @@ const ALIASES: Record<string, string[]> = {
   Sidecar: ["sidecar", "sidecars"],
 };
 
-const CLUSTER_SCOPED = new Set(["Namespace"]);
+const CLUSTER_SCOPED = new Set(["Namespace", "Node"]);
 
 const byAlias = new Map<string, string>();
 for (const [kind, names] of Object.entries(ALIASES)) {

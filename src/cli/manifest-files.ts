@@ -1,9 +1,15 @@
 // The files a `-f` argument names: the file itself, or every .yaml/.yml/.json under a directory, sorted.
-import { readdir, stat } from "node:fs/promises";
+// A directory's cluster configs (`kind: Cluster`, for `shoal up --config`) are not manifests: skipped.
+import { readFile, readdir, stat } from "node:fs/promises";
 import { extname, join } from "node:path";
 import { ShoalError } from "../api/errors.js";
 
 const EXTENSIONS = new Set([".yaml", ".yml", ".json"]);
+
+async function isClusterConfig(file: string): Promise<boolean> {
+  const text = await readFile(file, "utf8").catch(() => "");
+  return /^kind:\s*Cluster\s*$/m.test(text) && /^apiVersion:\s*shoal\.dev\//m.test(text);
+}
 
 export async function manifestFiles(path: string): Promise<string[]> {
   let info;
@@ -19,7 +25,7 @@ export async function manifestFiles(path: string): Promise<string[]> {
   for (const name of (await readdir(path)).sort()) {
     const child = join(path, name);
     if ((await stat(child)).isDirectory()) out.push(...(await manifestFiles(child)));
-    else if (EXTENSIONS.has(extname(name))) out.push(child);
+    else if (EXTENSIONS.has(extname(name)) && !(await isClusterConfig(child))) out.push(child);
   }
   return out;
 }

@@ -1,5 +1,6 @@
 // The cluster daemon: owns a state directory, restores the store, runs the control loop against the
 // runtime and serves the API on the state directory's unix socket until told to stop.
+import type { ClusterConfig } from "../runtime/cluster-config.js";
 import { randomBytes } from "node:crypto";
 import { chmod, mkdir, readFile, rm } from "node:fs/promises";
 import type { Server } from "node:http";
@@ -27,6 +28,8 @@ export interface DaemonOptions {
   resolve: ContainerResolver;
   /** Overrides the id kept in the state directory (first start only picks one). */
   clusterId?: string;
+  /** The cluster's nodes and firewall (absent: one node, outside world open). */
+  clusterConfig?: ClusterConfig;
   log?: (line: string) => void;
   /** Parts started with the daemon and stopped before it (the xds push server, the CA, ...). */
   extensions?: DaemonExtension[];
@@ -123,7 +126,7 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
     // until the runtime has started them again, no pod is ready (so no Service sends traffic to it).
     await runtime.teardown(clusterId);
     await markPodsNotReady(store);
-    const rec = new Reconciler(store, runtime, clusterId, options.resolve, log);
+    const rec = new Reconciler(store, runtime, clusterId, options.resolve, log, options.clusterConfig);
     reconciler = rec;
 
     let resolveStopped!: () => void;

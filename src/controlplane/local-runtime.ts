@@ -1,6 +1,8 @@
 // The local cluster's runtime behind the daemon's ClusterRuntime port: network plan/apply/teardown on
 // network namespaces plus the process supervisor. Pods whose definition changed are restarted; pods
-// that are gone are stopped before their namespaces are removed.
+// that are gone are stopped before their namespaces are removed. `apply` returns once the network is in
+// place and every new pod's start has begun: pods start concurrently and report when they are up, so
+// one slow pod (or a whole batch) never holds back the pods of the next apply.
 import { isDeepStrictEqual } from "node:util";
 import type { ClusterState, PodState } from "../runtime/cluster-state.js";
 import type { BeforeStart } from "../runtime/container-runner.js";
@@ -24,6 +26,9 @@ export class LocalRuntime implements ClusterRuntime {
   private readonly supervisor: Supervisor;
   private previousPlan: NetworkPlan | undefined;
   private readonly started = new Map<string, PodState>();
+  /** Pods whose every container has started, by key. */
+  private readonly up = new Set<string>();
+  private readonly listeners: Array<() => void> = [];
   private outsideStarted = false;
   private readonly outside: OutsideWorldLaunch | undefined;
 
@@ -47,8 +52,9 @@ export class LocalRuntime implements ClusterRuntime {
     for (const [key, pod] of [...this.started]) {
       const next = wanted.get(key);
       if (!next || !isDeepStrictEqual(processIdentity(next), processIdentity(pod))) {
-        await this.supervisor.stopPod(pod.namespace, pod.name);
         this.started.delete(key);
+        this.up.delete(key);
+        await this.supervisor.stopPod(pod.namespace, pod.name);
       }
     }
     const networkPlan = plan(state);
@@ -59,25 +65,35 @@ export class LocalRuntime implements ClusterRuntime {
       this.outsideStarted = true;
       await this.supervisor.startPod(outsideWorldPod(state.outside, this.outside));
     }
-    const failures: string[] = [];
-    await Promise.all(
-      state.pods
-        .filter((p) => !this.started.has(podKey(p)))
-        .map(async (p) => {
-          this.started.set(podKey(p), p);
-          try {
-            await this.supervisor.startPod(p);
-          } catch (err) {
-            failures.push((err as Error).message);
-          }
-        }),
+    for (const p of state.pods) if (!this.started.has(podKey(p))) this.launch(p);
+  }
+
+  /** Starts a pod in the background; when it is up (and still wanted as it was), tells the listeners. */
+  private launch(p: PodState): void {
+    const key = podKey(p);
+    this.started.set(key, p);
+    this.supervisor.startPod(p).then(
+      () => {
+        if (this.started.get(key) !== p) return;
+        this.up.add(key);
+        for (const listener of this.listeners) listener();
+      },
+      (err: unknown) => this.log("pod failed to start", { pod: key, error: (err as Error).message }),
     );
-    if (failures.length > 0) this.log("pods failed to start", { failures });
+  }
+
+  podStarted(key: string): boolean {
+    return this.up.has(key);
+  }
+
+  onPodStarted(listener: () => void): void {
+    this.listeners.push(listener);
   }
 
   async teardown(clusterId: string): Promise<void> {
     await this.supervisor.stopAll();
     this.started.clear();
+    this.up.clear();
     this.outsideStarted = false;
     this.previousPlan = undefined;
     await teardownNetwork(clusterId);

@@ -10,6 +10,13 @@ export interface ClusterRuntime {
   teardown(clusterId: string): Promise<void>;
   /** The file a container's output goes to, when the runtime keeps one. */
   logFile?(namespace: string, pod: string, container: string): string | undefined;
+  /**
+   * Whether every container of a pod ("namespace/name") has started (its sidecar ready). A runtime
+   * without it starts pods within `apply`, so every pod of the applied state counts as started.
+   */
+  podStarted?(key: string): boolean;
+  /** Registers the function called whenever a pod has finished starting (after `apply` returned). */
+  onPodStarted?(listener: () => void): void;
 }
 
 /** A runtime that records the desired state and touches nothing (no root, no runtime). */

@@ -7,6 +7,8 @@ import type { ContainerPortState, NamespaceState, NetworkPolicyState } from "./n
 export const POD_CIDR = "10.244.0.0/16";
 export const SERVICE_CIDR = "10.96.0.0/16";
 export const OUTSIDE_CIDR = "203.0.113.0/24";
+/** Node addresses when the cluster has a fabric: the fabric holds .1, node i holds .(i+2). */
+export const NODE_CIDR = "172.18.0.0/24";
 
 export interface HostsEntry {
   ip: string;
@@ -53,6 +55,8 @@ export interface PodState {
   containers: ContainerState[];
   /** iptables-restore input for the pod's nat table (sidecar capture), empty when there is no sidecar. */
   captureRules: string;
+  /** The node the pod runs on (a name from `ClusterState.nodes`); absent: the only node. */
+  node?: string | undefined;
   /** Declared container ports (NetworkPolicy named ports resolve against them). */
   ports?: ContainerPortState[] | undefined;
 }
@@ -79,11 +83,33 @@ export interface OutsideHost {
   ip: string;
 }
 
+/** One node of a cluster with a fabric: its own network namespace, pod range and uplink. */
+export interface NodeState {
+  name: string;
+  netns: string;
+  /** The node's pod range (a /24 of the pod range). */
+  podCIDR: string;
+  /** The node's address on the fabric (its InternalIP). */
+  ip: string;
+  /** The uplink veth: its end in the fabric namespace and its end in the node namespace. */
+  vethFabric: string;
+  vethNode: string;
+  /** Whether the firewall lets this node's pods open connections to the outside world. */
+  outsideAllowed: boolean;
+}
+
 export interface ClusterState {
   /** Short id used in every name the cluster creates, so `shoal down` finds them all. */
   clusterId: string;
-  /** The node namespace that routes between pods and holds the service DNAT rules. */
+  /** The node namespace that routes between pods and holds the service DNAT rules (the first node's). */
   nodeNetns: string;
+  /**
+   * Nodes joined by a fabric namespace (from a cluster config). Absent: one node namespace that every
+   * pod and the outside world hang off, with no firewall.
+   */
+  nodes?: NodeState[] | undefined;
+  /** The fabric namespace routing between node namespaces and to the outside world (with `nodes`). */
+  fabricNetns?: string | undefined;
   pods: PodState[];
   services: ServiceState[];
   /** The simulated outside world (example.com, httpbin.org on 203.0.113.0/24). */

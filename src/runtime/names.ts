@@ -34,6 +34,16 @@ export function nodeNetnsName(clusterId: string): string {
   return `${netnsPrefix(clusterId)}node`;
 }
 
+/** The namespace joining the nodes of a cluster with several (and the outside world). */
+export function fabricNetnsName(clusterId: string): string {
+  return `${netnsPrefix(clusterId)}fabric`;
+}
+
+/** A declared node's namespace: `shoal-<clusterId>-node-<node name>`. */
+export function declaredNodeNetnsName(clusterId: string, node: string): string {
+  return `${netnsPrefix(clusterId)}node-${node}`;
+}
+
 export function outsideNetnsName(clusterId: string): string {
   return `${netnsPrefix(clusterId)}outside`;
 }

@@ -6,7 +6,7 @@ import { isDeepStrictEqual } from "node:util";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { runCommand } from "./command.js";
-import { NODE_GATEWAY, netnsPrefix } from "./names.js";
+import { netnsPrefix } from "./names.js";
 import type { NetnsPlan, NetworkPlan, RoutePlan } from "./network-plan.js";
 import { EMPTY_NAT } from "./service-rules.js";
 
@@ -67,27 +67,22 @@ async function ipBatch(netns: string, commands: string[]): Promise<void> {
 }
 
 /**
- * Creates or converges the node end of the veth of a pod or the outside world, creating the pair when
- * needed; returns the `ip` commands that converge the peer end inside the namespace. `fresh` means the
- * namespace was created just now, so nothing can exist in it yet.
+ * Creates or converges the host end of the veth of a pod, a node or the outside world, creating the
+ * pair when needed; returns the `ip` commands that converge the peer end inside the namespace. `fresh`
+ * means the namespace was created just now, so nothing can exist in it yet.
  */
-async function convergeVeth(
-  plan: NetworkPlan,
-  ns: NetnsPlan,
-  prev: NetnsPlan | undefined,
-  fresh: boolean,
-): Promise<string[]> {
+async function convergeVeth(ns: NetnsPlan, prev: NetnsPlan | undefined, fresh: boolean): Promise<string[]> {
   const veth = ns.veth;
   if (veth === undefined) return [];
-  const node = plan.nodeNetns;
+  const node = veth.hostNetns;
   if (prev?.veth !== undefined && prev.veth.nodeSide !== veth.nodeSide) {
-    if (await linkExists(node, prev.veth.nodeSide)) {
-      await runCommand("ip", ["-n", node, "link", "del", prev.veth.nodeSide]);
+    if (await linkExists(prev.veth.hostNetns, prev.veth.nodeSide)) {
+      await runCommand("ip", ["-n", prev.veth.hostNetns, "link", "del", prev.veth.nodeSide]);
     }
   }
   // A veth dies with either of its namespaces, so a fresh namespace has no pair yet.
   if (fresh || !(await linkExists(node, veth.nodeSide))) {
-    // Created in the node namespace with its peer directly in the target namespace: the host's own
+    // Created in the host namespace with its peer directly in the target namespace: the machine's own
     // namespace never sees either end.
     const add = [
       "link",
@@ -104,7 +99,7 @@ async function convergeVeth(
     await runCommand("ip", ["-n", node, ...add]);
   }
   const nodeSetup = [
-    `addr replace ${NODE_GATEWAY}/32 dev ${veth.nodeSide}`,
+    `addr replace ${veth.hostAddress}/32 dev ${veth.nodeSide}`,
     `link set ${veth.nodeSide} up`,
     ...veth.nodeRoutes.map(routeCommand),
   ];
@@ -141,13 +136,8 @@ async function writeFiles(ns: NetnsPlan): Promise<void> {
 }
 
 /** Brings one namespace to its plan; `fresh` when it was created just now (empty). */
-async function convergeNetns(
-  plan: NetworkPlan,
-  ns: NetnsPlan,
-  prev: NetnsPlan | undefined,
-  fresh: boolean,
-): Promise<void> {
-  const peer = await convergeVeth(plan, ns, prev, fresh);
+async function convergeNetns(ns: NetnsPlan, prev: NetnsPlan | undefined, fresh: boolean): Promise<void> {
+  const peer = await convergeVeth(ns, prev, fresh);
   await ipBatch(ns.name, ["link set lo up", ...peer, ...ns.routes.map(routeCommand)]);
   const sysctls = Object.entries(ns.sysctls).map(([k, v]) => `${k}=${v}`);
   if (sysctls.length > 0) {
@@ -194,8 +184,10 @@ export async function apply(plan: NetworkPlan, previous?: NetworkPlan): Promise<
     report.removed.push(name);
   }
 
-  // A node namespace that has to be created took every veth with it: nothing can be skipped then.
-  const trustPrevious = existing.has(plan.nodeNetns);
+  // A node (or fabric) namespace that has to be created took every veth with it: nothing can be
+  // skipped then.
+  const infra = plan.namespaces.filter((n) => n.kind === "fabric" || n.kind === "node");
+  const trustPrevious = infra.every((n) => existing.has(n.name));
   const prevByName = new Map((trustPrevious ? (previous?.namespaces ?? []) : []).map((n) => [n.name, n]));
   const step = async (ns: NetnsPlan): Promise<void> => {
     const existed = existing.has(ns.name);
@@ -205,16 +197,25 @@ export async function apply(plan: NetworkPlan, previous?: NetworkPlan): Promise<
       return;
     }
     if (!existed) await runCommand("ip", ["netns", "add", ns.name]);
-    await convergeNetns(plan, ns, prev, !existed);
+    await convergeNetns(ns, prev, !existed);
     (existed ? report.updated : report.created).push(ns.name);
   };
 
-  // The node namespace first: every veth is created from it.
-  const [node, ...rest] = plan.namespaces;
-  if (node === undefined || node.kind !== "node")
-    throw new Error("network plan must start with the node namespace");
-  await step(node);
-  await inParallel(rest, 4, step);
+  // Veths are created from their host namespace: the fabric first, then the nodes, then the rest.
+  const first = plan.namespaces[0];
+  if (first === undefined || (first.kind !== "node" && first.kind !== "fabric"))
+    throw new Error("network plan must start with the fabric or node namespace");
+  for (const kind of ["fabric", "node"] as const)
+    await inParallel(
+      plan.namespaces.filter((n) => n.kind === kind),
+      4,
+      step,
+    );
+  await inParallel(
+    plan.namespaces.filter((n) => n.kind !== "fabric" && n.kind !== "node"),
+    4,
+    step,
+  );
   for (const list of Object.values(report)) (list as string[]).sort();
   return report;
 }

@@ -1,14 +1,23 @@
 // plan(ClusterState) → NetworkPlan: the exact namespaces, veths, addresses, routes, sysctls, iptables
 // documents and per-namespace files the local cluster needs. Pure: no I/O; `apply` performs it.
 //
-// Routing: every pod and the outside world hang off the node namespace on their own veth. The node
-// side of every veth holds the same link-local gateway address (169.254.1.1/32); the other side holds
-// its own /32 addresses and a default route via that gateway. The node namespace has one /32 (or the
-// outside /24) route per veth and forwards between them, so every packet between pods, to a service
-// VIP or to the outside world crosses the node namespace, where the service DNAT lives.
+// Routing: every pod hangs off its node namespace on its own veth. The node side of every pod veth
+// holds the same link-local gateway address (169.254.1.1/32); the pod side holds the pod's /32 and a
+// default route via that gateway. The node namespace has one /32 route per pod veth and forwards, so
+// every packet between pods, to a service VIP or to the outside world crosses a node namespace, where
+// the service DNAT lives (kube-proxy runs on every node).
+//
+// Without a cluster config there is one node namespace and the outside world hangs off it too. With
+// one (`state.nodes`), every node is its own namespace with its own /24 of the pod range, and a fabric
+// namespace joins them like a flat L3 network: each node's uplink veth (node side 172.18.0.<i+2>/32,
+// fabric side the fabric's 172.18.0.1/32), the fabric routing each node's pod range via that node's
+// address, each node's default route via the fabric. The outside world hangs off the fabric, whose
+// filter table is the outside world's firewall. Nothing is masqueraded: source IPs stay the pods'.
 import { ShoalError } from "../api/errors.js";
-import type { ClusterState } from "./cluster-state.js";
-import { OUTSIDE_CIDR, POD_CIDR, SERVICE_CIDR } from "./cluster-state.js";
+import type { ClusterState, NodeState, PodState } from "./cluster-state.js";
+import { NODE_CIDR, OUTSIDE_CIDR, POD_CIDR, SERVICE_CIDR } from "./cluster-state.js";
+import { FABRIC_GATEWAY } from "./cluster-nodes.js";
+import { renderFirewallRules } from "./firewall-rules.js";
 import { podHostsEntries, renderHostsFile, renderResolvConf } from "./hosts-file.js";
 import { IFNAME_MAX, NODE_GATEWAY, checkClusterId, netnsPrefix, vethNodeName, vethPrefix } from "./names.js";
 import { withNetworkPolicy } from "./network-policy.js";
@@ -22,13 +31,17 @@ export interface RoutePlan {
 }
 
 export interface VethPlan {
-  /** Interface in the node namespace. */
+  /** The namespace the pair is created from and `nodeSide` lives in (a node's, or the fabric's). */
+  hostNetns: string;
+  /** The address `nodeSide` holds (/32): the gateway of the namespace at the other end. */
+  hostAddress: string;
+  /** Interface in the host namespace (`hostNetns`). */
   nodeSide: string;
   /** Interface inside this namespace (the pair's peer). */
   peerSide: string;
   /** Addresses (CIDR) on the peer side: the pod IP, or the outside world's hosts. */
   peerAddresses: string[];
-  /** Routes in the node namespace through this veth. */
+  /** Routes in the host namespace through this veth. */
   nodeRoutes: RoutePlan[];
 }
 
@@ -40,8 +53,8 @@ export interface FilePlan {
 
 export interface NetnsPlan {
   name: string;
-  kind: "node" | "pod" | "outside";
-  /** "namespace/name" of a pod; "node" or "outside" otherwise. */
+  kind: "fabric" | "node" | "pod" | "outside";
+  /** "namespace/name" of a pod; "node" (the only node), "node/<name>", "fabric" or "outside" otherwise. */
   owner: string;
   veth?: VethPlan;
   /** Routes inside this namespace. */
@@ -55,7 +68,10 @@ export interface NetnsPlan {
 export interface NetworkPlan {
   clusterId: string;
   nodeNetns: string;
-  /** Node namespace first, then the outside world, then pods sorted by owner. */
+  /**
+   * The fabric (when there is one) first, then the node namespaces, then the outside world, then pods
+   * sorted by owner: a namespace's veth host always comes before it.
+   */
   namespaces: NetnsPlan[];
 }
 
@@ -100,14 +116,32 @@ export function checkState(state: ClusterState): string[] {
     if (netns.has(name)) problems.push(`${what}: netns "${name}" is used twice`);
     netns.add(name);
   };
-  claim(state.nodeNetns, "node");
+  const nodes = state.nodes;
+  if (nodes === undefined) claim(state.nodeNetns, "node");
+  else {
+    if (nodes.length === 0) problems.push("nodes: a cluster with a fabric needs at least one node");
+    claim(state.fabricNetns ?? "", "fabric");
+    for (const node of nodes) {
+      claim(node.netns, `node ${node.name}`);
+      if (!inCidr(node.ip, NODE_CIDR))
+        problems.push(`node ${node.name}: ip "${node.ip}" is not in ${NODE_CIDR}`);
+      if (!inCidr(node.podCIDR.split("/")[0] ?? "", POD_CIDR))
+        problems.push(`node ${node.name}: podCIDR "${node.podCIDR}" is not in ${POD_CIDR}`);
+    }
+  }
   claim(state.outside.netns, "outside world");
   const ips = new Set<string>();
-  const ifnames = new Set<string>([vethNodeName(state.clusterId, "outside")]);
+  const ifnames = new Set<string>([
+    vethNodeName(state.clusterId, "outside"),
+    ...(nodes ?? []).map((n) => n.vethFabric),
+  ]);
   for (const pod of state.pods) {
     const what = `pod ${pod.namespace}/${pod.name}`;
     claim(pod.netns, what);
-    if (!inCidr(pod.ip, POD_CIDR)) problems.push(`${what}: ip "${pod.ip}" is not in ${POD_CIDR}`);
+    const node = nodes?.find((n) => n.name === pod.node);
+    if (nodes !== undefined && node === undefined) problems.push(`${what}: node "${pod.node}" is not a node`);
+    const range = node?.podCIDR ?? POD_CIDR;
+    if (!inCidr(pod.ip, range)) problems.push(`${what}: ip "${pod.ip}" is not in ${range}`);
     if (ips.has(pod.ip)) problems.push(`${what}: ip "${pod.ip}" is used twice`);
     ips.add(pod.ip);
     for (const [side, name] of [
@@ -140,58 +174,56 @@ export function checkState(state: ClusterState): string[] {
   return problems;
 }
 
-/** The network plan of a cluster state. Throws RUNTIME_STATE_INVALID listing every problem. */
-export function plan(state: ClusterState): NetworkPlan {
-  const problems = checkState(state);
-  if (problems.length > 0) {
-    throw new ShoalError("RUNTIME_STATE_INVALID", `cluster "${state.clusterId}": ${problems.join("; ")}`);
-  }
+// The node routes between veths; strict reverse-path filtering would drop the hairpin and the
+// outside world's replies arriving on a veth whose addresses are not the source's.
+const FORWARDING = {
+  "net.ipv4.ip_forward": "1",
+  "net.ipv4.conf.all.rp_filter": "0",
+  "net.ipv4.conf.default.rp_filter": "0",
+};
 
-  const node: NetnsPlan = {
-    name: state.nodeNetns,
-    kind: "node",
-    owner: "node",
-    routes: [],
-    // The node routes between veths; strict reverse-path filtering would drop the hairpin and the
-    // outside world's replies arriving on a veth whose addresses are not the source's.
-    sysctls: {
-      "net.ipv4.ip_forward": "1",
-      "net.ipv4.conf.all.rp_filter": "0",
-      "net.ipv4.conf.default.rp_filter": "0",
-    },
-    iptables: withNetworkPolicy(renderServiceRules(state.services), state),
-    files: [],
-  };
+/**
+ * A node namespace's iptables document, given the pods that run on that node: kube-proxy's service
+ * rules (every node holds every service) and the NetworkPolicy rules of the node's own pods.
+ */
+function nodeRules(state: ClusterState, localPods: PodState[]): string {
+  return withNetworkPolicy(renderServiceRules(state.services), state, localPods);
+}
 
+function outsidePlan(state: ClusterState, hostNetns: string): NetnsPlan {
   const outsideAddresses = [...new Set(state.outside.hosts.map((h) => h.ip))].sort();
   const outsideHosts = renderHostsFile(
     "outside world",
     state.outside.hosts.map((h) => ({ ip: h.ip, names: h.names })),
   );
-  const outside: NetnsPlan = {
+  const nodeSide = vethNodeName(state.clusterId, "outside");
+  return {
     name: state.outside.netns,
     kind: "outside",
     owner: "outside",
     veth: {
-      nodeSide: vethNodeName(state.clusterId, "outside"),
+      hostNetns,
+      hostAddress: NODE_GATEWAY,
+      nodeSide,
       peerSide: "eth0",
       peerAddresses: outsideAddresses.map((ip) => `${ip}/32`),
-      nodeRoutes: [{ dst: OUTSIDE_CIDR, dev: vethNodeName(state.clusterId, "outside") }],
+      nodeRoutes: [{ dst: OUTSIDE_CIDR, dev: nodeSide }],
     },
     routes: GATEWAY_ROUTES("eth0"),
     sysctls: {},
     iptables: EMPTY_NAT,
     files: [{ name: "hosts", content: outsideHosts }],
   };
+}
 
-  const pods = [...state.pods].sort((a, b) =>
-    `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`),
-  );
-  const podPlans: NetnsPlan[] = pods.map((pod) => ({
+function podPlan(state: ClusterState, pod: PodState, hostNetns: string): NetnsPlan {
+  return {
     name: pod.netns,
     kind: "pod",
     owner: `${pod.namespace}/${pod.name}`,
     veth: {
+      hostNetns,
+      hostAddress: NODE_GATEWAY,
       nodeSide: pod.vethNode,
       peerSide: pod.vethPod,
       peerAddresses: [`${pod.ip}/32`],
@@ -208,9 +240,100 @@ export function plan(state: ClusterState): NetworkPlan {
       },
       { name: "resolv.conf", content: renderResolvConf(pod.namespace) },
     ],
-  }));
+  };
+}
 
-  return { clusterId: state.clusterId, nodeNetns: state.nodeNetns, namespaces: [node, outside, ...podPlans] };
+function declaredNodePlan(
+  state: ClusterState,
+  node: NodeState,
+  fabric: string,
+  localPods: PodState[],
+): NetnsPlan {
+  return {
+    name: node.netns,
+    kind: "node",
+    owner: `node/${node.name}`,
+    veth: {
+      hostNetns: fabric,
+      hostAddress: FABRIC_GATEWAY,
+      nodeSide: node.vethFabric,
+      peerSide: node.vethNode,
+      peerAddresses: [`${node.ip}/32`],
+      nodeRoutes: [
+        { dst: `${node.ip}/32`, dev: node.vethFabric },
+        { dst: node.podCIDR, dev: node.vethFabric, via: node.ip },
+      ],
+    },
+    routes: [
+      { dst: `${FABRIC_GATEWAY}/32`, dev: node.vethNode },
+      { dst: "default", dev: node.vethNode, via: FABRIC_GATEWAY },
+    ],
+    sysctls: FORWARDING,
+    iptables: nodeRules(state, localPods),
+    files: [],
+  };
+}
+
+/** The network plan of a cluster state. Throws RUNTIME_STATE_INVALID listing every problem. */
+export function plan(state: ClusterState): NetworkPlan {
+  const problems = checkState(state);
+  if (problems.length > 0) {
+    throw new ShoalError("RUNTIME_STATE_INVALID", `cluster "${state.clusterId}": ${problems.join("; ")}`);
+  }
+  const pods = [...state.pods].sort((a, b) =>
+    `${a.namespace}/${a.name}`.localeCompare(`${b.namespace}/${b.name}`),
+  );
+
+  if (state.nodes === undefined) {
+    const node: NetnsPlan = {
+      name: state.nodeNetns,
+      kind: "node",
+      owner: "node",
+      routes: [],
+      sysctls: FORWARDING,
+      iptables: nodeRules(state, pods),
+      files: [],
+    };
+    return {
+      clusterId: state.clusterId,
+      nodeNetns: state.nodeNetns,
+      namespaces: [
+        node,
+        outsidePlan(state, state.nodeNetns),
+        ...pods.map((pod) => podPlan(state, pod, state.nodeNetns)),
+      ],
+    };
+  }
+
+  const fabricName = state.fabricNetns!;
+  const fabric: NetnsPlan = {
+    name: fabricName,
+    kind: "fabric",
+    owner: "fabric",
+    routes: [],
+    sysctls: FORWARDING,
+    iptables: renderFirewallRules(state.nodes),
+    files: [],
+  };
+  const nodes = [...state.nodes].sort((a, b) => a.name.localeCompare(b.name));
+  const netnsOf = new Map(nodes.map((n) => [n.name, n.netns]));
+  return {
+    clusterId: state.clusterId,
+    nodeNetns: state.nodeNetns,
+    namespaces: [
+      fabric,
+      ...nodes.map((n) =>
+        declaredNodePlan(
+          state,
+          n,
+          fabricName,
+          pods.filter((p) => p.node === n.name),
+        ),
+      ),
+      outsidePlan(state, fabricName),
+      ...pods.map((pod) => podPlan(state, pod, netnsOf.get(pod.node ?? "")!)),
+    ],
+  };
 }
 
 function ensureTrailingNewline(text: string): string {

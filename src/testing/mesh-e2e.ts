@@ -78,8 +78,11 @@ function alive(pid: number): boolean {
   }
 }
 
-/** `shoal up` on a fresh state dir and cluster id; close() runs `shoal down` and removes every trace. */
-export async function startMeshCluster(prefix: string): Promise<MeshCluster> {
+/**
+ * `shoal up` on a fresh state dir and cluster id (plus `upArgs`, e.g. `--config FILE`); close() runs
+ * `shoal down` and removes every trace.
+ */
+export async function startMeshCluster(prefix: string, upArgs: string[] = []): Promise<MeshCluster> {
   const stateDir = await mkdtemp(join(tmpdir(), `shoal-${prefix}-`));
   const clusterId = testClusterId(prefix);
   // The cluster's kubeconfig context goes to a file of its own, never the user's.
@@ -160,7 +163,7 @@ export async function startMeshCluster(prefix: string): Promise<MeshCluster> {
     },
   };
   try {
-    await ok(["up", "--cluster-id", clusterId]);
+    await ok(["up", "--cluster-id", clusterId, ...upArgs]);
   } catch (err) {
     await c.close();
     throw err;

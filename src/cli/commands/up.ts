@@ -2,6 +2,7 @@
 // ready once its socket answers) or in the foreground with --foreground.
 import { spawn } from "node:child_process";
 import { mkdir, open, readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { isShoalError, ShoalError } from "../../api/errors.js";
@@ -12,6 +13,8 @@ import { LocalRuntime } from "../../controlplane/local-runtime.js";
 import { createLocalMesh } from "../../controlplane/mesh/local-mesh.js";
 import { RecordingRuntime } from "../../controlplane/runtime-port.js";
 import { loadOrCreateOutsidePki } from "../../runtime/outside-pki.js";
+import { parseClusterConfig } from "../../runtime/cluster-config.js";
+import { loadClusterConfig } from "../../controlplane/cluster-config-file.js";
 import { resolveStateDir, stateFiles } from "../../controlplane/state-dir.js";
 import { DaemonClient } from "../daemon-client.js";
 import { installKubeconfig } from "./kubeconfig.js";
@@ -19,8 +22,18 @@ import type { CliIo, Command } from "../io.js";
 
 const READY_TIMEOUT_MS = 30_000;
 
-async function runForeground(stateDir: string, clusterId: string | undefined, io: CliIo): Promise<number> {
+async function runForeground(
+  stateDir: string,
+  clusterId: string | undefined,
+  configFile: string | undefined,
+  io: CliIo,
+): Promise<number> {
   const files = stateFiles(stateDir);
+  const clusterConfig = await loadClusterConfig(
+    stateDir,
+    configFile === undefined ? undefined : await readConfigFile(configFile),
+    configFile,
+  );
   const log = (line: string) => io.stderr(`${line}\n`);
   const root = process.getuid?.() === 0;
   // The mesh (CA, push server, sidecar tokens) runs where pods do: with the local runtime.
@@ -51,6 +64,7 @@ async function runForeground(stateDir: string, clusterId: string | undefined, io
     resolve: imageResolver,
     log,
     ...(clusterId ? { clusterId } : {}),
+    clusterConfig,
     kubeApi: {},
     ...(mesh ? { extensions: [mesh.extension], mesh } : {}),
   });
@@ -63,7 +77,20 @@ async function runForeground(stateDir: string, clusterId: string | undefined, io
   return 0;
 }
 
-async function runBackground(stateDir: string, clusterId: string | undefined, io: CliIo): Promise<number> {
+async function readConfigFile(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    throw new ShoalError("CLUSTER_CONFIG_INVALID", `--config ${file}: ${(err as Error).message}`);
+  }
+}
+
+async function runBackground(
+  stateDir: string,
+  clusterId: string | undefined,
+  configFile: string | undefined,
+  io: CliIo,
+): Promise<number> {
   const client = new DaemonClient(stateDir);
   const t0 = performance.now();
   try {
@@ -73,6 +100,8 @@ async function runBackground(stateDir: string, clusterId: string | undefined, io
   } catch (err) {
     if (!isShoalError(err, "NO_DAEMON")) throw err;
   }
+  // A bad config is reported here, before any daemon starts.
+  if (configFile !== undefined) parseClusterConfig(await readConfigFile(configFile), configFile);
   const files = stateFiles(stateDir);
   await mkdir(stateDir, { recursive: true, mode: 0o700 });
   const logFile = await open(files.log, "a", 0o600);
@@ -84,6 +113,7 @@ async function runBackground(stateDir: string, clusterId: string | undefined, io
     "--state-dir",
     stateDir,
     ...(clusterId ? ["--cluster-id", clusterId] : []),
+    ...(configFile ? ["--config", resolve(configFile)] : []),
   ];
   const child = spawn(process.execPath, args, {
     detached: true,
@@ -119,10 +149,12 @@ export const upCommand: Command = {
   path: ["up"],
   summary: "Start the local cluster (daemon) for a state directory",
   usage:
-    "Usage: shoal up [--state-dir DIR] [--foreground] [--cluster-id ID]\n\n" +
+    "Usage: shoal up [--state-dir DIR] [--foreground] [--cluster-id ID] [--config cluster.yaml]\n\n" +
     "  --state-dir DIR   where the cluster keeps its resources (default $SHOAL_STATE_DIR or ~/.shoal)\n" +
     "  --foreground      run the daemon in this process instead of in the background\n" +
-    "  --cluster-id ID   id used in every name the cluster creates (first start only)",
+    "  --cluster-id ID   id used in every name the cluster creates (first start only)\n" +
+    "  --config FILE     nodes (labels, taints) and the outside world's firewall (kind: Cluster); kept in\n" +
+    "                    the state directory, so later starts restore it (samples/egress-gateway/cluster.yaml)",
   async run(args, io) {
     const { values } = parseArgs({
       args,
@@ -130,12 +162,13 @@ export const upCommand: Command = {
         "state-dir": { type: "string" },
         foreground: { type: "boolean", default: false },
         "cluster-id": { type: "string" },
+        config: { type: "string" },
       },
       strict: true,
     });
     const stateDir = resolveStateDir(values["state-dir"]);
     return values.foreground
-      ? runForeground(stateDir, values["cluster-id"], io)
-      : runBackground(stateDir, values["cluster-id"], io);
+      ? runForeground(stateDir, values["cluster-id"], values.config, io)
+      : runBackground(stateDir, values["cluster-id"], values.config, io);
   },
 };

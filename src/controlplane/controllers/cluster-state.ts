@@ -1,5 +1,5 @@
-// From the stored resources to the local cluster's desired ClusterState (pure): pods that have an IP,
-// services with their ClusterIP, ports and ready endpoints, the outside world, and each pod's
+// From the stored resources to the local cluster's desired ClusterState (pure): the nodes of the cluster
+// config, pods that have an IP (on their node), services with their ClusterIP, ports and ready endpoints, the outside world, and each pod's
 // containers as processes.
 import type { AnyResource } from "../../api/meta.js";
 import { captureOptionsFromPod } from "../../inject/capture-options.js";
@@ -17,7 +17,16 @@ import type {
   ServicePortState,
   ServiceState,
 } from "../../runtime/cluster-state.js";
-import { nodeNetnsName, outsideNetnsName, podNetnsName, podVethNames } from "../../runtime/names.js";
+import type { ClusterConfig } from "../../runtime/cluster-config.js";
+import { defaultClusterConfig } from "../../runtime/cluster-config.js";
+import { nodeStates } from "../../runtime/cluster-nodes.js";
+import {
+  fabricNetnsName,
+  nodeNetnsName,
+  outsideNetnsName,
+  podNetnsName,
+  podVethNames,
+} from "../../runtime/names.js";
 import { matchesLabels } from "../selector.js";
 import type { ContainerResolver, ContainerSpec } from "./containers.js";
 import { namespaceStates, networkPolicyStates, podPorts } from "./network-policy-state.js";
@@ -195,14 +204,22 @@ export function buildClusterState(
   resources: AnyResource[],
   clusterId: string,
   resolve: ContainerResolver,
+  config: ClusterConfig = defaultClusterConfig(),
 ): BuildResult {
   const pods = resources.filter((r) => r.kind === "Pod");
   const problems: PodProblem[] = [];
   const podStates: PodState[] = [];
+  const nodes = nodeStates(clusterId, config);
   for (const pod of pods) {
     if (!podIP(pod)) continue;
+    const nodeName = (pod["spec"] as { nodeName?: string } | undefined)?.nodeName;
+    // With declared nodes a pod runs on the node it is bound to (the scheduler bound it before its IP).
+    if (nodes !== undefined && !nodes.some((n) => n.name === nodeName)) continue;
     try {
-      podStates.push(buildPodState(pod, clusterId, resolve));
+      podStates.push({
+        ...buildPodState(pod, clusterId, resolve),
+        ...(nodes !== undefined ? { node: nodeName } : {}),
+      });
     } catch (err) {
       problems.push({
         namespace: pod.metadata.namespace ?? "default",
@@ -218,7 +235,8 @@ export function buildClusterState(
   return {
     state: {
       clusterId,
-      nodeNetns: nodeNetnsName(clusterId),
+      nodeNetns: nodes?.[0]?.netns ?? nodeNetnsName(clusterId),
+      ...(nodes !== undefined ? { nodes, fabricNetns: fabricNetnsName(clusterId) } : {}),
       pods: podStates,
       services,
       outside: { netns: outsideNetnsName(clusterId), hosts: OUTSIDE_HOSTS.map((h) => ({ ...h })) },

@@ -63,6 +63,7 @@ const NAMES: Record<string, Names> = {
   ConfigMap: { plural: "configmaps", shortNames: ["cm"] },
   Secret: { plural: "secrets" },
   NetworkPolicy: { plural: "networkpolicies", shortNames: ["netpol"] },
+  Node: { plural: "nodes", shortNames: ["no"], subresources: ["status"] },
   AuthorizationPolicy: {
     plural: "authorizationpolicies",
     shortNames: ["ap"],

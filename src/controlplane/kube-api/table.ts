@@ -56,6 +56,29 @@ const labelsOf = (m: unknown) =>
     .map(([k, v]) => `${k}=${String(v)}`)
     .join(",") || "<none>";
 
+function nodeStatus(r: AnyResource): string {
+  const ready = list(status(r)["conditions"])
+    .map(obj)
+    .find((c) => c["type"] === "Ready");
+  const text = ready === undefined ? "Unknown" : ready["status"] === "True" ? "Ready" : "NotReady";
+  return spec(r)["unschedulable"] === true ? `${text},SchedulingDisabled` : text;
+}
+
+function nodeRoles(r: AnyResource): string {
+  const prefix = "node-role.kubernetes.io/";
+  const roles = Object.keys(r.metadata.labels ?? {})
+    .filter((k) => k.startsWith(prefix) && k.length > prefix.length)
+    .map((k) => k.slice(prefix.length));
+  return roles.sort().join(",") || "<none>";
+}
+
+function nodeAddress(r: AnyResource, type: string): string {
+  const found = list(status(r)["addresses"])
+    .map(obj)
+    .find((a) => a["type"] === type);
+  return found ? String(found["address"]) : "<none>";
+}
+
 function podStatus(r: AnyResource): string {
   if (r.metadata["deletionTimestamp"]) return "Terminating";
   const st = status(r);
@@ -170,6 +193,24 @@ function columnsOf(res: ServedResource): Column[] {
         ["Type", "string", 0, (r) => String(r["type"] ?? "Opaque")],
         ["Data", "integer", 0, (r) => Object.keys(obj(r["data"])).length],
         age,
+      ];
+    case "Node":
+      return [
+        nameCol,
+        ["Status", "string", 0, (r) => nodeStatus(r)],
+        ["Roles", "string", 0, (r) => nodeRoles(r)],
+        age,
+        ["Version", "string", 0, (r) => String(obj(status(r)["nodeInfo"])["kubeletVersion"] ?? "")],
+        ["Internal-IP", "string", 1, (r) => nodeAddress(r, "InternalIP")],
+        ["External-IP", "string", 1, (r) => nodeAddress(r, "ExternalIP")],
+        ["OS-Image", "string", 1, (r) => String(obj(status(r)["nodeInfo"])["osImage"] ?? "")],
+        ["Kernel-Version", "string", 1, (r) => String(obj(status(r)["nodeInfo"])["kernelVersion"] ?? "")],
+        [
+          "Container-Runtime",
+          "string",
+          1,
+          (r) => String(obj(status(r)["nodeInfo"])["containerRuntimeVersion"] ?? ""),
+        ],
       ];
     case "NetworkPolicy":
       return [
