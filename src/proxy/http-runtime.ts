@@ -5,6 +5,7 @@ import type { Socket } from "node:net";
 import type { ProxyRuntime } from "./connection-record.js";
 import { H1Server } from "./http/h1.js";
 import { FastH1Server } from "./http/h1-fast.js";
+import { FastUpstreamPool } from "./http/h1-pool.js";
 import { H2Server } from "./http/h2.js";
 import type { DownstreamConnection, HttpPools } from "./http/exchange.js";
 import { hostPort } from "./http-log.js";
@@ -82,6 +83,7 @@ export function httpFor(rt: ProxyRuntime): HttpRuntime {
     const pools: HttpPools = {
       h1: new UpstreamPool(() => rt.identity.getSecureContext(), rt.sessions),
       h2: new Http2SessionPool(() => rt.identity.getSecureContext(), rt.sessions),
+      fast: new FastUpstreamPool(() => rt.identity.getSecureContext(), rt.sessions),
     };
     // Sidecar HTTP/1.1 connections take the fast adapter (llhttp straight into the pipeline); gateway
     // ports keep Node's server.
@@ -106,6 +108,7 @@ export function httpFor(rt: ProxyRuntime): HttpRuntime {
         for (const s of servers) s.close();
         pools.h1.close();
         pools.h2.close();
+        pools.fast?.close();
       },
     };
     runtimes.set(rt, h);

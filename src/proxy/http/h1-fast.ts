@@ -53,6 +53,14 @@ class FastExchange extends Exchange {
       { method, path, authority: headers.host, scheme: "http", grpc: false },
       stepsFor(direction),
     );
+    // Upgrade and Expect: 100-continue requests take Node's client upstream; the rest go as bytes.
+    if (headers.upgrade === undefined && headers.expect === undefined)
+      this.fastBody =
+        headers["transfer-encoding"] !== undefined
+          ? "chunked"
+          : headers["content-length"] !== undefined
+            ? "length"
+            : "none";
   }
 
   rawHeaders(): string[] {
@@ -275,7 +283,15 @@ class H1Connection {
     if (this.#rejected || this.closing) return 0;
     // An Upgrade request is proxied as a plain request (the upgrade headers are hop-by-hop).
     this.#upgrade = upgrade;
-    const x = new FastExchange(this, this.direction, this.#raw, name, this.#url, major === 1 && minor === 0, keepAlive);
+    const x = new FastExchange(
+      this,
+      this.direction,
+      this.#raw,
+      name,
+      this.#url,
+      major === 1 && minor === 0,
+      keepAlive,
+    );
     this.reading = x;
     this.queue.push(x);
     if (!keepAlive) this.closing = true;
