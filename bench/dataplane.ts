@@ -173,7 +173,9 @@ interface HttpRound {
   cpuUsPerReq: number;
 }
 
-function wrk(port: number, seconds: number, pids: number[]): HttpRound {
+/** One wrk run; `strict`: any socket error or non-2xx answer fails the benchmark (the warm-up, which may
+ *  see a cold proxy's slow first requests time out on a loaded machine, is not strict). */
+function wrk(port: number, seconds: number, pids: number[], strict = true): HttpRound {
   const window = noiseWindow();
   const c0 = pids.reduce((s, p) => s + procCpuUs(p), 0);
   const out = execFileSync(
@@ -183,6 +185,9 @@ function wrk(port: number, seconds: number, pids: number[]): HttpRound {
       "-t2",
       `-d${seconds}s`,
       "--latency",
+      // A loaded machine can keep a request past wrk's default 2 s; that is slow, not an error.
+      "--timeout",
+      "10s",
       "-H",
       "Host: details:9080",
       `http://127.0.0.1:${port}/details/0`,
@@ -191,7 +196,8 @@ function wrk(port: number, seconds: number, pids: number[]): HttpRound {
   );
   const c1 = pids.reduce((s, p) => s + procCpuUs(p), 0);
   const noise = window();
-  if (/Non-2xx|Socket errors/.test(out)) throw new Error(`wrk reported errors on port ${port}:\n${out}`);
+  if (strict && /Non-2xx|Socket errors/.test(out))
+    throw new Error(`wrk reported errors on port ${port}:\n${out}`);
   const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
   return {
     rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
@@ -511,7 +517,7 @@ async function main(): Promise<void> {
 
   // Warm-up: JIT, pooled sidecar-to-sidecar connections, TLS sessions.
   // A Node proxy needs a few seconds of traffic before its hot paths are optimised.
-  for (const p of httpPaths) wrk(p.port, p.pids.length ? 3 : 1, []);
+  for (const p of httpPaths) wrk(p.port, p.pids.length ? 3 : 1, [], false);
   for (const p of bulkPaths) await bulk(p.port, Math.min(mib, 128));
 
   const httpR = new Map<string, HttpRound[]>(httpPaths.map((p) => [p.name, []]));

@@ -203,6 +203,8 @@ class H1Connection {
   /** The connection closes once the current response is over (Connection: close, half-close, error). */
   closing = false;
   #clientEnded = false;
+  /** A request that ends the connection has been read. */
+  #last = false;
   #gone = false;
 
   constructor(
@@ -280,7 +282,7 @@ class H1Connection {
     const name = METHODS[method] ?? "GET";
     // CONNECT is not proxied by an HTTP listener.
     if (upgrade && name === "CONNECT") this.#rejected ??= 400;
-    if (this.#rejected || this.closing) return 0;
+    if (this.#rejected || this.closing || this.#last) return 0;
     // An Upgrade request is proxied as a plain request (the upgrade headers are hop-by-hop).
     this.#upgrade = upgrade;
     const x = new FastExchange(
@@ -294,7 +296,8 @@ class H1Connection {
     );
     this.reading = x;
     this.queue.push(x);
-    if (!keepAlive) this.closing = true;
+    // Nothing after a request that asked for the connection to close is read.
+    if (!keepAlive) this.#last = true;
     // A pipelined request waits for the one before it; reading stops meanwhile.
     if (this.queue.length > 1) this.socket.pause();
     // Envoy answers `Expect: 100-continue` itself.

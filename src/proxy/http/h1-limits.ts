@@ -13,6 +13,9 @@ export const HTTP1_LIMITS = {
   maxHeaderCount: 100,
   /** How long a request head may take to arrive, from its first byte (0 = no limit). Tests shorten it. */
   headersTimeoutMs: 60_000,
+  /** How long an idle pooled upstream connection is kept (below common application keep-alive timeouts
+   *  of 5 s). Tests shorten it. */
+  upstreamIdleMs: 4_000,
 };
 
 /** The status a rejected request head gets: 431 for a head over the limits, 408 when it came too slowly,

@@ -12,8 +12,6 @@ import { HTTP1_LIMITS } from "./h1-limits.js";
 import type { LlhttpParser, OnHeadersComplete } from "./llhttp.js";
 import { HTTPParser } from "./llhttp.js";
 
-/** How long an idle pooled connection is kept (below common application keep-alive timeouts of 5 s). */
-const IDLE_POOL_MS = 4_000;
 /** Idle connections kept per endpoint. */
 const MAX_IDLE = 256;
 
@@ -53,7 +51,7 @@ export class UpstreamConn {
     socket.on("data", (b: Buffer) => this.#data(b));
     socket.on("error", noop);
     socket.once("close", () => this.#close());
-    socket.setTimeout(IDLE_POOL_MS, () => {
+    socket.setTimeout(HTTP1_LIMITS.upstreamIdleMs, () => {
       if (this.idle) socket.destroy();
     });
   }
