@@ -8,7 +8,8 @@
 // (one per side, one thread each); several rounds in rotating order, medians, beside each figure the
 // CPU steal and the CPU used by processes this run did not start; each proxy's RSS after the run. Started by bench/dataplane.sh, which checks the tools and cleans up.
 // Run: bash bench/dataplane.sh [ROUNDS] [SECONDS] [BULK_MIB]; with BENCH_ROUTES=virtualservice the Shoal
-// client routes through VirtualService-style routes (matches, timeout, retries, header edit).
+// client routes through VirtualService-style routes (matches, timeout, retries, header edit); with
+// BENCH_CPU_PROF=DIR each Shoal sidecar writes a V8 CPU profile (.cpuprofile) into DIR when it stops.
 //
 // The Shoal sidecars are the file-mode proxy (`--config`, `--cert-dir`: same config parsing, file identity
 // and startProxy) except for capture: without iptables the original destination of each accepted
@@ -263,7 +264,10 @@ function track(proc: ChildProcess): void {
 }
 
 async function nodeChild(args: string[]): Promise<{ pid: number; line: string }> {
-  const proc = spawn(process.execPath, [self, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  // BENCH_CPU_PROF=DIR: each sidecar writes a V8 CPU profile there when it stops.
+  const prof = process.env["BENCH_CPU_PROF"];
+  const flags = prof && args[0] === "sidecar" ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
+  const proc = spawn(process.execPath, [...flags, self, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   track(proc);
   const [chunk] = (await Promise.race([
     once(proc.stdout as NodeJS.ReadableStream, "data"),
