@@ -29,6 +29,9 @@ import { fileIdentity } from "../src/proxy/file-identity.js";
 import { parseProxyConfig } from "../src/proxy/proxy-config.js";
 import { startProxy } from "../src/proxy/proxy.js";
 import { detailsViewer } from "../src/testing/http-harness.js";
+import type { MeshCluster } from "../src/testing/mesh-e2e.js";
+import type { ClusterRound } from "./dataplane-cluster.js";
+import { clusterWrk, startBenchCluster } from "./dataplane-cluster.js";
 import { inboundChain, testConfig } from "../src/testing/proxy-harness.js";
 
 const self = fileURLToPath(import.meta.url);
@@ -524,6 +527,14 @@ async function main(): Promise<void> {
   for (const p of httpPaths) wrk(p.port, p.pids.length ? 3 : 1, [], false);
   for (const p of bulkPaths) await bulk(p.port, Math.min(mib, 128));
 
+  // BENCH_CLUSTER=1: the real cluster path as well (root; a local cluster of its own).
+  const bench = process.env["BENCH_CLUSTER"] === "1" ? await startBenchCluster() : undefined;
+  if (bench) {
+    activeCluster = bench.cluster;
+    await clusterWrk(bench.cluster, bench.sidecars, 3, false);
+  }
+  const clusterR: ClusterRound[] = [];
+
   const httpR = new Map<string, HttpRound[]>(httpPaths.map((p) => [p.name, []]));
   const bulkR = new Map<string, BulkRound[]>(bulkPaths.map((p) => [p.name, []]));
   for (let i = 0; i < rounds; i++) {
@@ -537,6 +548,7 @@ async function main(): Promise<void> {
       const p = bulkPaths[k] as Path;
       bulkR.get(p.name)?.push(await bulk(p.port, mib));
     }
+    if (bench) clusterR.push(await clusterWrk(bench.cluster, bench.sidecars, seconds));
     process.stderr.write(`round ${i + 1}/${rounds} done\n`);
   }
 
@@ -573,6 +585,24 @@ async function main(): Promise<void> {
       `${(loadavg()[0] as number).toFixed(2)} after; haproxy maxconn ${maxconn}, nbthread 1`,
   );
   console.table(rows);
+  if (bench) {
+    const hap = httpR.get("haproxy") ?? [];
+    console.log(
+      "real cluster path (wrk in the curl pod → details through both sidecars, capture, mTLS, authz, logs, metrics):",
+    );
+    console.table([
+      {
+        "req/s": Math.round(median(clusterR.map((r) => r.rps))),
+        "p50 ms": round3(median(clusterR.map((r) => r.p50))),
+        "p99 ms": round3(median(clusterR.map((r) => r.p99))),
+        "sidecars CPU µs/req": Math.round(median(clusterR.map((r) => r.cpuUsPerReq))),
+        "CPU / haproxy pair (per round)": median(
+          clusterR.map((r, i) => r.cpuUsPerReq / (hap[i]?.cpuUsPerReq ?? NaN)),
+        ).toFixed(2),
+        "sidecar RSS MiB": bench.sidecars.map(rssMiB).join(" / "),
+      },
+    ]);
+  }
   const [direct, shoal, hapRow] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   const rssSum = (name: string) =>
@@ -612,11 +642,17 @@ async function main(): Promise<void> {
       http: Object.fromEntries(httpR),
       bulk: Object.fromEntries(bulkR),
       rssMiB: rss,
+      cluster: clusterR,
     }),
   );
 }
 
+let activeCluster: MeshCluster | undefined;
+
 async function stopChildren(): Promise<void> {
+  const c = activeCluster;
+  activeCluster = undefined;
+  if (c) await c.close().catch((err: Error) => console.error(`cluster teardown: ${err.message}`));
   for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
   await Promise.all(
     procs.map((p) => (p.exitCode === null && p.signalCode === null ? once(p, "exit") : null)),

@@ -15,7 +15,7 @@ import { downstreamGone } from "./finish.js";
 import { HTTP1_LIMITS, headerObject, rejection, rejectionStatus } from "./h1-limits.js";
 import type { ResponseFraming } from "./h1-response.js";
 import { responseHead } from "./h1-response.js";
-import type { LlhttpParser, OnHeadersComplete, ParseError } from "./llhttp.js";
+import type { LlhttpParser, OnHeadersComplete } from "./llhttp.js";
 import { HTTPParser, METHODS } from "./llhttp.js";
 import { stepsFor } from "./pipeline.js";
 import { run } from "./run.js";
@@ -321,7 +321,7 @@ class H1Connection {
     if (this.#gone) return;
     if (this.#rejected) return;
     const r = this.parser.execute(b);
-    if (typeof r !== "number") return this.reject(rejectionStatus(r.code), r);
+    if (typeof r !== "number") return this.reject(rejectionStatus(r.code));
     if (this.#rejected) return this.reject(this.#rejected);
     if (this.#upgrade) {
       // After an Upgrade head llhttp stops; the request is over, so the parser starts afresh.
@@ -335,7 +335,7 @@ class H1Connection {
   }
 
   /** Answers a rejected request head (when no response is under way) and closes the connection. */
-  reject(status: 400 | 408 | 431, _err?: ParseError): void {
+  reject(status: 400 | 408 | 431): void {
     this.#rejected = status;
     this.closing = true;
     const s = this.socket;
