@@ -1,6 +1,5 @@
 // The limits every downstream HTTP/1.1 connection gets (both adapters, both directions; HTTP/2 sessions
-// apply the same header bounds), as Envoy's
-// defaults: request headers at most 60 KiB and 100 fields (over either: 431), a request head that takes
+// apply the same header bounds), as Envoy's defaults: request headers at most 60 KiB and 100 fields (over either: 431), a request head that takes
 // too long to arrive gets 408, a malformed request (llhttp in strict mode: conflicting Content-Length /
 // Transfer-Encoding, a duplicate Content-Length, obs-fold, invalid header name or value characters, NUL,
 // CR or LF in the path) gets 400; each of these answers closes the connection. Also Node's rules for
