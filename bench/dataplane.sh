@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The data-plane benchmark: HTTP keep-alive req/s, p50/p99 (wrk, 50 connections) and bulk TCP MB/s,
 # direct vs a Shoal sidecar pair with mTLS vs an haproxy pair with the same mTLS, plus each proxy's RSS.
-# Loopback only. Not part of `npm test`. Build first: `npm run build`.
-#   usage: bash bench/dataplane.sh [ROUNDS=5] [SECONDS=4] [BULK_MIB=256]
+# Loopback only, unless BENCH_CLUSTER=1: then also the real cluster path (wrk from a sidecar pod to a sidecar
+# pod on a local cluster of its own, torn down at the end; needs root and no other local cluster running).
+# Not part of `npm test`. Build first: `npm run build`.
+#   usage: [BENCH_CLUSTER=1] bash bench/dataplane.sh [ROUNDS=5] [SECONDS=4] [BULK_MIB=256]
 # About 85 s with the defaults on 2 CPUs. Every process it starts and its temp dir are removed on exit,
 # also on failure or Ctrl-C.
 set -euo pipefail
@@ -41,7 +43,8 @@ cleanup() {
   # The orchestrator stops its children itself; anything it left (it was killed, say) is listed by PID.
   if [[ -n "$BENCH_PID" ]] && kill -0 "$BENCH_PID" 2>/dev/null; then
     kill -TERM "$BENCH_PID" 2>/dev/null || true
-    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.2; done
+    # Up to 30 s: with BENCH_CLUSTER=1 it tears its cluster down first.
+    for _ in $(seq 150); do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.2; done
     kill -KILL "$BENCH_PID" 2>/dev/null || true
   fi
   if [[ -f "$BENCH_DIR/pids" ]]; then

@@ -4,6 +4,8 @@
 import type { Socket } from "node:net";
 import type { ProxyRuntime } from "./connection-record.js";
 import { H1Server } from "./http/h1.js";
+import { FastH1Server } from "./http/h1-fast.js";
+import { FastUpstreamPool } from "./http/h1-pool.js";
 import { H2Server } from "./http/h2.js";
 import type { DownstreamConnection, HttpPools } from "./http/exchange.js";
 import { hostPort } from "./http-log.js";
@@ -39,7 +41,13 @@ export interface HttpRuntime {
 
 const runtimes = new WeakMap<ProxyRuntime, HttpRuntime>();
 
-function inboundSide(rt: ProxyRuntime, server: H1Server | H2Server): InboundHttp {
+/** What takes over a downstream connection of one protocol and direction. */
+interface Server {
+  serve(socket: Socket, conn: DownstreamConnection, counterName: string): void;
+  close(): void;
+}
+
+function inboundSide(rt: ProxyRuntime, server: Server): InboundHttp {
   return {
     serve(socket, c) {
       const inbound = describeInboundConnection(socket, c, rt.table());
@@ -55,7 +63,7 @@ function inboundSide(rt: ProxyRuntime, server: H1Server | H2Server): InboundHttp
   };
 }
 
-function outboundSide(server: H1Server | H2Server): OutboundHttp {
+function outboundSide(server: Server): OutboundHttp {
   return {
     serve(socket, dst, counterName) {
       const conn: DownstreamConnection = {
@@ -75,17 +83,21 @@ export function httpFor(rt: ProxyRuntime): HttpRuntime {
     const pools: HttpPools = {
       h1: new UpstreamPool(() => rt.identity.getSecureContext(), rt.sessions),
       h2: new Http2SessionPool(() => rt.identity.getSecureContext(), rt.sessions),
+      fast: new FastUpstreamPool(() => rt.identity.getSecureContext(), rt.sessions),
     };
+    // Sidecar HTTP/1.1 connections take the fast adapter (llhttp straight into the pipeline); gateway
+    // ports keep Node's server.
     const servers = [
-      new H1Server(rt, pools, "inbound"),
-      new H1Server(rt, pools, "outbound"),
+      new FastH1Server(rt, pools, "inbound"),
+      new FastH1Server(rt, pools, "outbound"),
       new H2Server(rt, pools, "inbound"),
       new H2Server(rt, pools, "outbound"),
+      new H1Server(rt, pools, "outbound"),
     ] as const;
     h = {
       gateway: {
         serve: (socket, conn, counterName, h2) =>
-          (h2 ? servers[3] : servers[1]).serve(socket, conn, counterName),
+          (h2 ? servers[3] : servers[4]).serve(socket, conn, counterName),
       },
       inbound: inboundSide(rt, servers[0]),
       outbound: outboundSide(servers[1]),
@@ -96,6 +108,7 @@ export function httpFor(rt: ProxyRuntime): HttpRuntime {
         for (const s of servers) s.close();
         pools.h1.close();
         pools.h2.close();
+        pools.fast?.close();
       },
     };
     runtimes.set(rt, h);

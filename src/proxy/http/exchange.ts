@@ -13,11 +13,15 @@ import type { UpstreamTarget } from "../upstream-connect.js";
 import type { InboundConnection } from "../inbound-connection.js";
 import type { UpstreamPool } from "../http-upstream.js";
 import type { Http2SessionPool } from "../http2-sessions.js";
+import type { BodyFraming } from "./h1-fast-upstream.js";
+import type { FastUpstreamPool } from "./h1-pool.js";
 
 /** The upstream connection pools of one proxy, shared by every exchange. */
 export interface HttpPools {
   h1: UpstreamPool;
   h2: Http2SessionPool;
+  /** The HTTP/1.1 fast path's raw pooled connections (absent: every HTTP/1.1 try uses `h1`). */
+  fast?: FastUpstreamPool | undefined;
 }
 
 export type Direction = "inbound" | "outbound";
@@ -100,6 +104,9 @@ export abstract class Exchange {
   /** Outbound metrics: the destination's principal and its peer metadata (from the response). */
   destinationPrincipal: string | undefined;
   peerMetadataIn: string | undefined;
+  /** Requests read by the HTTP/1.1 fast adapter: how the body travels upstream (undefined: the request
+   *  is not eligible for the fast upstream path, or came another way). */
+  fastBody: BodyFraming | undefined;
   /** Fault delay timer (the only pause a step takes on its own). */
   timer: NodeJS.Timeout | undefined;
 

@@ -7,6 +7,8 @@ import { responseHeaders } from "../http-headers.js";
 import { hostPort } from "../http-log.js";
 import { PEER_METADATA_HEADER, expectedPrincipal } from "../metrics-labels.js";
 import type { ClusterPlan, EndpointPlan } from "../routing-table.js";
+import type { BodyFraming } from "./h1-fast-upstream.js";
+import type { FastUpstreamPool } from "./h1-pool.js";
 import type { Admission } from "../upstream-policy.js";
 import { admit, pickEndpoint, reportOutcome } from "../upstream-policy.js";
 import type { UpstreamTarget } from "../upstream-connect.js";
@@ -14,6 +16,7 @@ import type { Attempt, AttemptEvents, FailureKind } from "./attempt.js";
 import { corsResponseHeaders } from "./cors.js";
 import type { BodySink, Exchange } from "./exchange.js";
 import { finish } from "./finish.js";
+import { FastH1Attempt } from "./h1-fast-upstream.js";
 import { H1Attempt } from "./h1-upstream.js";
 import { H2Attempt } from "./h2-upstream.js";
 import { applyHeaderOps } from "./header-ops.js";
@@ -139,6 +142,18 @@ class Forward implements AttemptEvents, BodySink {
         x.connectTimeoutMs,
         tryHeaders(x, list, x.upAuthority),
         x.bodiless,
+        this,
+      );
+      this.attempt = a;
+      a.start();
+    } else if (fastUpstream(x, cluster)) {
+      const a = new FastH1Attempt(
+        (x.pools.fast as FastUpstreamPool).endpoint(target),
+        x.connectTimeoutMs,
+        x.method,
+        x.upPath,
+        list,
+        x.fastBody as BodyFraming,
         this,
       );
       this.attempt = a;
@@ -386,6 +401,23 @@ class Forward implements AttemptEvents, BodySink {
     e.bytesSent = 0;
     finish(x);
   }
+}
+
+/** The fast path's criterion: an HTTP/1.1 request read by the fast adapter (no Upgrade, no Expect) whose
+ *  route mirrors nothing, to a cluster without per-connection pool limits (maxConnections,
+ *  maxRequestsPerConnection, idleTimeout: Node's agent enforces those). Everything the pipeline decides
+ *  at the head (authorization, routing, header edits, faults, timeouts, retries, circuit breakers,
+ *  outlier detection, log, metrics) applies to both paths alike. */
+function fastUpstream(x: Exchange, cluster: ClusterPlan | undefined): boolean {
+  if (x.fastBody === undefined || !x.pools.fast) return false;
+  if (x.route && x.route.route.mirrors.length > 0) return false;
+  const p = cluster?.spec.connectionPool;
+  return (
+    !p ||
+    (p.maxConnections === undefined &&
+      p.maxRequestsPerConnection === undefined &&
+      p.idleTimeoutMs === undefined)
+  );
 }
 
 /** Whether the cluster's requests go to endpoints the load balancer picks (not the original destination). */

@@ -10,6 +10,7 @@ import { countOnClose } from "../stats.js";
 import type { BodySink, Direction, DownstreamConnection, HttpPools } from "./exchange.js";
 import { Exchange } from "./exchange.js";
 import { downstreamGone } from "./finish.js";
+import { HTTP1_LIMITS, rejection } from "./h1-limits.js";
 import { stepsFor } from "./pipeline.js";
 import { run } from "./run.js";
 
@@ -130,11 +131,12 @@ export class H1Server {
     private readonly pools: HttpPools,
     private readonly direction: Direction,
   ) {
-    this.#server = http.createServer({ requestTimeout: 0, noDelay: true }, (req, res) =>
-      this.#request(req, res),
+    this.#server = http.createServer(
+      { requestTimeout: 0, noDelay: true, maxHeaderSize: HTTP1_LIMITS.maxHeaderBytes },
+      (req, res) => this.#request(req, res),
     );
     this.#server.keepAliveTimeout = rt.idleTimeoutMs;
-    this.#server.headersTimeout = 60_000;
+    this.#server.headersTimeout = HTTP1_LIMITS.headersTimeoutMs || 60_000;
     (this.#server as http.Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   }
 
@@ -151,6 +153,11 @@ export class H1Server {
   }
 
   #request(req: IncomingMessage, res: ServerResponse): void {
+    // More than 100 header fields: 431 and the connection closes (Envoy's max_headers_count).
+    if (req.rawHeaders.length / 2 > HTTP1_LIMITS.maxHeaderCount) {
+      req.socket.end(rejection(431));
+      return;
+    }
     const x = new H1Exchange(this.rt, this.pools, this.direction, this.#conns.get(req.socket), req, res);
     run(x);
   }

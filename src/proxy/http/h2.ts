@@ -11,6 +11,7 @@ import { countOnClose } from "../stats.js";
 import type { BodySink, Direction, DownstreamConnection, HttpPools } from "./exchange.js";
 import { Exchange } from "./exchange.js";
 import { downstreamGone } from "./finish.js";
+import { HTTP1_LIMITS } from "./h1-limits.js";
 import { headerObject, rawList } from "./h2-headers.js";
 import { stepsFor } from "./pipeline.js";
 import { run } from "./run.js";
@@ -151,6 +152,23 @@ function onStreamClose(this: Owned): void {
   downstreamGone(this[OWNER], this.writableFinished);
 }
 
+/** :method, :scheme, :authority, :path (and :protocol) do not count against the 100 fields. */
+const PSEUDO_HEADERS = 5;
+/** HPACK counts 32 bytes per field on top of name and value (RFC 7541 §4.1): room for 100 of them. */
+const HEADER_SLACK = 100 * 32;
+
+/** A request head over Envoy's limits: more than 100 fields, or names and values over 60 KiB. */
+function overLimits(raw: readonly string[]): boolean {
+  let fields = 0;
+  let bytes = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i] as string;
+    if (name.charCodeAt(0) !== 58) fields++;
+    bytes += name.length + (raw[i + 1] as string).length;
+  }
+  return fields > HTTP1_LIMITS.maxHeaderCount || bytes > HTTP1_LIMITS.maxHeaderBytes;
+}
+
 export class H2Server {
   readonly #server: http2.Http2Server;
   /** The connection being handed over: the server announces its session synchronously. */
@@ -163,7 +181,15 @@ export class H2Server {
     private readonly pools: HttpPools,
     private readonly direction: Direction,
   ) {
-    this.#server = http2.createServer();
+    // Envoy's bounds for a downstream session: a header list of at most 60 KiB and 100 fields (over
+    // either: 431), and nghttp2's flood guards (outstanding PING/SETTINGS acks, invalid frames, streams
+    // reset as soon as opened) end an abusive session with GOAWAY; its buffers are capped.
+    this.#server = http2.createServer({
+      maxHeaderListPairs: HTTP1_LIMITS.maxHeaderCount + PSEUDO_HEADERS,
+      maxSessionMemory: 10,
+      maxOutstandingPings: 10,
+      settings: { maxHeaderListSize: HTTP1_LIMITS.maxHeaderBytes + HEADER_SLACK },
+    });
     this.#server.on("session", (session: ServerHttp2Session) => {
       if (this.#next) this.#conns.set(session, this.#next);
       this.#next = undefined;
@@ -172,10 +198,17 @@ export class H2Server {
       session.once("close", () => this.#sessions.delete(session));
       session.setTimeout(rt.idleTimeoutMs, () => session.close());
     });
-    this.#server.on("stream", (stream, headers, flags) => {
-      const conn = this.#conns.get(stream.session as ServerHttp2Session);
-      run(new H2Exchange(this.rt, this.pools, this.direction, conn, stream, headers, flags));
-    });
+    this.#server.on(
+      "stream",
+      (stream: ServerHttp2Stream, headers: IncomingHttpHeaders, flags: number, raw: string[]) => {
+        if (overLimits(raw)) {
+          stream.on("error", noop);
+          return void stream.respond({ ":status": 431 }, { endStream: true });
+        }
+        const conn = this.#conns.get(stream.session as ServerHttp2Session);
+        run(new H2Exchange(this.rt, this.pools, this.direction, conn, stream, headers, flags));
+      },
+    );
   }
 
   /** Takes over a connection whose HTTP/2 preface is still unread. */

@@ -1,0 +1,260 @@
+// The HTTP/1.1 fast adapter: a downstream connection read by llhttp directly, no IncomingMessage or
+// ServerResponse. Each request is parsed once at its head into the pipeline's exchange (the same steps,
+// log line and metrics as every other request); its body is handed on as the bytes that were read, and
+// the response is written straight onto the socket (h1-response.ts frames it). Pipelined requests are
+// answered in order: a request parsed while an earlier one is still being answered waits (its body is
+// buffered, reading pauses past a bound). Limits as h1-limits.ts says: a rejected head gets its
+// 400/408/431 and the connection closes; nothing reaches the application. Between requests a connection
+// may idle as long as a TCP one; a client that half-closes after its request still gets the response.
+import type { Socket } from "node:net";
+import type { ProxyRuntime } from "../connection-record.js";
+import { countOnClose } from "../stats.js";
+import type { Direction, DownstreamConnection, HttpPools } from "./exchange.js";
+import { downstreamGone } from "./finish.js";
+import type { FastDownstream } from "./h1-fast-exchange.js";
+import { FastExchange } from "./h1-fast-exchange.js";
+import { HTTP1_LIMITS, rejection, rejectionStatus } from "./h1-limits.js";
+import type { LlhttpParser, OnHeadersComplete } from "./llhttp.js";
+import { HTTPParser, METHODS } from "./llhttp.js";
+import { run } from "./run.js";
+
+/** One downstream connection: its parser, the requests read and not yet answered (the first one is being
+ *  answered), the head being read. */
+class H1Connection implements FastDownstream {
+  readonly parser: LlhttpParser;
+  readonly queue: FastExchange[] = [];
+  /** The request whose message is being read (the queue's last, until its message completes). */
+  reading: FastExchange | undefined;
+  #raw: string[] = [];
+  #url = "";
+  #fields = 0;
+  #rejected: 400 | 408 | 431 | undefined;
+  #upgrade = false;
+  /** A request head has begun and is not complete yet. */
+  #inHead = false;
+  #headTimer: NodeJS.Timeout | undefined;
+  /** The connection closes once the current response is over (Connection: close, half-close, error). */
+  closing = false;
+  #clientEnded = false;
+  /** A request that ends the connection has been read. */
+  #last = false;
+  #gone = false;
+
+  constructor(
+    readonly rt: ProxyRuntime,
+    readonly pools: HttpPools,
+    readonly direction: Direction,
+    readonly socket: Socket,
+    readonly conn: DownstreamConnection | undefined,
+  ) {
+    const p = new HTTPParser();
+    p.initialize(HTTPParser.REQUEST, {}, HTTP1_LIMITS.maxHeaderBytes, 0);
+    p[HTTPParser.kOnMessageBegin] = () => this.#begin();
+    p[HTTPParser.kOnHeaders] = (h: string[], url: string) => this.#headers(h, url);
+    p[HTTPParser.kOnHeadersComplete] = ((major, minor, h, method, url, _s, _r, upgrade, keepAlive) =>
+      this.#head(major, minor, h, method, url, upgrade, keepAlive)) as OnHeadersComplete;
+    p[HTTPParser.kOnBody] = (b: Buffer) => this.reading?.onBody(b);
+    p[HTTPParser.kOnMessageComplete] = () => this.#complete();
+    this.parser = p;
+    socket.setNoDelay(true);
+    socket.allowHalfOpen = true;
+    socket.on("data", (b: Buffer) => this.#data(b));
+    socket.on("end", () => this.#end());
+    socket.on("error", noop);
+    socket.once("close", () => this.#close());
+    socket.setTimeout(rt.idleTimeoutMs, () => {
+      // An idle keep-alive connection is closed; one with a request under way is the pipeline's to end.
+      if (this.queue.length === 0) socket.destroy();
+    });
+    this.#armHeadTimer();
+  }
+
+  #armHeadTimer(): void {
+    const ms = HTTP1_LIMITS.headersTimeoutMs;
+    if (ms > 0 && !this.#headTimer) this.#headTimer = setTimeout(onHeadTimeout, ms, this);
+  }
+
+  #clearHeadTimer(): void {
+    if (this.#headTimer) clearTimeout(this.#headTimer);
+    this.#headTimer = undefined;
+  }
+
+  headTimeout(): void {
+    this.#headTimer = undefined;
+    // Only a connection with no request under way answers 408 (a later pipelined head just closes).
+    this.reject(408);
+  }
+
+  #begin(): void {
+    this.#inHead = true;
+    this.#raw = [];
+    this.#url = "";
+    this.#fields = 0;
+  }
+
+  #headers(h: string[], url: string | undefined): void {
+    if (url) this.#url += url;
+    this.#fields += h.length / 2;
+    if (this.#fields > HTTP1_LIMITS.maxHeaderCount) this.#rejected ??= 431;
+    else for (const v of h) this.#raw.push(v);
+  }
+
+  #head(
+    major: number,
+    minor: number,
+    h: string[] | undefined,
+    method: number,
+    url: string | undefined,
+    upgrade: boolean,
+    keepAlive: boolean,
+  ): number {
+    this.#clearHeadTimer();
+    this.#inHead = false;
+    if (h) this.#headers(h, url);
+    else if (url) this.#url += url;
+    const name = METHODS[method] ?? "GET";
+    // CONNECT is not proxied by an HTTP listener.
+    if (upgrade && name === "CONNECT") this.#rejected ??= 400;
+    if (this.#rejected || this.closing || this.#last) return 0;
+    // An Upgrade request is proxied as a plain request (the upgrade headers are hop-by-hop).
+    this.#upgrade = upgrade;
+    const x = new FastExchange(
+      this,
+      this.direction,
+      this.#raw,
+      name,
+      this.#url,
+      major === 1 && minor === 0,
+      keepAlive,
+    );
+    this.reading = x;
+    this.queue.push(x);
+    // Nothing after a request that asked for the connection to close is read.
+    if (!keepAlive) this.#last = true;
+    // A pipelined request waits for the one before it; reading stops meanwhile.
+    if (this.queue.length > 1) this.socket.pause();
+    // Envoy answers `Expect: 100-continue` itself.
+    if (minor === 1 && x.headers.expect?.toLowerCase() === "100-continue" && this.queue.length === 1)
+      this.socket.write("HTTP/1.1 100 Continue\r\n\r\n");
+    if (this.queue.length === 1) run(x);
+    return 0;
+  }
+
+  #complete(): void {
+    const x = this.reading;
+    this.reading = undefined;
+    if (!x) return;
+    x.onComplete();
+    if (x.finished && this.queue[0] !== x) return;
+    // A request answered before its body was read: the next one may start now.
+    if (x.finished) this.#next();
+  }
+
+  #data(b: Buffer): void {
+    if (this.#gone) return;
+    if (this.#rejected) return;
+    const r = this.parser.execute(b);
+    if (typeof r !== "number") return this.reject(rejectionStatus(r.code));
+    if (this.#rejected) return this.reject(this.#rejected);
+    if (this.#upgrade) {
+      // After an Upgrade head llhttp stops; the request is over, so the parser starts afresh.
+      this.#upgrade = false;
+      this.parser.initialize(HTTPParser.REQUEST, {}, HTTP1_LIMITS.maxHeaderBytes, 0);
+      if (r < b.length) this.#data(b.subarray(r));
+      return;
+    }
+    // A head that did not arrive in one read is timed.
+    if (this.#inHead) this.#armHeadTimer();
+  }
+
+  /** Answers a rejected request head (when no response is under way) and closes the connection. */
+  reject(status: 400 | 408 | 431): void {
+    this.#rejected = status;
+    this.closing = true;
+    const s = this.socket;
+    if (this.queue.length === 0 && s.writable) {
+      s.end(rejection(status));
+      s.destroySoon();
+    } else s.destroy();
+  }
+
+  /** The response of `x` (the queue's first) is over. */
+  responseDone(x: FastExchange, close: boolean): void {
+    if (this.queue[0] !== x) return;
+    if (close || this.closing || this.#clientEnded) {
+      this.closing = true;
+      this.queue.length = 0;
+      this.socket.end();
+      return;
+    }
+    // A request still sending its body: what is left is read and dropped before the next request.
+    if (!x.requestDone) {
+      x.discardBody();
+      return;
+    }
+    this.#next();
+  }
+
+  #next(): void {
+    this.queue.shift();
+    this.socket.resume();
+    // The next pipelined request starts once the one answered has been logged.
+    if (this.queue.length > 0) process.nextTick(startNext, this);
+  }
+
+  startNext(): void {
+    const next = this.queue[0];
+    if (!next || next.step > 0 || this.#gone) return;
+    if (next.headers.expect?.toLowerCase() === "100-continue" && next.protocol === "HTTP/1.1")
+      this.socket.write("HTTP/1.1 100 Continue\r\n\r\n");
+    run(next);
+  }
+
+  #end(): void {
+    this.#clientEnded = true;
+    // A half-close mid-request leaves a request that can never complete.
+    if (this.reading) return void this.socket.destroy();
+    if (this.queue.length === 0) this.socket.end();
+  }
+
+  #close(): void {
+    this.#gone = true;
+    this.#clearHeadTimer();
+    for (const x of this.queue) if (x.step > 0) downstreamGone(x, x.finished);
+    this.queue.length = 0;
+    this.reading = undefined;
+    this.parser.close();
+  }
+}
+
+function startNext(c: H1Connection): void {
+  c.startNext();
+}
+function onHeadTimeout(c: H1Connection): void {
+  c.headTimeout();
+}
+function noop(): void {}
+
+export class FastH1Server {
+  readonly #sockets = new Set<Socket>();
+
+  constructor(
+    private readonly rt: ProxyRuntime,
+    private readonly pools: HttpPools,
+    private readonly direction: Direction,
+  ) {}
+
+  /** Takes over a connection whose first bytes are still unread. */
+  serve(socket: Socket, conn: DownstreamConnection, counterName: string): void {
+    countOnClose(this.rt.stats.counters(counterName), socket);
+    this.#sockets.add(socket);
+    socket.once("close", () => this.#sockets.delete(socket));
+    new H1Connection(this.rt, this.pools, this.direction, socket, conn);
+    socket.resume();
+  }
+
+  close(): void {
+    for (const s of this.#sockets) s.destroy();
+    this.#sockets.clear();
+  }
+}
