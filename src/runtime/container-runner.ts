@@ -248,7 +248,11 @@ export class ContainerRunner {
       let exit: ExitStatus;
       if (previous !== undefined) {
         startedAt = previous.startedAt;
+        // Ended before it was adopted: what it left in its group is still ours, unless the PID now
+        // names another process (then the group is someone else's).
+        const gone = !shimAlive(previous) && !isRunning(previous.shimPid);
         exit = await this.watch(previous);
+        if (gone) signalGroup(previous.shimPid, "SIGKILL");
         previous = undefined;
       } else {
         exit = (await this.prepare()) ? await this.runOnce(startedAt) : { code: 127, signal: null };

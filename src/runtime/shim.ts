@@ -17,8 +17,9 @@
 // recorded status, so only what died is restarted, by its restart policy.
 //
 // Why /bin/sh and not a small node process: a shim lives as long as its container, one per container,
-// so its memory multiplies by the container count. dash needs well under 1 MiB of resident memory
-// (measured ~0.6 MiB RSS, mostly shared pages) where an idle node process needs 40+ MiB.
+// so its memory multiplies by the container count. Measured on Debian (dash, Node 20): a shim's RSS is
+// 1.7 MiB of which 0.1 MiB is its own (the rest is the shell binary and libc, shared by every shim);
+// an idle node process is 40 MiB RSS with 6 MiB its own, before any code is loaded.
 //
 // The shim ignores SIGTERM/SIGINT/SIGHUP itself (a trap, not an ignore disposition, so its child gets
 // them with default handling): `stop` signals the whole process group and the shim survives to record

@@ -8,13 +8,14 @@
 //   the workload's SPIFFE certificate.
 import assert from "node:assert/strict";
 import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { nodeNetnsName, podNetnsName } from "../../src/runtime/names.js";
+import { clusterRunDir } from "../../src/runtime/run-dir.js";
 import { SAMPLES, startMeshCluster } from "../../src/testing/mesh-e2e.js";
 import type { MeshCluster } from "../../src/testing/mesh-e2e.js";
-import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
+import { assertNothingLeft, runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
 
 const LINES = 30;
 
@@ -39,6 +40,21 @@ function clusterPids(clusterId: string): number[] {
       .map(Number)
       .filter((p) => p > 0),
   );
+}
+
+/** Processes anywhere on the host whose command line names the cluster's run directory (its shims). */
+function shimPids(clusterId: string): number[] {
+  const dir = clusterRunDir(clusterId);
+  return readdirSync("/proc")
+    .filter((e) => /^\d+$/.test(e))
+    .filter((e) => {
+      try {
+        return alive(Number(e)) && readFileSync(`/proc/${e}/cmdline`, "utf8").includes(dir);
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
 }
 
 /** `sh -c CMD` inside a network namespace, without the daemon (which may be down). */
@@ -208,5 +224,11 @@ test("fault: daemon SIGKILL mid-stream, control plane down under policies, no-SN
   assert.deepEqual(outcomes(), [true, false, false], "with the control plane up");
   await killDaemon(c);
   assert.deepEqual(outcomes(), [true, false, false], "with the control plane down");
+
+  // `shoal down` after a SIGKILL still removes everything, the shims included.
+  assert.ok(shimPids(c.clusterId).length >= 4, "every container runs under a shim");
+  await c.ok(["down"]);
+  await assertNothingLeft(c.clusterId);
+  assert.deepEqual(shimPids(c.clusterId), []);
   t.diagnostic(`restart: up took ${Math.round(upMs)} ms, every proxy synced ${Math.round(syncMs)} ms later`);
 });
