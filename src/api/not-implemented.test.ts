@@ -214,11 +214,12 @@ spec:
       "Gateway bookinfo/bookinfo-gateway: spec.servers[0].bind: not implemented: the gateway listens on every address of its pod",
     ],
   );
-  assert.match(
+  assert.deepEqual(
     warned(
       `apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: deny, namespace: foo}\nspec: {}\n`,
-    ).join(),
-    /^NetworkPolicy foo\/deny: NetworkPolicy is not implemented: stored, not enforced yet/,
+    ),
+    [],
+    "NetworkPolicy is enforced by the local cluster",
   );
   assert.match(
     warned(`apiVersion: security.istio.io/v1

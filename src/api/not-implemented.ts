@@ -168,7 +168,6 @@ export const NOT_IMPLEMENTED: readonly NotImplemented[] = [
   },
   { kind: "Gateway", path: "spec.servers[].tls.credentialNames", reason: "only credentialName is read" },
   { kind: "Gateway", path: "spec.servers[].tls.tlsCertificates", reason: "only credentialName is read" },
-  { kind: "NetworkPolicy", path: "", reason: "stored, not enforced yet: it filters no traffic" },
   {
     kind: "RequestAuthentication",
     path: "",

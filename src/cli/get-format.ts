@@ -1,5 +1,4 @@
 // How `shoal get` prints resources: kubectl's tables (default and wide), names, YAML, JSON, jsonpath.
-import { stringify } from "yaml";
 import type { AnyResource } from "../api/meta.js";
 import { UsageError } from "./io.js";
 import { renderJsonPath } from "./jsonpath.js";
@@ -118,6 +117,8 @@ export interface FormatOptions {
   /** A single named resource (jsonpath/yaml/json print the object, not a List). */
   single: boolean;
   now?: number;
+  /** The YAML printer for `-o yaml` (loaded by the caller only when asked for: it is slow to load). */
+  yaml?: ((doc: unknown) => string) | undefined;
 }
 
 export function formatResources(items: AnyResource[], kind: string, o: FormatOptions): string {
@@ -128,7 +129,10 @@ export function formatResources(items: AnyResource[], kind: string, o: FormatOpt
     : { apiVersion: "v1", kind: "List", items, metadata: { resourceVersion: "" } };
   if (out === "name") return items.map((r) => `${resourceWord(r.kind)}/${r.metadata.name}\n`).join("");
   if (out === "json") return `${JSON.stringify(doc, null, 4)}\n`;
-  if (out === "yaml") return stringify(doc);
+  if (out === "yaml") {
+    if (!o.yaml) throw new Error("-o yaml needs the YAML printer");
+    return o.yaml(doc);
+  }
   if (out.startsWith("jsonpath=")) return renderJsonPath(out.slice("jsonpath=".length), doc);
   if (out !== "" && out !== "wide")
     throw new UsageError(`unknown output format "${out}" (name, wide, yaml, json, jsonpath=...)`);

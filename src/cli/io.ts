@@ -27,6 +27,16 @@ export interface Command {
   run(args: string[], io: CliIo): Promise<number>;
 }
 
+/** A command as the command table lists it: found and summarised without loading its module. */
+export interface CommandEntry {
+  path: string[];
+  /** Other word paths that select it (istioctl's short forms: `pc`, `ps`). */
+  aliases?: string[][];
+  summary: string;
+  /** Imports the module that implements it. */
+  load(): Promise<Command>;
+}
+
 /** A user mistake on the command line: printed with the usage, exit code 2. */
 export class UsageError extends ShoalError {
   constructor(message: string) {

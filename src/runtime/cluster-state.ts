@@ -1,6 +1,7 @@
 // The local cluster's desired state: what the daemon's controllers compute from the stored resources and
 // what the runtime turns into network namespaces, veths, routes, iptables rules, hosts files and
 // processes. Plain data, so `plan(state)` stays a pure function.
+import type { ContainerPortState, NamespaceState, NetworkPolicyState } from "./network-policy-model.js";
 
 /** Addresses of the simulated cluster (DESIGN.md §6). */
 export const POD_CIDR = "10.244.0.0/16";
@@ -52,6 +53,8 @@ export interface PodState {
   containers: ContainerState[];
   /** iptables-restore input for the pod's nat table (sidecar capture), empty when there is no sidecar. */
   captureRules: string;
+  /** Declared container ports (NetworkPolicy named ports resolve against them). */
+  ports?: ContainerPortState[] | undefined;
 }
 
 export interface ServicePortState {
@@ -85,4 +88,8 @@ export interface ClusterState {
   services: ServiceState[];
   /** The simulated outside world (example.com, httpbin.org on 203.0.113.0/24). */
   outside: { netns: string; hosts: OutsideHost[] };
+  /** Namespaces with their labels (NetworkPolicy namespaceSelector); absent = none labelled. */
+  namespaces?: NamespaceState[] | undefined;
+  /** NetworkPolicies to enforce in the node namespace; absent = none. */
+  networkPolicies?: NetworkPolicyState[] | undefined;
 }

@@ -11,6 +11,7 @@ import type { ClusterState } from "./cluster-state.js";
 import { OUTSIDE_CIDR, POD_CIDR, SERVICE_CIDR } from "./cluster-state.js";
 import { podHostsEntries, renderHostsFile, renderResolvConf } from "./hosts-file.js";
 import { IFNAME_MAX, NODE_GATEWAY, checkClusterId, netnsPrefix, vethNodeName, vethPrefix } from "./names.js";
+import { withNetworkPolicy } from "./network-policy.js";
 import { EMPTY_NAT, renderServiceRules } from "./service-rules.js";
 
 export interface RoutePlan {
@@ -158,7 +159,7 @@ export function plan(state: ClusterState): NetworkPlan {
       "net.ipv4.conf.all.rp_filter": "0",
       "net.ipv4.conf.default.rp_filter": "0",
     },
-    iptables: renderServiceRules(state.services),
+    iptables: withNetworkPolicy(renderServiceRules(state.services), state),
     files: [],
   };
 

@@ -22,13 +22,28 @@ Without -f it analyzes the running local cluster (namespace default unless -n or
   -f, --filename      file, directory (searched recursively) or - for stdin; repeatable
   -n, --namespace     report on this namespace (also the namespace of resources that name none)
   -A, --all-namespaces  report on every namespace (the default for files)
-  -o, --output        json for machine-readable output`;
+  -o, --output        json for machine-readable output
+      --use-kube[=BOOL]  istioctl's switch: false analyzes the files alone (needs -f), as Shoal does with -f
+      --revision REV    accepted for istioctl compatibility (Shoal runs one control plane)`;
+
+/** istioctl's `--use-kube`, `--use-kube=true|false`: taken out of the arguments; undefined when absent. */
+export function takeUseKube(args: string[]): { rest: string[]; useKube: boolean | undefined } {
+  let useKube: boolean | undefined;
+  const rest = args.filter((a) => {
+    const m = a.match(/^--use-kube(?:=(true|false))?$/);
+    if (!m) return true;
+    useKube = m[1] !== "false";
+    return false;
+  });
+  return { rest, useKube };
+}
 
 export const analyzeCommand: Command = {
   path: ["analyze"],
   summary: "analyze manifests for problems, like istioctl analyze",
   usage: USAGE,
-  async run(args, io) {
+  async run(argv, io) {
+    const { rest: args, useKube } = takeUseKube(argv);
     const { values } = parseArgs({
       args,
       options: {
@@ -36,11 +51,14 @@ export const analyzeCommand: Command = {
         namespace: { type: "string", short: "n" },
         "all-namespaces": { type: "boolean", short: "A" },
         output: { type: "string", short: "o" },
+        revision: { type: "string" },
       },
       strict: true,
       allowPositionals: false,
     });
     const files = values.filename ?? [];
+    if (useKube === false && files.length === 0)
+      throw new UsageError("--use-kube=false needs files to analyze (-f)");
     if (values.namespace && values["all-namespaces"])
       throw new UsageError("-n and -A cannot be used together");
     if (values.output !== undefined && values.output !== "json")

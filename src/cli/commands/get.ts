@@ -32,6 +32,7 @@ export const getCommand: Command = {
     const namespace = clusterScoped ? undefined : (values.namespace ?? "default");
     const all = values["all-namespaces"] && !clusterScoped;
     const client = new DaemonClient();
+    const yaml = values.output === "yaml" ? (await import("yaml")).stringify : undefined;
     if (name) {
       const r = await client.get({ kind, namespace, name });
       if (!r)
@@ -39,7 +40,14 @@ export const getCommand: Command = {
           "NOT_FOUND",
           `${kind.toLowerCase()}s "${name}" not found${namespace ? ` in namespace "${namespace}"` : ""}`,
         );
-      io.stdout(formatResources([r], kind, { output: values.output, allNamespaces: false, single: true }));
+      io.stdout(
+        formatResources([r], kind, {
+          output: values.output,
+          allNamespaces: false,
+          single: true,
+          yaml,
+        }),
+      );
       return 0;
     }
     const items = await client.list({
@@ -53,7 +61,9 @@ export const getCommand: Command = {
       );
       return 0;
     }
-    io.stdout(formatResources(items, kind, { output: values.output, allNamespaces: all, single: false }));
+    io.stdout(
+      formatResources(items, kind, { output: values.output, allNamespaces: all, single: false, yaml }),
+    );
     return 0;
   },
 };

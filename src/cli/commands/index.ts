@@ -1,39 +1,94 @@
-// The list of `shoal` commands. Each lives in its own module.
-import type { Command } from "../io.js";
-import { analyzeCommand } from "./analyze.js";
-import { authzCheckCommand } from "./authz-check.js";
-import { applyCommand } from "./apply.js";
-import { createNamespaceCommand } from "./create-namespace.js";
-import { deleteCommand } from "./delete.js";
-import { downCommand } from "./down.js";
-import { execCommand } from "./exec.js";
-import { getCommand } from "./get.js";
-import { kubeInjectCommand } from "./kube-inject.js";
-import { kubeconfigCommand } from "./kubeconfig.js";
-import { labelCommand } from "./label.js";
-import { logsCommand } from "./logs.js";
-import { proxyConfigCommand } from "./proxy-config.js";
-import { proxyStatusCommand } from "./proxy-status.js";
-import { rolloutRestartCommand } from "./rollout-restart.js";
-import { routeCheckCommand } from "./route-check.js";
-import { upCommand } from "./up.js";
+// The list of `shoal` commands: the words that select each and its one-line summary, with the module that
+// implements it imported only when it runs (so `shoal --help` and every command start without loading the
+// others). Each command lives in its own module.
+import type { CommandEntry } from "../io.js";
 
-export const COMMANDS: Command[] = [
-  upCommand,
-  downCommand,
-  applyCommand,
-  getCommand,
-  deleteCommand,
-  createNamespaceCommand,
-  labelCommand,
-  rolloutRestartCommand,
-  execCommand,
-  logsCommand,
-  analyzeCommand,
-  kubeInjectCommand,
-  authzCheckCommand,
-  routeCheckCommand,
-  proxyStatusCommand,
-  proxyConfigCommand,
-  kubeconfigCommand,
+export const COMMANDS: CommandEntry[] = [
+  {
+    path: ["up"],
+    summary: "Start the local cluster (daemon) for a state directory",
+    load: async () => (await import("./up.js")).upCommand,
+  },
+  {
+    path: ["down"],
+    summary: "Stop the local cluster (--purge also deletes its stored resources)",
+    load: async () => (await import("./down.js")).downCommand,
+  },
+  {
+    path: ["apply"],
+    summary: "Create or update resources from manifests (all or nothing)",
+    load: async () => (await import("./apply.js")).applyCommand,
+  },
+  {
+    path: ["get"],
+    summary: "List resources or show one",
+    load: async () => (await import("./get.js")).getCommand,
+  },
+  {
+    path: ["delete"],
+    summary: "Delete resources named in manifests or by kind and name",
+    load: async () => (await import("./delete.js")).deleteCommand,
+  },
+  {
+    path: ["create", "namespace"],
+    summary: "Create a namespace",
+    load: async () => (await import("./create-namespace.js")).createNamespaceCommand,
+  },
+  {
+    path: ["label"],
+    summary: "Add, change or remove labels of a resource",
+    load: async () => (await import("./label.js")).labelCommand,
+  },
+  {
+    path: ["rollout", "restart"],
+    summary: "Restart a deployment's pods (all deployments of the namespace when no NAME)",
+    load: async () => (await import("./rollout-restart.js")).rolloutRestartCommand,
+  },
+  {
+    path: ["exec"],
+    summary: "Run a command inside a pod's network namespace",
+    load: async () => (await import("./exec.js")).execCommand,
+  },
+  {
+    path: ["logs"],
+    summary: "Print a container's logs",
+    load: async () => (await import("./logs.js")).logsCommand,
+  },
+  {
+    path: ["analyze"],
+    summary: "analyze manifests for problems, like istioctl analyze",
+    load: async () => (await import("./analyze.js")).analyzeCommand,
+  },
+  {
+    path: ["kube-inject"],
+    summary: "add the sidecar to manifests, like istioctl kube-inject",
+    load: async () => (await import("./kube-inject.js")).kubeInjectCommand,
+  },
+  {
+    path: ["x", "authz", "check"],
+    summary: "what-if: would this request be allowed, and which rule decided",
+    load: async () => (await import("./authz-check.js")).authzCheckCommand,
+  },
+  {
+    path: ["x", "route", "check"],
+    summary: "what-if: where would this request go, and which route decided",
+    load: async () => (await import("./route-check.js")).routeCheckCommand,
+  },
+  {
+    path: ["proxy-status"],
+    aliases: [["ps"]],
+    summary: "Show each proxy's config sync state with the control plane",
+    load: async () => (await import("./proxy-status.js")).proxyStatusCommand,
+  },
+  {
+    path: ["proxy-config"],
+    aliases: [["pc"]],
+    summary: "show a sidecar's clusters, listeners, endpoints or certificates",
+    load: async () => (await import("./proxy-config.js")).proxyConfigCommand,
+  },
+  {
+    path: ["kubeconfig"],
+    summary: "Print a kubeconfig for the running cluster's Kubernetes API",
+    load: async () => (await import("./kubeconfig.js")).kubeconfigCommand,
+  },
 ];

@@ -25,7 +25,7 @@ const ALIASES: Record<string, ProxyConfigSection> = {
   all: "all",
 };
 
-const USAGE = `Usage: shoal proxy-config ${SECTIONS.join("|")} POD[.NAMESPACE] [-n NAMESPACE] [-o json]
+const USAGE = `Usage: shoal proxy-config (or pc) ${SECTIONS.join("|")} POD[.NAMESPACE] [-n NAMESPACE] [-o json] [--revision REV]
          [--direction inbound|outbound] [--fqdn HOST] [--port N] [--subset NAME]
 
 Reads the configuration the pod's sidecar runs now and prints it the way istioctl proxy-config does.`;
@@ -52,6 +52,8 @@ export const proxyConfigCommand: Command = {
         namespace: { type: "string", short: "n" },
         output: { type: "string", short: "o" },
         direction: { type: "string" },
+        // istioctl compatibility: Shoal runs one control plane, so any revision is it.
+        revision: { type: "string" },
         fqdn: { type: "string" },
         port: { type: "string" },
         subset: { type: "string" },

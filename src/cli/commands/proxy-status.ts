@@ -8,11 +8,16 @@ import type { Command } from "../io.js";
 export const proxyStatusCommand: Command = {
   path: ["proxy-status"],
   summary: "Show each proxy's config sync state with the control plane",
-  usage: "Usage: shoal proxy-status [-n NAMESPACE] [-o json]",
+  usage: "Usage: shoal proxy-status (or ps) [-n NAMESPACE] [-o json] [-r|--revision REV]",
   async run(args, io) {
     const { values } = parseArgs({
       args,
-      options: { namespace: { type: "string", short: "n" }, output: { type: "string", short: "o" } },
+      options: {
+        namespace: { type: "string", short: "n" },
+        output: { type: "string", short: "o" },
+        // istioctl compatibility: Shoal runs one control plane, so any revision is it.
+        revision: { type: "string", short: "r" },
+      },
       strict: true,
     });
     const rows = (await new DaemonClient().proxyStatus()).filter(

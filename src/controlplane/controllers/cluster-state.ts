@@ -20,6 +20,7 @@ import type {
 import { nodeNetnsName, outsideNetnsName, podNetnsName, podVethNames } from "../../runtime/names.js";
 import { matchesLabels } from "../selector.js";
 import type { ContainerResolver, ContainerSpec } from "./containers.js";
+import { namespaceStates, networkPolicyStates, podPorts } from "./network-policy-state.js";
 
 /** The simulated outside world's hosts (DESIGN.md §6), one address per site on 203.0.113.0/24. */
 export const OUTSIDE_HOSTS = [
@@ -185,6 +186,7 @@ export function buildPodState(
     hosts: [],
     containers,
     captureRules: capture ? captureRules(capture) : "",
+    ports: podPorts(pod),
   };
 }
 
@@ -220,6 +222,8 @@ export function buildClusterState(
       pods: podStates,
       services,
       outside: { netns: outsideNetnsName(clusterId), hosts: OUTSIDE_HOSTS.map((h) => ({ ...h })) },
+      namespaces: namespaceStates(resources),
+      networkPolicies: networkPolicyStates(resources),
     },
     problems,
   };

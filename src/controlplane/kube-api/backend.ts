@@ -5,6 +5,7 @@ import type { DaemonApi } from "../api-server.js";
 import type { ResourceStore } from "../store.js";
 import type { ServedResource } from "./catalog.js";
 import { groupVersion } from "./catalog.js";
+import type { EventLog } from "./events.js";
 import type { WatchCache } from "./watch-cache.js";
 
 /** Runs a command in a pod for `exec`; resolves to its exit code. */
@@ -23,6 +24,8 @@ export interface KubeBackend {
   store: ResourceStore;
   api: DaemonApi;
   cache: WatchCache;
+  /** Pod lifecycle events, as `kubectl get events` and `describe` show them. */
+  events: EventLog;
   /** When the API started (the CRDs' creation time). */
   startedAt: string;
   /** The file a container's log is written to, when the runtime keeps one. */

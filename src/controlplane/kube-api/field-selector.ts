@@ -15,6 +15,16 @@ const ALLOWED = new Set([
   "status.phase",
   "spec.nodeName",
   "spec.serviceAccountName",
+  // Events, as `kubectl describe` selects them.
+  "involvedObject.kind",
+  "involvedObject.namespace",
+  "involvedObject.name",
+  "involvedObject.uid",
+  "involvedObject.apiVersion",
+  "involvedObject.resourceVersion",
+  "involvedObject.fieldPath",
+  "reason",
+  "type",
 ]);
 
 export function parseFieldSelector(text: string | null | undefined): FieldRequirement[] {

@@ -1,8 +1,11 @@
 // OpenAPI v3 as far as kubectl needs it: the `/openapi/v3` index and one document per group/version whose
 // PATCH operations declare the `fieldValidation` parameter. kubectl then leaves validation to the server
-// (Shoal's own, the same as `shoal apply`) instead of validating client-side; CRD kinds get a schema that
-// preserves unknown fields. `/openapi/v2` is an empty document (see router.ts).
+// (Shoal's own, the same as `shoal apply`) instead of validating client-side. Each kind's schema is
+// generated from the same schema `shoal apply` validates with, so `kubectl explain` walks exactly the
+// fields Shoal accepts. `/openapi/v2` is an empty document (see router.ts).
 import { createHash } from "node:crypto";
+import { z } from "zod";
+import { KINDS } from "../../api/registry.js";
 import { SERVED } from "./catalog.js";
 import type { ServedResource } from "./catalog.js";
 
@@ -31,24 +34,53 @@ function pathsFor(r: ServedResource, version: string): Record<string, unknown> {
   };
 }
 
+/** `io.k8s.api.core.v1.Pod`, `io.istio.security.v1.AuthorizationPolicy`, as the apiserver names them. */
 function schemaName(r: ServedResource, version: string): string {
+  if (!r.group) return `io.k8s.api.core.${version}.${r.kind}`;
+  if (!r.custom) return `io.k8s.api.${r.group.split(".")[0]}.${version}.${r.kind}`;
   return `${r.group.split(".").reverse().join(".")}.${version}.${r.kind}`;
 }
 
-/** The document of one group/version, or undefined when nothing is served there. */
+/** The kind's validation schema as an OpenAPI 3.0 schema (one whose fields cannot be expressed: open). */
+function kindSchema(r: ServedResource, version: string): Record<string, unknown> {
+  const def = KINDS.find((k) => k.kind === r.kind);
+  let schema: Record<string, unknown> = { type: "object", "x-kubernetes-preserve-unknown-fields": true };
+  if (def) {
+    try {
+      schema = z.toJSONSchema(def.schema, {
+        target: "openapi-3.0",
+        io: "input",
+        unrepresentable: "any",
+      }) as Record<string, unknown>;
+      delete schema["$schema"];
+    } catch {
+      // An inexpressible schema keeps the open one: the server still validates every write.
+    }
+  }
+  return {
+    description: `${r.kind} (${r.group ? `${r.group}/` : ""}${version}): the fields Shoal accepts, as \`shoal apply\` validates them.`,
+    ...schema,
+    "x-kubernetes-group-version-kind": [{ group: r.group, version, kind: r.kind }],
+  };
+}
+
+const documents = new Map<string, Record<string, unknown> | undefined>();
+
+/** The document of one group/version, or undefined when nothing is served there (built once). */
 export function openApiDocument(group: string, version: string): Record<string, unknown> | undefined {
+  const key = `${group}/${version}`;
+  if (!documents.has(key)) documents.set(key, buildDocument(group, version));
+  return documents.get(key);
+}
+
+function buildDocument(group: string, version: string): Record<string, unknown> | undefined {
   const served = SERVED.filter((r) => r.group === group && r.versions.includes(version) && !r.readOnly);
   if (served.length === 0) return undefined;
   const paths: Record<string, unknown> = {};
   const schemas: Record<string, unknown> = {};
   for (const r of served) {
     Object.assign(paths, pathsFor(r, version));
-    if (r.custom)
-      schemas[schemaName(r, version)] = {
-        type: "object",
-        "x-kubernetes-preserve-unknown-fields": true,
-        "x-kubernetes-group-version-kind": [{ group: r.group, version, kind: r.kind }],
-      };
+    schemas[schemaName(r, version)] = kindSchema(r, version);
   }
   return {
     openapi: "3.0.0",
@@ -62,8 +94,14 @@ function gvKey(group: string, version: string): string {
   return group ? `apis/${group}/${version}` : `api/${version}`;
 }
 
+let index: Record<string, unknown> | undefined;
+
 /** `/openapi/v3`: where each group/version's document is, with a hash that changes with the document. */
 export function openApiIndex(): Record<string, unknown> {
+  return (index ??= buildIndex());
+}
+
+function buildIndex(): Record<string, unknown> {
   const paths: Record<string, unknown> = {};
   const seen = new Set<string>();
   for (const r of SERVED)

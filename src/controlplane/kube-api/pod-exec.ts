@@ -11,7 +11,7 @@ import { ShoalError, isShoalError } from "../../api/errors.js";
 import { podCommand } from "../../runtime/pod-command.js";
 import type { DaemonApi } from "../api-server.js";
 import type { KubeBackend, PodExec } from "./backend.js";
-import { parseResourcePath } from "./request.js";
+import { parseResourcePath, queryBool } from "./request.js";
 import { StatusError } from "./status.js";
 import { FrameReader, acceptUpgrade, frame } from "./websocket.js";
 
@@ -89,7 +89,7 @@ export function handleExecUpgrade(b: KubeBackend, req: IncomingMessage, socket: 
     if (!socket.destroyed) socket.write(frame(2, Buffer.concat([Buffer.from([channel]), data])));
   };
   const ac = new AbortController();
-  const stdin = url.searchParams.get("stdin") === "true" ? new PassThrough() : undefined;
+  const stdin = queryBool(url, "stdin") ? new PassThrough() : undefined;
   const reader = new FrameReader((m) => {
     if (m.opcode === 8) return void socket.end(frame(8, Buffer.alloc(0)));
     if (m.opcode === 9) return void socket.write(frame(10, m.data));

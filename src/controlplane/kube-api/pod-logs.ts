@@ -6,6 +6,7 @@ import { isShoalError } from "../../api/errors.js";
 import { streamFile } from "../pod-access.js";
 import type { KubeBackend } from "./backend.js";
 import type { ResourcePath } from "./request.js";
+import { queryBool } from "./request.js";
 import { badRequest, fail, notFound } from "./status.js";
 
 /** The last `n` lines of `text` (a final newline does not count as an empty line). */
@@ -39,7 +40,7 @@ export async function handleLogs(
     throw badRequest(
       `container "${target.container}" in pod "${pod}" is waiting to start: no logs are kept for it`,
     );
-  const follow = url.searchParams.get("follow") === "true";
+  const follow = queryBool(url, "follow");
   const tail = url.searchParams.get("tailLines");
   const limit = Number(url.searchParams.get("limitBytes")) || undefined;
   res.writeHead(200, { "content-type": "text/plain", "transfer-encoding": "chunked" });

@@ -1,6 +1,7 @@
 // The few protobuf bodies kubectl's typed commands send (`kubectl create namespace|configmap|secret|
-// serviceaccount` use Kubernetes' protobuf encoding): the `k8s\0` envelope and these kinds' fields,
-// decoded to the same JSON object the other clients send. Any other kind is refused with 415.
+// serviceaccount|deployment` use Kubernetes' protobuf encoding): the `k8s\0` envelope and these kinds'
+// fields (field numbers from Kubernetes' generated.proto), decoded to the same JSON object the other
+// clients send. Any other kind is refused with 415.
 import { fail } from "./status.js";
 
 type Field = { no: number; wire: number; value: bigint | Buffer };
@@ -50,14 +51,17 @@ export function decodeFields(buf: Buffer): Field[] {
 
 const bytesOf = (fs: Field[], no: number) =>
   fs.filter((f) => f.no === no && f.wire === 2).map((f) => f.value as Buffer);
+/** Kubernetes encodes unset strings as empty ones; JSON leaves them out (`omitempty`), and so does this. */
 const str = (fs: Field[], no: number) => {
   const b = bytesOf(fs, no).pop();
-  return b === undefined ? undefined : b.toString("utf8");
+  return b === undefined || b.length === 0 ? undefined : b.toString("utf8");
 };
 const num = (fs: Field[], no: number) => {
   const f = fs.filter((x) => x.no === no && x.wire === 0).pop();
   return f === undefined ? undefined : Number(f.value as bigint);
 };
+/** A plain (not optional) number: always encoded, left out of JSON when 0. */
+const count = (fs: Field[], no: number) => num(fs, no) || undefined;
 
 function map(fs: Field[], no: number, asBase64 = false): Record<string, string> | undefined {
   const entries = bytesOf(fs, no);
@@ -88,6 +92,62 @@ function objectMeta(buf: Buffer | undefined): Record<string, unknown> {
   });
 }
 
+const strs = (fs: Field[], no: number) => bytesOf(fs, no).map((b) => b.toString("utf8"));
+const message = (fs: Field[], no: number) => {
+  const b = bytesOf(fs, no).pop();
+  return b === undefined ? undefined : decodeFields(b);
+};
+const nonEmpty = <T>(xs: T[]) => (xs.length > 0 ? xs : undefined);
+
+function labelSelector(fs: Field[] | undefined): Record<string, unknown> | undefined {
+  if (!fs) return undefined;
+  const expressions = bytesOf(fs, 2).map((b) => {
+    const e = decodeFields(b);
+    return defined({ key: str(e, 1), operator: str(e, 2), values: nonEmpty(strs(e, 3)) });
+  });
+  return defined({ matchLabels: map(fs, 1), matchExpressions: nonEmpty(expressions) });
+}
+
+function container(fs: Field[]): Record<string, unknown> {
+  const ports = bytesOf(fs, 6).map((b) => {
+    const p = decodeFields(b);
+    return defined({ name: str(p, 1), hostPort: count(p, 2), containerPort: num(p, 3), protocol: str(p, 4) });
+  });
+  const env = bytesOf(fs, 7).map((b) => {
+    const e = decodeFields(b);
+    return defined({ name: str(e, 1), value: str(e, 2) });
+  });
+  return defined({
+    name: str(fs, 1),
+    image: str(fs, 2),
+    command: nonEmpty(strs(fs, 3)),
+    args: nonEmpty(strs(fs, 4)),
+    workingDir: str(fs, 5),
+    ports: nonEmpty(ports),
+    env: nonEmpty(env),
+    imagePullPolicy: str(fs, 14),
+  });
+}
+
+function podSpec(fs: Field[] | undefined): Record<string, unknown> | undefined {
+  if (!fs) return undefined;
+  const containers = (no: number) => nonEmpty(bytesOf(fs, no).map((b) => container(decodeFields(b))));
+  return defined({
+    containers: containers(2) ?? [],
+    restartPolicy: str(fs, 3),
+    terminationGracePeriodSeconds: num(fs, 4),
+    dnsPolicy: str(fs, 6),
+    nodeSelector: map(fs, 7),
+    serviceAccountName: str(fs, 8),
+    initContainers: containers(20),
+  });
+}
+
+function podTemplate(fs: Field[] | undefined): Record<string, unknown> | undefined {
+  if (!fs) return undefined;
+  return defined({ metadata: objectMeta(bytesOf(fs, 1).pop()), spec: podSpec(message(fs, 2)) });
+}
+
 const KINDS: Record<string, (fs: Field[]) => Record<string, unknown>> = {
   Namespace: (fs) => {
     const spec = bytesOf(fs, 2).pop();
@@ -96,6 +156,21 @@ const KINDS: Record<string, (fs: Field[]) => Record<string, unknown>> = {
   },
   ConfigMap: (fs) => defined({ data: map(fs, 2), binaryData: map(fs, 3, true) }),
   Secret: (fs) => defined({ data: map(fs, 2, true), type: str(fs, 3), stringData: map(fs, 4) }),
+  Deployment: (fs) => {
+    const spec = message(fs, 2) ?? [];
+    const strategy = message(spec, 4);
+    return {
+      spec: defined({
+        replicas: num(spec, 1),
+        selector: labelSelector(message(spec, 2)),
+        template: podTemplate(message(spec, 3)),
+        strategy: strategy && str(strategy, 1) ? { type: str(strategy, 1) } : undefined,
+        minReadySeconds: count(spec, 5),
+        revisionHistoryLimit: num(spec, 6),
+        progressDeadlineSeconds: num(spec, 9),
+      }),
+    };
+  },
   ServiceAccount: (fs) =>
     defined({ automountServiceAccountToken: num(fs, 4) === undefined ? undefined : num(fs, 4) === 1 }),
 };

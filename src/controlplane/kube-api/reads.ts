@@ -14,7 +14,8 @@ import { customResourceDefinitions } from "./crd.js";
 import { matchesFields, parseFieldSelector } from "./field-selector.js";
 import type { FieldRequirement } from "./field-selector.js";
 import type { ResourcePath, TableRequest } from "./request.js";
-import { sendJson } from "./request.js";
+import { paginate } from "./paging.js";
+import { queryBool, sendJson } from "./request.js";
 import { badRequest, notFound, statusOf } from "./status.js";
 import { toTable } from "./table.js";
 import { GoneError } from "./watch-cache.js";
@@ -46,7 +47,7 @@ function matches(f: Filter, r: AnyResource): boolean {
 /** Every object of the resource, before filtering. */
 function source(b: KubeBackend, res: ServedResource): AnyResource[] {
   if (res.kind === "CustomResourceDefinition") return customResourceDefinitions(b.startedAt);
-  if (res.kind === "Event") return [];
+  if (res.kind === "Event") return b.events.list();
   return b.store.list({ kind: res.kind });
 }
 
@@ -85,13 +86,24 @@ export function handleList(
 ): void {
   // Taken in the same turn as the list, so a watch from it misses nothing.
   const resourceVersion = String(b.cache.resourceVersion);
-  const items = listItems(b, p, url);
-  if (table) return sendJson(res, 200, toTable(p.res, items, { include: table.include, resourceVersion }));
+  const page = paginate(
+    listItems(b, p, url),
+    Number(url.searchParams.get("limit") ?? 0),
+    url.searchParams.get("continue"),
+  );
+  const metadata = {
+    resourceVersion,
+    ...(page.continue ? { continue: page.continue, remainingItemCount: page.remainingItemCount } : {}),
+  };
+  if (table) {
+    const t = toTable(p.res, page.items, { include: table.include, resourceVersion });
+    return sendJson(res, 200, { ...t, metadata });
+  }
   sendJson(res, 200, {
     kind: `${p.res.kind}List`,
     apiVersion: groupVersion(p.res.group, p.version),
-    metadata: { resourceVersion },
-    items,
+    metadata,
+    items: page.items,
   });
 }
 
@@ -135,8 +147,12 @@ export function handleWatch(
     from = b.cache.resourceVersion;
     for (const r of source(b, p.res)) if (matches(f, r)) emit("ADDED", r);
   }
-  if (p.res.readOnly) {
-    // CRDs and events never change here; the stream stays open until the client or a timeout ends it.
+  if (p.res.kind === "Event") {
+    stop = b.events.subscribe((type, r) => {
+      if (matches(f, r)) emit(type, r);
+    });
+  } else if (p.res.readOnly) {
+    // CRDs never change here; the stream stays open until the client or a timeout ends it.
   } else {
     try {
       stop = b.cache.subscribe(from, (e) => {
@@ -148,7 +164,7 @@ export function handleWatch(
       return end();
     }
   }
-  if (url.searchParams.get("allowWatchBookmarks") === "true")
+  if (queryBool(url, "allowWatchBookmarks"))
     bookmarks = setInterval(
       () =>
         write("BOOKMARK", {

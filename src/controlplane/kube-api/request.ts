@@ -1,6 +1,7 @@
 // Reading a Kubernetes API request: which resource, version, namespace, name and subresource the path
 // names, what the client accepts (JSON or a Table), and the body; writing JSON answers and Statuses.
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { parse as parseYaml } from "yaml";
 import { findResource } from "./catalog.js";
 import type { ServedResource } from "./catalog.js";
 import { decodeKubeProtobuf } from "./protobuf.js";
@@ -56,6 +57,11 @@ export function parseResourcePath(pathname: string): ResourcePath | undefined {
   return { res, group, version, namespace, name, subresource, watch };
 }
 
+/** A boolean query parameter as the apiserver reads it (Go's ParseBool: `true`, `True`, `1`, `t`, ...). */
+export function queryBool(url: URL, name: string): boolean {
+  return ["1", "t", "T", "true", "TRUE", "True"].includes(url.searchParams.get(name) ?? "");
+}
+
 export interface TableRequest {
   include: "None" | "Metadata" | "Object";
 }
@@ -89,6 +95,14 @@ export async function readJsonBody(req: IncomingMessage): Promise<unknown> {
   const type = String(req.headers["content-type"] ?? "");
   const raw = await readRaw(req);
   if (type.includes("protobuf")) return decodeKubeProtobuf(raw);
+  // Server-side apply sends the applied configuration as YAML (JSON is YAML too).
+  if (type.startsWith("application/apply-patch+yaml")) {
+    try {
+      return parseYaml(raw.toString("utf8"));
+    } catch (err) {
+      throw fail(400, "BadRequest", `the body of the request is not valid YAML: ${(err as Error).message}`);
+    }
+  }
   if (type.includes("yaml") || type.includes("cbor"))
     throw fail(
       415,

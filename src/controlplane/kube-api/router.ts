@@ -8,6 +8,7 @@ import { handleLogs } from "./pod-logs.js";
 import { handleGet, handleList, handleWatch, listItems } from "./reads.js";
 import {
   parseResourcePath,
+  queryBool,
   readJsonBody,
   sendJson,
   sendStatus,
@@ -67,7 +68,7 @@ async function route(
   if (!p) throw pageNotFound();
   const table = wantsTable(req, url);
   const dryRun = url.searchParams.getAll("dryRun").includes("All");
-  const watch = p.watch || url.searchParams.get("watch") === "true" || url.searchParams.get("watch") === "1";
+  const watch = p.watch || queryBool(url, "watch");
   if (p.subresource === "log") {
     if (method !== "GET") throw methodNotAllowed();
     const ac = new AbortController();
@@ -121,7 +122,7 @@ async function route(
     const r = await patch(b, p, String(req.headers["content-type"] ?? ""), await readJsonBody(req), dryRun);
     return sendJson(
       res,
-      200,
+      r.created ? 201 : 200,
       table ? toTable(p.res, [r.object], table) : r.object,
       warningHeaders(r.warnings),
     );

@@ -9,6 +9,7 @@ import type { DaemonApi } from "../api-server.js";
 import type { ResourceStore } from "../store.js";
 import type { KubeBackend, PodExec } from "./backend.js";
 import { handleExecUpgrade } from "./pod-exec.js";
+import { EventLog } from "./events.js";
 import { kubeApiDir, loadOrCreateKubeApiPki } from "./pki.js";
 import type { KubeApiPki } from "./pki.js";
 import { kubeApiHandler } from "./router.js";
@@ -60,11 +61,13 @@ function listen(server: Server, port: number): Promise<number> {
 export async function startKubeApi(o: KubeApiOptions): Promise<KubeApiHandle> {
   const pki = await loadOrCreateKubeApiPki(o.stateDir);
   const cache = new WatchCache(o.store);
+  const events = new EventLog(cache);
   const closing = new AbortController();
   const backend: KubeBackend = {
     store: o.store,
     api: o.api,
     cache,
+    events,
     startedAt: new Date().toISOString(),
     logFile: o.logFile,
     exec: o.exec,
@@ -102,6 +105,7 @@ export async function startKubeApi(o: KubeApiOptions): Promise<KubeApiHandle> {
     watchers: () => cache.subscriberCount,
     stop: async () => {
       closing.abort();
+      events.close();
       cache.close();
       await new Promise<void>((r) => {
         server.close(() => r());

@@ -46,6 +46,10 @@ const age: Column = [
     return Number.isNaN(t) ? "<unknown>" : humanDuration(now - t);
   },
 ];
+const sinceCell = (at: unknown, now: number): string => {
+  const t = Date.parse(String(at ?? ""));
+  return Number.isNaN(t) ? "<unknown>" : humanDuration(now - t);
+};
 const nameCol: Column = ["Name", "string", 0, (r) => r.metadata.name];
 const labelsOf = (m: unknown) =>
   Object.entries(obj(m))
@@ -172,6 +176,25 @@ function columnsOf(res: ServedResource): Column[] {
         nameCol,
         ["Pod-Selector", "string", 0, (r) => labelsOf(obj(spec(r)["podSelector"])["matchLabels"])],
         age,
+      ];
+    case "Event":
+      return [
+        ["Last Seen", "string", 0, (r, now) => sinceCell(r["lastTimestamp"], now)],
+        ["Type", "string", 0, (r) => String(r["type"] ?? "")],
+        ["Reason", "string", 0, (r) => String(r["reason"] ?? "")],
+        [
+          "Object",
+          "string",
+          0,
+          (r) =>
+            `${String(obj(r["involvedObject"])["kind"] ?? "").toLowerCase()}/${String(obj(r["involvedObject"])["name"] ?? "")}`,
+        ],
+        ["Subobject", "string", 1, (r) => String(obj(r["involvedObject"])["fieldPath"] ?? "")],
+        ["Source", "string", 1, (r) => String(obj(r["source"])["component"] ?? "")],
+        ["Message", "string", 0, (r) => String(r["message"] ?? "")],
+        ["First Seen", "string", 1, (r, now) => sinceCell(r["firstTimestamp"], now)],
+        ["Count", "string", 1, (r) => String(r["count"] ?? 1)],
+        ["Name", "string", 1, (r) => r.metadata.name],
       ];
     case "CustomResourceDefinition":
       return [nameCol, ["Created At", "date", 0, (r) => r.metadata.creationTimestamp ?? ""]];

@@ -51,6 +51,8 @@ function normalize(p: ResourcePath, body: unknown): AnyResource {
   obj.kind = p.res.kind;
   obj.apiVersion ??= groupVersion(p.res.group, p.version);
   const meta = isRecord(obj.metadata) ? obj.metadata : ({} as AnyResource["metadata"]);
+  // Clients send `creationTimestamp: null` for a new object (kubectl run does); the server sets it.
+  if (meta.creationTimestamp === null) delete meta.creationTimestamp;
   if (!meta.name && typeof meta["generateName"] === "string")
     meta.name = `${meta["generateName"]}${randomBytes(3).toString("hex").slice(0, 5)}`;
   if (p.res.namespaced) {
@@ -165,10 +167,32 @@ export async function patch(
   writable(p.res);
   const name = p.name ?? "";
   const existing = b.store.get(keyOf(p, name));
+  if (contentType.startsWith("application/apply-patch+yaml"))
+    return serverSideApply(b, p, existing, body, dryRun);
   if (!existing) throw notFound(p.res, name);
   const patched = applyPatch(p, asVersion(existing, p.res, p.version), contentType, body);
   if (patched.metadata?.name !== name) throw badRequest("a patch may not change the object's name");
   return update(b, p, patched, dryRun);
+}
+
+/**
+ * Server-side apply, simplified: the applied configuration creates the object, or is merged over the
+ * stored one (maps merge, lists are replaced). Field ownership and conflicts between managers are not kept.
+ */
+async function serverSideApply(
+  b: KubeBackend,
+  p: ResourcePath,
+  existing: AnyResource | undefined,
+  body: unknown,
+  dryRun: boolean,
+): Promise<WriteResult> {
+  if (!isRecord(body)) throw badRequest("the applied configuration must be an object");
+  const name = p.name ?? "";
+  if (isRecord(body["metadata"]) && body["metadata"]["name"] !== name)
+    throw badRequest(`the name of the object does not match the name on the URL (${name})`);
+  if (!existing) return create(b, p, body, dryRun);
+  const merged = mergePatch(asVersion(existing, p.res, p.version), body) as AnyResource;
+  return update(b, p, merged, dryRun);
 }
 
 /** PUT or PATCH of `/status`: only the status changes; the rest of the object stays as stored. */

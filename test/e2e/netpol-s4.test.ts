@@ -1,0 +1,341 @@
+// Scenario S4 step 7 (NetworkPolicy part) on the local cluster: the egress tutorial's setup up to the
+// gateway route for example.com (steps 1-2), then its six NetworkPolicies in team-x, as the tutorial
+// writes them. A connection that bypasses the sidecar (the proxy's uid, which capture leaves alone) from
+// team-x to a team-y pod works before the policies and is refused once the first five are in (they allow
+// egress only to the control plane, the egress gateway, DNS, Google's ranges, the metadata server and
+// team-x itself), while `curl http://example.com` through the egress gateway still answers 200; the
+// sixth (egress to team-y) lets the direct connection through again.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { test } from "node:test";
+import { SAMPLES, applyText, curlMany, podName, startMeshCluster } from "../../src/testing/mesh-e2e.js";
+import type { MeshCluster } from "../../src/testing/mesh-e2e.js";
+import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
+
+const STRICT = `apiVersion: security.istio.io/v1beta1
+kind: PeerAuthentication
+metadata:
+  name: default
+  namespace: istio-system
+spec:
+  mtls:
+    mode: STRICT
+`;
+const SIDECAR_X = `apiVersion: networking.istio.io/v1beta1
+kind: Sidecar
+metadata:
+  name: default
+  namespace: team-x
+spec:
+  outboundTrafficPolicy:
+    mode: REGISTRY_ONLY
+  egress:
+  - hosts:
+    - 'istio-egress/*'
+    - 'team-x/*'
+`;
+const GATEWAY_80 = `apiVersion: networking.istio.io/v1beta1
+kind: Gateway
+metadata:
+  name: egress-gateway
+  namespace: istio-egress
+spec:
+  selector:
+    istio: egressgateway
+  servers:
+  - port:
+      number: 80
+      name: https
+      protocol: HTTPS
+    hosts:
+      - '*'
+    tls:
+      mode: ISTIO_MUTUAL
+`;
+const DR_GATEWAY = `apiVersion: networking.istio.io/v1beta1
+kind: DestinationRule
+metadata:
+  name: target-egress-gateway
+  namespace: istio-egress
+spec:
+  host: istio-egressgateway.istio-egress.svc.cluster.local
+  subsets:
+  - name: target-egress-gateway-mTLS
+    trafficPolicy:
+      tls:
+        mode: ISTIO_MUTUAL
+`;
+const SE_EXAMPLE = `apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata:
+  name: example-com-ext
+  namespace: istio-egress
+spec:
+  hosts:
+  - example.com
+  ports:
+  - number: 80
+    name: http
+    protocol: HTTP
+  - number: 443
+    name: tls
+    protocol: TLS
+  resolution: DNS
+  location: MESH_EXTERNAL
+  exportTo:
+  - 'team-x'
+  - 'istio-egress'
+`;
+const VS_EXAMPLE = `apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata:
+  name: example-com-through-egress-gateway
+  namespace: istio-egress
+spec:
+  hosts:
+  - example.com
+  gateways:
+  - istio-egress/egress-gateway
+  - mesh
+  http:
+  - match:
+    - gateways:
+      - mesh
+      port: 80
+    route:
+    - destination:
+        host: istio-egressgateway.istio-egress.svc.cluster.local
+        subset: target-egress-gateway-mTLS
+        port:
+          number: 80
+      weight: 100
+  - match:
+    - gateways:
+      - istio-egress/egress-gateway
+      port: 80
+    route:
+    - destination:
+        host: example.com
+        port:
+          number: 80
+      weight: 100
+  exportTo:
+  - 'istio-egress'
+  - 'team-x'
+`;
+const NP_CONTROL_PLANE = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-egress-to-control-plane
+  namespace: team-x
+spec:
+  podSelector: {}
+  policyTypes:
+    - Egress
+  egress:
+  - to:
+    - namespaceSelector:
+        matchLabels:
+          "kubernetes.io/metadata.name": istio-system
+      podSelector:
+        matchLabels:
+          istio: istiod
+    - namespaceSelector:
+        matchLabels:
+          "kubernetes.io/metadata.name": istio-egress
+      podSelector:
+        matchLabels:
+          istio: egressgateway
+`;
+const NP_DNS = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-egress-to-dns
+  namespace: team-x
+spec:
+  podSelector: {}
+  policyTypes:
+    - Egress
+  egress:
+  - to:
+    - namespaceSelector:
+        matchLabels:
+          "kubernetes.io/metadata.name": kube-system
+    ports:
+    - port: 53
+      protocol: UDP
+    - port: 53
+      protocol: TCP
+`;
+const NP_GOOGLE_APIS = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-egress-to-google-apis
+  namespace: team-x
+spec:
+  podSelector: {}
+  policyTypes:
+    - Egress
+  egress:
+  - to:
+    - ipBlock:
+        cidr: 199.36.153.4/30
+    - ipBlock:
+        cidr: 199.36.153.8/30
+`;
+const NP_METADATA_SERVER = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-egress-to-metadata-server
+  namespace: team-x
+spec:
+  podSelector: {}
+  policyTypes:
+    - Egress
+  egress:
+  - to: # For GKE data plane v2
+    - ipBlock:
+        cidr: 169.254.169.254/32
+  - to: # For GKE data plane v1
+    - ipBlock:
+        cidr: 127.0.0.1/32 # Prior to 1.21.0-gke.1000
+    - ipBlock:
+        cidr: 169.254.169.252/32 # 1.21.0-gke.1000 and later
+    ports:
+    - protocol: TCP
+      port: 987
+    - protocol: TCP
+      port: 988
+`;
+const NP_SAME_NAMESPACE = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-egress-to-same-namespace
+  namespace: team-x
+spec:
+  podSelector: {}
+  ingress:
+    - from:
+      - podSelector: {}
+  egress:
+    - to:
+      - podSelector: {}
+`;
+const NP_TEAM_Y = `apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata:
+  name: allow-egress-to-team-y
+  namespace: team-x
+spec:
+  podSelector: {}
+  policyTypes:
+    - Egress
+  egress:
+  - to:
+    - namespaceSelector:
+        matchLabels:
+          "kubernetes.io/metadata.name": team-y
+`;
+
+/** The tutorial's six policies, in its order; the sixth (team-y) is applied last on its own. */
+const FIRST_FIVE = [NP_CONTROL_PLANE, NP_DNS, NP_GOOGLE_APIS, NP_METADATA_SERVER, NP_SAME_NAMESPACE];
+
+/**
+ * A TCP connection from team-x's test pod to team-y's, as the proxy's uid so that the sidecar's
+ * capture leaves it alone (the bypass NetworkPolicy exists to stop): "open", "refused" or nc's words.
+ */
+async function direct(c: MeshCluster, ip: string): Promise<string> {
+  const r = await c.sh(
+    "test",
+    "team-x",
+    `setpriv --reuid 1337 --regid 1337 --clear-groups nc -vz -w 3 ${ip} 80 2>&1`,
+  );
+  if (r.code === 0) return "open";
+  return /refused/i.test(r.stdout + r.stderr) ? "refused" : `${r.code}: ${r.stdout}${r.stderr}`;
+}
+
+async function exampleCodes(c: MeshCluster, tag: string): Promise<string[]> {
+  return (await curlMany(c, "test", "team-x", 4, "-o /dev/null -I http://example.com", tag)).map(
+    (r) => r.code,
+  );
+}
+
+test("S4 step 7: the tutorial's NetworkPolicies in team-x", { timeout: 300_000 }, async (t) => {
+  const blocker = runtimeE2eBlocker();
+  if (blocker !== undefined) return t.skip(blocker);
+  const c = await startMeshCluster("s4np");
+  t.after(() => c.close());
+  const apply = (yaml: string, ns = "istio-egress") => applyText(c, yaml, ns);
+
+  // Steps 1-2 of the tutorial: the gateway, STRICT mTLS, both teams' test pods, example.com via the gateway.
+  await c.ok(["create", "namespace", "istio-egress"]);
+  await c.ok(["label", "namespace", "istio-egress", "istio.io/rev=default"]);
+  await c.ok(["apply", "-f", join(SAMPLES, "egress-gateway", "egressgateway.yaml"), "-n", "istio-egress"]);
+  await apply(STRICT, "istio-system");
+  for (const ns of ["team-x", "team-y"]) {
+    await c.ok(["create", "namespace", ns]);
+    await c.ok(["label", "namespace", ns, `team=${ns.slice(-1)}`]);
+    await c.ok(["label", "ns", ns, "istio.io/rev=default"]);
+    await c.ok(["apply", "-f", join(SAMPLES, "egress-gateway", "test.yaml"), "-n", ns]);
+  }
+  await Promise.all([c.waitPods("istio-egress", 1), c.waitPods("team-x", 1), c.waitPods("team-y", 1)]);
+  await apply(SIDECAR_X, "team-x");
+  await apply(GATEWAY_80);
+  await apply(DR_GATEWAY);
+  await apply(SE_EXAMPLE);
+  await apply(VS_EXAMPLE);
+  assert.deepEqual(await exampleCodes(c, "s4np-before"), ["200", "200", "200", "200"]);
+  const teamY = (
+    await c.ok([
+      "get",
+      "pod",
+      await podName(c, "app=test", "team-y"),
+      "-n",
+      "team-y",
+      "-o",
+      "jsonpath={.status.podIP}",
+    ])
+  ).trim();
+  assert.equal(await direct(c, teamY), "open", "without NetworkPolicy team-x reaches team-y directly");
+
+  // Step 7: the policies. With the first five, team-x may reach only the control plane, the egress
+  // gateway, DNS, Google's ranges, the metadata server and its own namespace.
+  for (const policy of FIRST_FIVE) await apply(policy, "team-x");
+  const listed = await c.ok(["get", "networkpolicies", "-n", "team-x", "-o", "name"]);
+  assert.equal(listed.trim().split("\n").length, 5, listed);
+  await waitFor(
+    "the direct connection to team-y refused",
+    async () => (await direct(c, teamY)) === "refused",
+    15_000,
+  );
+  assert.deepEqual(await exampleCodes(c, "s4np-after"), ["200", "200", "200", "200"]);
+  // The egress gateway itself (istio-egress, no policy) still reaches the outside world: the 200s above
+  // crossed it. allow-egress-to-same-namespace has ingress rules and no policyTypes, so it isolates
+  // team-x for ingress too: team-y cannot connect to team-x either.
+  const teamX = (
+    await c.ok([
+      "get",
+      "pod",
+      await podName(c, "app=test", "team-x"),
+      "-n",
+      "team-x",
+      "-o",
+      "jsonpath={.status.podIP}",
+    ])
+  ).trim();
+  const back = await c.sh(
+    "test",
+    "team-y",
+    `setpriv --reuid 1337 --regid 1337 --clear-groups nc -vz -w 3 ${teamX} 80 2>&1`,
+  );
+  assert.match(back.stdout + back.stderr, /refused/i, "team-y -> team-x");
+
+  // The sixth policy allows egress to team-y: the direct connection goes through again.
+  await apply(NP_TEAM_Y, "team-x");
+  await waitFor(
+    "the direct connection to team-y open again",
+    async () => (await direct(c, teamY)) === "open",
+    15_000,
+  );
+  assert.deepEqual(await exampleCodes(c, "s4np-six"), ["200", "200", "200", "200"]);
+});
