@@ -2,7 +2,8 @@
 # Leak check of the local cluster's life cycle: N rounds of `shoal up` → apply the tcp-echo sample with
 # its sidecar (not waiting for it: `down` may meet pods still starting) → `shoal down --purge`, counting
 # before and after what a cluster creates on the host: network namespaces, veths, iptables rules in the
-# host's namespace, mounts, Shoal processes and files under /run/shoal, /run/netns and /etc/netns.
+# host's namespace, mounts, Shoal processes and files under /run/shoal, /run/netns and /etc/netns
+# (namespaces, mounts and files: those of this run's clusters; veths, rules, processes: all of the host).
 # Every count must be the same after as before. Needs root and a build (`npm run build`).
 #   usage: bash bench/up-down-cycles.sh [N=10]
 # Set LOCK_FILE to run each round under `flock LOCK_FILE` (so other users of network namespaces on the
@@ -26,10 +27,13 @@ trap cleanup EXIT
 
 shoal() { node "$MAIN" "$@"; }
 
+# This run's clusters are named cy<pid>…, so other clusters on the machine do not disturb the counts.
+PREFIX=$(printf 'cy%x' "$$")
+
 count_files() {
   local n=0 d
   for d in /run/shoal /run/netns /etc/netns; do
-    [[ -d $d ]] && n=$((n + $(find "$d" -mindepth 1 2>/dev/null | wc -l)))
+    [[ -d $d ]] && n=$((n + $(find "$d" -mindepth 1 -name "*$PREFIX*" 2>/dev/null | wc -l)))
   done
   echo "$n"
 }
@@ -38,7 +42,7 @@ count_files() {
 count_processes() {
   local n=0 pid cmd
   for pid in /proc/[0-9]*; do
-    cmd=$(tr '\0' ' ' <"$pid/cmdline" 2>/dev/null) || continue
+    cmd=$({ tr '\0' ' ' <"$pid/cmdline"; } 2>/dev/null) || continue
     case "$cmd" in
       *up-down-cycles*) ;;
       *shoal-shim* | *"$ROOT/dist/"*) n=$((n + 1)) ;;
@@ -49,17 +53,17 @@ count_processes() {
 
 snapshot() {
   printf 'netns=%s veths=%s iptables_rules=%s mounts=%s processes=%s files=%s\n' \
-    "$(ip netns list | wc -l)" \
+    "$(ip netns list | grep -c "$PREFIX" || true)" \
     "$(ip -o link show type veth | wc -l)" \
     "$( (iptables-save 2>/dev/null || true) | grep -c '^-A' || true)" \
-    "$(wc -l </proc/self/mountinfo)" \
+    "$(grep -c "$PREFIX" /proc/self/mountinfo || true)" \
     "$(count_processes)" \
     "$(count_files)"
 }
 
 round() {
   local i=$1 id
-  id=$(printf 'cy%x%04x' "$$" "$i" | cut -c1-12)
+  id=$(printf '%s%04x' "$PREFIX" "$i")
   shoal up --cluster-id "$id" >/dev/null
   shoal create namespace foo >/dev/null
   shoal kube-inject -f "$ROOT/samples/tcp-echo" | shoal apply -f - -n foo >/dev/null
@@ -71,7 +75,8 @@ t0=$(date +%s)
 failures=0
 for ((i = 1; i <= N; i++)); do
   if [[ -n "${LOCK_FILE:-}" ]]; then
-    flock "$LOCK_FILE" bash -c "$(declare -f shoal round); ROOT='$ROOT' MAIN='$MAIN' round $i" || failures=$((failures + 1))
+    flock "$LOCK_FILE" bash -c "$(declare -f shoal round); ROOT='$ROOT' MAIN='$MAIN' PREFIX='$PREFIX' round $i" ||
+      failures=$((failures + 1))
   else
     round "$i" || failures=$((failures + 1))
   fi
