@@ -9,6 +9,7 @@ import { NOT_IMPLEMENTED_CODE, notImplementedFindings } from "../api/not-impleme
 import { validateDocument } from "../api/validate.js";
 import { caCertificates } from "./analyzers/ca-certificates.js";
 import { conflictingMeshHosts } from "./analyzers/conflicting-mesh-hosts.js";
+import { gatewayCredentials } from "./analyzers/gateway-credentials.js";
 import { httpFieldsOnTcp } from "./analyzers/http-fields-on-tcp.js";
 import { noMatchingWorkloads } from "./analyzers/no-matching-workloads.js";
 import { portNameConvention } from "./analyzers/port-name.js";
@@ -45,6 +46,7 @@ export function analyze(resources: AnyResource[], rootNamespace = "istio-system"
     ...conflictingMeshHosts(inv),
     ...unreachableRules(inv),
     ...caCertificates(inv),
+    ...gatewayCredentials(inv),
   ];
 }
 

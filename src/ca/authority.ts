@@ -1,6 +1,6 @@
 // The signing authority: a mesh root made here, or an organisation's root/intermediate (Istio `cacerts`).
 import { X509Certificate as NodeX509, randomBytes } from "node:crypto";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import { generateP256, importSigningKey, privateKeyPem } from "./keys.js";
 import type { SignAlgorithm, SigningKey } from "./keys.js";
 import { DEFAULT_TRUST_DOMAIN, isTrustDomain } from "./spiffe.js";

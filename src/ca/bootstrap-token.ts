@@ -2,7 +2,7 @@
 // Claims follow Kubernetes' projected service-account tokens (sub, kubernetes.io.{namespace,pod,serviceaccount}).
 import { generateKeyPairSync, randomUUID } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import { es256Key, signEs256, verifyEs256 } from "./jws.js";
 import { checkIdentity, isNamespaceName, isServiceAccountName } from "./spiffe.js";
 import type { WorkloadIdentity } from "./spiffe.js";

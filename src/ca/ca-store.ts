@@ -2,7 +2,7 @@
 // or an organisation's CA given as PEM files, like Istio's `cacerts` secret.
 import { mkdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import { writeFileAtomic } from "./atomic-file.js";
 import { authorityFromPem, createMeshRoot } from "./authority.js";
 import type { CertificateAuthority } from "./authority.js";

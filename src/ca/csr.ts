@@ -1,29 +1,10 @@
 // PKCS#10 certificate requests: the proxy makes one for a key it keeps; the CA parses and verifies it.
-import { ShoalError } from "../api/errors.js";
-import { generateP256, privateKeyPem } from "./keys.js";
-import type { SignAlgorithm } from "./keys.js";
+import { ShoalError } from "../common/errors.js";
 import { x509 } from "./x509.js";
 
-export interface GeneratedCsr {
-  csrPem: string;
-  keyPem: string;
-}
-
-/**
- * Generates a P-256 key and a CSR for it. `requestedUri` only mirrors what Istio's agent puts in its
- * CSR; the CA ignores it and certifies the identity of the bootstrap token.
- */
-export async function generateCsr(o: { requestedUri?: string } = {}): Promise<GeneratedCsr> {
-  const keys = await generateP256();
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    keys,
-    signingAlgorithm: { name: "ECDSA", hash: "SHA-256" } as SignAlgorithm,
-    extensions: o.requestedUri
-      ? [new x509.SubjectAlternativeNameExtension([{ type: "url", value: o.requestedUri }])]
-      : [],
-  });
-  return { csrPem: csr.toString("pem") + "\n", keyPem: await privateKeyPem(keys.privateKey) };
-}
+// Requests are made without @peculiar/x509 (pkcs10.ts) so a proxy never loads it.
+export type { GeneratedCsr } from "./pkcs10.js";
+export { generateCsr } from "./pkcs10.js";
 
 const MAX_CSR_PEM = 16384;
 

@@ -4,11 +4,11 @@ import { X509Certificate, createPublicKey } from "node:crypto";
 import { EventEmitter } from "node:events";
 import { createSecureContext } from "node:tls";
 import type { SecureContext } from "node:tls";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import type { CertificateResponse } from "./ca-service.js";
-import { generateCsr } from "./csr.js";
+import { generateCsr } from "./pkcs10.js";
 import { spiffeIdOf } from "./peer-identity.js";
-import { splitPemCertificates } from "./x509.js";
+import { splitPemCertificates } from "./pem.js";
 
 /** Transport to the CA (gRPC later; a direct call in tests). */
 export type RequestCertificate = (csrPem: string, token: string) => Promise<CertificateResponse>;

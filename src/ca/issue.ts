@@ -1,5 +1,5 @@
 // The pure signing core: CSR + identity + time → a SPIFFE leaf chained to the authority.
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import type { CertificateAuthority } from "./authority.js";
 import { randomSerial } from "./authority.js";
 import { parseAndVerifyCsr } from "./csr.js";

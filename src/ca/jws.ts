@@ -1,7 +1,7 @@
 // JWS compact serialization with ES256 (ECDSA P-256 + SHA-256, raw r||s signatures), on node:crypto only.
 import { createPrivateKey, createPublicKey, sign, verify } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 
 export function base64urlEncode(data: Buffer | string): string {
   return Buffer.from(data).toString("base64url");

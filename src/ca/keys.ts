@@ -1,7 +1,7 @@
 // Private keys between their PEM form (files, TLS) and WebCrypto keys (signing with @peculiar/x509).
 import { createPrivateKey, createPublicKey, webcrypto } from "node:crypto";
 import type { KeyObject } from "node:crypto";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 
 type WebKey = webcrypto.CryptoKey;
 export type SignAlgorithm = webcrypto.Algorithm | webcrypto.EcdsaParams;

@@ -2,7 +2,7 @@
 // (Node's default checkServerIdentity wants a DNS name and fails on URI-only SVIDs).
 import { X509Certificate } from "node:crypto";
 import type { PeerCertificate, TLSSocket } from "node:tls";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import { parseSpiffeId } from "./spiffe.js";
 import type { WorkloadIdentity } from "./spiffe.js";
 

@@ -1,5 +1,5 @@
 // SPIFFE identities of the mesh: spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>.
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 
 export interface WorkloadIdentity {
   trustDomain: string;

@@ -12,8 +12,4 @@ export function certPem(cert: x509.X509Certificate): string {
   return cert.toString("pem") + "\n";
 }
 
-/** Splits a PEM bundle into its certificate blocks (each newline-terminated). */
-export function splitPemCertificates(pem: string): string[] {
-  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
-  return blocks.map((b) => b + "\n");
-}
+export { splitPemCertificates } from "./pem.js";

@@ -6,6 +6,7 @@ import { isShoalError } from "../api/errors.js";
 import type { AnyResource } from "../api/meta.js";
 import type { ApplyRequest, ApplyResponse } from "./apply.js";
 import type { ResourceKey } from "./store.js";
+import { observeRoute } from "../observe/daemon-routes.js";
 import type { ProxyStatusRow } from "./xds/status.js";
 
 export interface HealthInfo {
@@ -142,6 +143,7 @@ async function route(api: DaemonApi, req: IncomingMessage, res: ServerResponse):
     return send(res, 200, {
       certificates: await api.proxyCertificates(q("namespace") ?? "default", q("pod") ?? ""),
     });
+  if (what === "observe") return observeRoute(api, parts.slice(2), url.searchParams, method, res);
   if (what === "shutdown" && method === "POST") {
     send(res, 202, { stopping: true });
     api.shutdown();

@@ -3,7 +3,7 @@
 import { createRequire } from "node:module";
 import type { Socket } from "node:net";
 import { fileURLToPath } from "node:url";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 
 export interface OriginalDestination {
   address: string;

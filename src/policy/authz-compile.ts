@@ -1,6 +1,7 @@
-// Compiles the AuthorizationPolicies that apply to one workload into an index, once per workload, with
-// one variant for HTTP ports and one for TCP ports. Policies that don't apply are filtered out here, so
-// they cost nothing at evaluation time.
+// Compiles the AuthorizationPolicies that apply to one workload into plain data (the ProxyConfig's
+// `inbound.authz`): the policies that apply, sorted, each rule narrowed to what a TCP port and what an
+// HTTP port enforce, with notes saying what narrowing did. Runs in the control plane (translate) and in
+// `shoal x authz check`; the proxy only loads and evaluates the result (authz-load.ts).
 import type {
   AuthorizationPolicy,
   AuthzOperation,
@@ -12,86 +13,45 @@ import {
   HTTP_ONLY_SOURCE_FIELDS,
   isHttpOnlyConditionKey,
 } from "../api/istio/authorization-policy.js";
+import type {
+  AuthzConfig,
+  AuthzOperationMatch,
+  AuthzPolicyData,
+  AuthzRuleData,
+  AuthzRuleSet,
+  AuthzSourceMatch,
+} from "../proxy/authz-config.js";
 import { authzApplies, isDryRun } from "./applicability.js";
-import type { Pred } from "./authz-fields.js";
-import {
-  ALWAYS,
-  Interner,
-  NEVER,
-  all,
-  any,
-  compileCondition,
-  compileOperation,
-  compileSource,
-} from "./authz-fields.js";
+import { Interner } from "./authz-fields.js";
+import type { AuthzIndex, RuleNote } from "./authz-load.js";
+import { loadAuthz, ruleMatch } from "./authz-load.js";
 import type { AuthzActionName, PortKind } from "./authz-types.js";
-import type { RuleIndex } from "./authz-rule-index.js";
-import { buildRuleIndex, principalKeys } from "./authz-rule-index.js";
 import type { PathNormalization } from "./path.js";
 import { DEFAULT_PATH_NORMALIZATION } from "./path.js";
 import type { PolicyOptions, Workload } from "./workload.js";
 import { policyId } from "./workload.js";
+
+export type { RuleNote } from "./authz-load.js";
 
 export interface AuthzOptions extends PolicyOptions {
   /** Mesh `pathNormalization` (default BASE, Istio's). */
   pathNormalization?: PathNormalization;
 }
 
-/** What compiling did to a rule for one port kind (explained in traces, reasons and `shoal analyze`). */
-export interface RuleNote {
+/** Why each policy applies (in evaluation order), for `shoal x authz check` and reports. */
+export type AppliedPolicies = Array<{
   policy: string;
   action: AuthzActionName;
-  rule: number;
-  /** dropped: ALLOW rule removed; narrowed: DENY/AUDIT/CUSTOM rule kept without its HTTP-only fields. */
-  kind: "dropped" | "narrowed" | "invalid";
-  fields: string[];
-  detail?: string;
-}
-
-export interface CompiledRule {
-  index: number;
-  match: Pred;
-  note?: RuleNote;
-  /** Exact peer principals the rule is limited to (for the rule index); undefined = any peer. */
-  principals?: string[];
-}
-
-export interface CompiledPolicy {
-  id: string;
-  action: AuthzActionName;
-  provider?: string;
   dryRun: boolean;
-  rules: CompiledRule[];
-}
+  why: string;
+}>;
 
-export interface PolicySet {
-  custom: CompiledPolicy[];
-  deny: CompiledPolicy[];
-  allow: CompiledPolicy[];
-  audit: CompiledPolicy[];
-  /** Per action, the rules filed by the peer principals they can match. */
-  index: Record<"custom" | "deny" | "allow" | "audit", RuleIndex>;
-}
-
-export interface Tier {
-  enforced: PolicySet;
-  /** Enforced and dry-run policies together: what the decision would be if dry runs were enforced. */
-  withDryRun: PolicySet | undefined;
-  dryRun: CompiledPolicy[];
-  notes: RuleNote[];
-  /** ALLOW rules dropped on this port kind: enforced policies only, and with dry runs. */
-  droppedAllow: { enforced: RuleNote[]; withDryRun: RuleNote[] };
-}
-
-export interface AuthzIndex {
+/** The loaded index plus what it was compiled from (control-plane side and `x authz check`). */
+export interface CompiledAuthz extends AuthzIndex {
   workload: Workload;
-  pathNormalization: PathNormalization;
-  http: Tier;
-  tcp: Tier;
-  /** The policies that apply, and why (in evaluation order per action). */
-  applied: Array<{ policy: string; action: AuthzActionName; dryRun: boolean; why: string }>;
-  /** The shared field matchers and their per-request results. */
-  interner: Interner;
+  applied: AppliedPolicies;
+  /** The plain data the proxy receives. */
+  config: AuthzConfig;
 }
 
 /** HTTP-only fields a rule uses: methods, paths, hosts (and not*), requestPrincipals, request.* keys. */
@@ -105,48 +65,73 @@ export function httpOnlyFields(rule: AuthzRule): string[] {
   return [...used];
 }
 
-function compileMatch(rule: AuthzRule, policyNs: string, http: boolean, it: Interner): Pred {
-  // Within a rule: from entries ORed, to entries ORed, when conditions ANDed; the three parts ANDed.
-  const src = (f: { source?: AuthzSource | undefined }) =>
-    f.source ? compileSource(f.source, policyNs, http, it) : ALWAYS;
-  const op = (t: { operation?: AuthzOperation | undefined }) =>
-    t.operation ? compileOperation(t.operation, http, it) : ALWAYS;
-  const from = rule.from ? any(rule.from.map(src)) : ALWAYS;
-  const to = rule.to ? any(rule.to.map(op)) : ALWAYS;
-  const when = (rule.when ?? [])
-    .filter((c) => http || !isHttpOnlyConditionKey(c.key))
-    .map((c) => compileCondition(c, it));
-  return all([from, to, ...when].filter((pred) => pred !== ALWAYS));
+const SOURCE_FIELDS = [
+  "principals",
+  "notPrincipals",
+  "requestPrincipals",
+  "notRequestPrincipals",
+  "namespaces",
+  "notNamespaces",
+  "serviceAccounts",
+  "notServiceAccounts",
+  "trustDomains",
+  "notTrustDomains",
+  "ipBlocks",
+  "notIpBlocks",
+  "remoteIpBlocks",
+  "notRemoteIpBlocks",
+] as const;
+const OPERATION_FIELDS = [
+  "hosts",
+  "notHosts",
+  "ports",
+  "notPorts",
+  "methods",
+  "notMethods",
+  "paths",
+  "notPaths",
+] as const;
+
+function sourceData(s: AuthzSource | undefined, ns: string, http: boolean): AuthzSourceMatch {
+  const out: AuthzSourceMatch = {};
+  for (const k of SOURCE_FIELDS) {
+    const v = s?.[k];
+    if (v === undefined) continue;
+    if (!http && (HTTP_ONLY_SOURCE_FIELDS as readonly string[]).includes(k)) continue;
+    // serviceAccounts: `ns/sa`; a bare `sa` means the policy's namespace.
+    out[k] =
+      k === "serviceAccounts" || k === "notServiceAccounts"
+        ? v.map((a) => (a.includes("/") ? a : `${ns}/${a}`))
+        : [...v];
+  }
+  return out;
 }
 
-function compileRule(
-  rule: AuthzRule,
-  index: number,
-  p: { id: string; ns: string; action: AuthzActionName },
-  kind: PortKind,
-  it: Interner,
-): CompiledRule | RuleNote {
-  const note = (k: RuleNote["kind"], fields: string[], detail?: string): RuleNote => ({
-    policy: p.id,
-    action: p.action,
-    rule: index,
-    kind: k,
-    fields,
-    ...(detail ? { detail } : {}),
-  });
-  const used = kind === "tcp" ? httpOnlyFields(rule) : [];
-  // HTTP-only field on a TCP port: an ALLOW rule is dropped whole (fail closed) ...
-  if (used.length > 0 && p.action === "ALLOW") return note("dropped", used);
-  try {
-    const match = compileMatch(rule, p.ns, kind === "http", it);
-    // ... a DENY/AUDIT (and CUSTOM) rule keeps only its TCP fields, so it gets wider.
-    return used.length > 0 ? { index, match, note: note("narrowed", used) } : { index, match };
-  } catch (e) {
-    // A rule that cannot be compiled fails closed: an ALLOW never matches, a DENY/CUSTOM always does.
-    const detail = e instanceof Error ? e.message : String(e);
-    const n = note("invalid", [], detail);
-    return p.action === "ALLOW" ? n : { index, match: p.action === "AUDIT" ? NEVER : ALWAYS, note: n };
+function operationData(o: AuthzOperation | undefined, http: boolean): AuthzOperationMatch {
+  const out: AuthzOperationMatch = {};
+  for (const k of OPERATION_FIELDS) {
+    const v = o?.[k];
+    if (v === undefined) continue;
+    if (!http && (HTTP_ONLY_OPERATION_FIELDS as readonly string[]).includes(k)) continue;
+    out[k] = [...v];
   }
+  return out;
+}
+
+/** The rule as a port of this kind enforces it: a TCP port keeps only the TCP fields. */
+function ruleData(rule: AuthzRule, index: number, ns: string, http: boolean): AuthzRuleData {
+  const out: AuthzRuleData = { rule: index };
+  if (rule.from) out.from = rule.from.map((f) => sourceData(f.source, ns, http));
+  if (rule.to) out.to = rule.to.map((t) => operationData(t.operation, http));
+  const when = (rule.when ?? [])
+    .filter((c) => http || !isHttpOnlyConditionKey(c.key))
+    .map((c) => ({
+      key: c.key,
+      ...(c.values ? { values: [...c.values] } : {}),
+      ...(c.notValues ? { notValues: [...c.notValues] } : {}),
+    }));
+  if (when.length > 0) out.when = when;
+  return out;
 }
 
 function compilePolicy(
@@ -154,79 +139,49 @@ function compilePolicy(
   kind: PortKind,
   notes: RuleNote[],
   it: Interner,
-): CompiledPolicy {
+): AuthzPolicyData {
   const id = policyId(policy.metadata);
   const action = policy.spec.action ?? "ALLOW";
-  const p = { id, ns: policy.metadata.namespace ?? "default", action };
-  const rules: CompiledRule[] = [];
+  const ns = policy.metadata.namespace ?? "default";
+  const note = (rule: number, k: RuleNote["kind"], fields: string[], detail?: string) =>
+    notes.push({ policy: id, action, rule, kind: k, fields, ...(detail ? { detail } : {}) });
+  const rules: AuthzRuleData[] = [];
   // `spec: {}` (no rules) never matches; `rules: [{}]` matches everything.
   (policy.spec.rules ?? []).forEach((r, i) => {
-    const c = compileRule(r, i, p, kind, it);
-    if ("match" in c) {
-      // A rule that failed to compile must stay reachable for every peer (fail closed).
-      const keys = c.note?.kind === "invalid" ? undefined : principalKeys(r);
-      if (keys) c.principals = keys;
-      rules.push(c);
-      if (c.note) notes.push(c.note);
-    } else notes.push(c);
+    const used = kind === "tcp" ? httpOnlyFields(r) : [];
+    // HTTP-only field on a TCP port: an ALLOW rule is dropped whole (fail closed) ...
+    if (used.length > 0 && action === "ALLOW") return note(i, "dropped", used);
+    const data = ruleData(r, i, ns, kind === "http");
+    try {
+      ruleMatch(data, ns, it);
+    } catch (e) {
+      // A rule that cannot be compiled fails closed: an ALLOW never matches (dropped), a DENY/CUSTOM
+      // always does (kept with no conditions), an AUDIT never marks.
+      note(i, "invalid", [], e instanceof Error ? e.message : String(e));
+      if (action === "DENY" || action === "CUSTOM") rules.push({ rule: i });
+      return;
+    }
+    // ... a DENY/AUDIT (and CUSTOM) rule keeps only its TCP fields, so it gets wider.
+    if (used.length > 0) note(i, "narrowed", used);
+    rules.push(data);
   });
-  const out: CompiledPolicy = { id, action, dryRun: isDryRun(policy), rules };
+  const out: AuthzPolicyData = { id, action, dryRun: isDryRun(policy), rules };
   if (policy.spec.provider) out.provider = policy.spec.provider.name;
   return out;
 }
 
-function emptySet(): Omit<PolicySet, "index"> {
-  return { custom: [], deny: [], allow: [], audit: [] };
-}
-
-function indexed(set: Omit<PolicySet, "index">): PolicySet {
-  const index = {
-    custom: buildRuleIndex(set.custom),
-    deny: buildRuleIndex(set.deny),
-    allow: buildRuleIndex(set.allow),
-    audit: buildRuleIndex(set.audit),
-  };
-  return { ...set, index };
-}
-
-function add(set: Omit<PolicySet, "index">, p: CompiledPolicy) {
-  const key = p.action.toLowerCase() as "custom" | "deny" | "allow" | "audit";
-  set[key].push(p);
-}
-
-function compileTier(policies: AuthorizationPolicy[], kind: PortKind, it: Interner): Tier {
+function compileSet(policies: readonly AuthorizationPolicy[], kind: PortKind, it: Interner): AuthzRuleSet {
   const notes: RuleNote[] = [];
-  const enforced = emptySet();
-  const combined = emptySet();
-  const dryRun: CompiledPolicy[] = [];
-  const droppedAllow: Tier["droppedAllow"] = { enforced: [], withDryRun: [] };
-  for (const policy of policies) {
-    const before = notes.length;
-    const c = compilePolicy(policy, kind, notes, it);
-    add(combined, c);
-    if (c.dryRun) dryRun.push(c);
-    else add(enforced, c);
-    for (const n of notes.slice(before)) {
-      if (n.kind !== "dropped") continue;
-      droppedAllow.withDryRun.push(n);
-      if (!c.dryRun) droppedAllow.enforced.push(n);
-    }
-  }
-  return {
-    enforced: indexed(enforced),
-    withDryRun: dryRun.length > 0 ? indexed(combined) : undefined,
-    dryRun,
-    notes,
-    droppedAllow,
-  };
+  const out = policies.map((p) => compilePolicy(p, kind, notes, it));
+  return { policies: out, notes };
 }
 
-/** Compiles the policies that apply to `workload` (others are skipped here, not at evaluation). */
-export function compileAuthz(
+/** Which of `policies` apply to `workload`, and why, sorted by namespace/name (the evaluation order). */
+export function applicablePolicies(
   policies: readonly AuthorizationPolicy[],
   workload: Workload,
-  options?: AuthzOptions,
-): AuthzIndex {
+  options?: PolicyOptions,
+): { policies: AuthorizationPolicy[]; applied: AppliedPolicies } {
   const found: Array<{ id: string; p: AuthorizationPolicy; why: string }> = [];
   for (const p of policies) {
     const a = authzApplies(p, workload, options);
@@ -234,24 +189,50 @@ export function compileAuthz(
   }
   // Deterministic order: by namespace/name, so the reported policy doesn't depend on input order.
   found.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-  const applicable = found.map((f) => f.p);
-  const applied: AuthzIndex["applied"] = found.map(({ id, p, why }) => ({
-    policy: id,
-    action: p.spec.action ?? "ALLOW",
-    dryRun: isDryRun(p),
-    why,
-  }));
-  // One interner for both port kinds: identical field matchers are compiled once and shared.
-  const it = new Interner();
-  const http = compileTier(applicable, "http", it);
-  const tcp = compileTier(applicable, "tcp", it);
   return {
-    workload,
+    policies: found.map((f) => f.p),
+    applied: found.map(({ id, p, why }) => ({
+      policy: id,
+      action: p.spec.action ?? "ALLOW",
+      dryRun: isDryRun(p),
+      why,
+    })),
+  };
+}
+
+/** The plain-data rule sets for the policies that apply to `workload` (what the proxy receives). */
+export function compileAuthzConfig(
+  policies: readonly AuthorizationPolicy[],
+  workload: Workload,
+  options?: AuthzOptions,
+): AuthzConfig {
+  const applicable = applicablePolicies(policies, workload, options).policies;
+  return compileApplicable(applicable, options);
+}
+
+/** Compiles policies already known to apply (sorted by namespace/name here, the evaluation order). */
+export function compileApplicable(
+  applicable: readonly AuthorizationPolicy[],
+  options?: AuthzOptions,
+): AuthzConfig {
+  const id = (p: AuthorizationPolicy) => policyId(p.metadata);
+  const sorted = [...applicable].sort((a, b) => (id(a) < id(b) ? -1 : id(a) > id(b) ? 1 : 0));
+  const it = new Interner();
+  return {
     // Istio's default normalization is BASE: `//` is kept, so an exact `/app//` can match.
     pathNormalization: options?.pathNormalization ?? DEFAULT_PATH_NORMALIZATION,
-    http,
-    tcp,
-    applied,
-    interner: it,
+    http: compileSet(sorted, "http", it),
+    tcp: compileSet(sorted, "tcp", it),
   };
+}
+
+/** Compiles the policies that apply to `workload` and loads them for evaluation, as the proxy does. */
+export function compileAuthz(
+  policies: readonly AuthorizationPolicy[],
+  workload: Workload,
+  options?: AuthzOptions,
+): CompiledAuthz {
+  const { policies: applicable, applied } = applicablePolicies(policies, workload, options);
+  const config = compileApplicable(applicable, options);
+  return { ...loadAuthz(config), workload, applied, config };
 }

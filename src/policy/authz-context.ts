@@ -1,7 +1,7 @@
 // The per-request view matchers read: parsed IPs, the peer's SPIFFE parts and the normalized path,
 // computed once per evaluation so every rule reads the same values.
-import type { IpAddress } from "../api/ip.js";
-import { parseIp } from "../api/ip.js";
+import type { IpAddress } from "../common/ip.js";
+import { parseIp } from "../common/ip.js";
 import type { AuthzRequest } from "./authz-types.js";
 import type { PeerIdentity } from "./identity.js";
 import { parsePrincipal } from "./identity.js";

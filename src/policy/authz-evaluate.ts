@@ -1,5 +1,5 @@
 // Decides one request against a compiled index: CUSTOM, then DENY, then ALLOW; AUDIT only marks.
-import type { AuthzIndex, CompiledPolicy, PolicySet, RuleNote, Tier } from "./authz-compile.js";
+import type { AuthzIndex, CompiledPolicy, PolicySet, RuleNote, Tier } from "./authz-load.js";
 import type { EvalContext } from "./authz-context.js";
 import { makeContext } from "./authz-context.js";
 import type { RuleIndex } from "./authz-rule-index.js";

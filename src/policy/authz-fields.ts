@@ -1,8 +1,12 @@
 // Compiles the fields of an AuthorizationPolicy rule (source, operation, `when`) into predicates once,
 // so evaluation only runs prepared matchers (sets, prefix/suffix checks, parsed CIDRs, path regexes).
-import type { AuthzCondition, AuthzOperation, AuthzSource } from "../api/istio/authorization-policy.js";
-import type { Cidr, IpAddress } from "../api/ip.js";
-import { cidrContains, parseCidr } from "../api/ip.js";
+import type {
+  AuthzConditionMatch as AuthzCondition,
+  AuthzOperationMatch as AuthzOperation,
+  AuthzSourceMatch as AuthzSource,
+} from "../proxy/authz-config.js";
+import type { Cidr, IpAddress } from "../common/ip.js";
+import { cidrContains, parseCidr } from "../common/ip.js";
 import type { EvalContext } from "./authz-context.js";
 import { claimValues, headerValue, peerServiceAccount } from "./authz-context.js";
 import { compilePathsAnyOf } from "./path.js";

@@ -1,23 +1,20 @@
 // The principal index must never change a decision: same first match as trying every rule in order.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { AuthzRule } from "../api/istio/authorization-policy.js";
+import type { AuthzRuleData } from "../proxy/authz-config.js";
 import { compileAuthz } from "./authz-compile.js";
 import { evaluate } from "./authz-evaluate.js";
 import { principalKeys } from "./authz-rule-index.js";
 import { FOO_TCP_ECHO, authz, httpReq } from "./test-fixtures.js";
 
 test("principalKeys: only rules whose every source pins exact principals are keyed", () => {
-  const cases: Array<[AuthzRule, string[] | undefined]> = [
-    [{}, undefined],
-    [{ from: [{ source: { principals: ["a", "b"] } }] }, ["a", "b"]],
-    [
-      { from: [{ source: { principals: ["a"] } }, { source: { principals: ["c"], namespaces: ["x"] } }] },
-      ["a", "c"],
-    ],
-    [{ from: [{ source: { principals: ["a"] } }, { source: { namespaces: ["x"] } }] }, undefined],
-    [{ from: [{ source: { principals: ["a*"] } }] }, undefined],
-    [{ from: [{ source: { notPrincipals: ["a"] } }] }, undefined],
+  const cases: Array<[AuthzRuleData, string[] | undefined]> = [
+    [{ rule: 0 }, undefined],
+    [{ rule: 0, from: [{ principals: ["a", "b"] }] }, ["a", "b"]],
+    [{ rule: 0, from: [{ principals: ["a"] }, { principals: ["c"], namespaces: ["x"] }] }, ["a", "c"]],
+    [{ rule: 0, from: [{ principals: ["a"] }, { namespaces: ["x"] }] }, undefined],
+    [{ rule: 0, from: [{ principals: ["a*"] }] }, undefined],
+    [{ rule: 0, from: [{ notPrincipals: ["a"] }] }, undefined],
   ];
   for (const [rule, want] of cases) assert.deepEqual(principalKeys(rule), want, JSON.stringify(rule));
 });

@@ -2,8 +2,8 @@
 // whose every `from` source lists exact `principals` can only match those peers, so it is filed under
 // them; every other rule is tried for every request. Order (policy, then rule) is kept, so the first
 // match is the same one a full scan would find.
-import type { AuthzRule } from "../api/istio/authorization-policy.js";
-import type { CompiledPolicy, CompiledRule } from "./authz-compile.js";
+import type { AuthzRuleData } from "../proxy/authz-config.js";
+import type { CompiledPolicy, CompiledRule } from "./authz-load.js";
 
 export interface IndexedRule {
   ord: number;
@@ -18,12 +18,12 @@ export interface RuleIndex {
 }
 
 /** The exact peer principals a rule is limited to, or undefined when any peer may match it. */
-export function principalKeys(rule: AuthzRule): string[] | undefined {
+export function principalKeys(rule: AuthzRuleData): string[] | undefined {
   // Sources are ORed, so every one of them must pin exact principals.
   if (!rule.from || rule.from.length === 0) return undefined;
   const keys: string[] = [];
   for (const f of rule.from) {
-    const ps = f.source?.principals;
+    const ps = f.principals;
     if (!ps || ps.length === 0 || ps.some((p) => p.includes("*"))) return undefined;
     keys.push(...ps);
   }

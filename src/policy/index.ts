@@ -1,10 +1,19 @@
-// The policy engine's public surface: authorization (compile once, evaluate per request) and the
-// effective peer-authentication mode.
+// The policy engine's public surface: authorization (compile to plain data in the control plane, load
+// and evaluate per request) and the effective peer-authentication mode. The proxy imports only the
+// evaluation side (authz-load, authz-evaluate, path), which loads nothing of the API layer.
 export type { Workload, Labels, PolicyOptions } from "./workload.js";
 export { selectorMatches, policyId, DEFAULT_ROOT_NAMESPACE } from "./workload.js";
 export { authzApplies, isDryRun, DRY_RUN_ANNOTATION } from "./applicability.js";
-export type { AuthzIndex, AuthzOptions, RuleNote } from "./authz-compile.js";
-export { compileAuthz, httpOnlyFields } from "./authz-compile.js";
+export type { AppliedPolicies, AuthzOptions, CompiledAuthz } from "./authz-compile.js";
+export {
+  applicablePolicies,
+  compileApplicable,
+  compileAuthz,
+  compileAuthzConfig,
+  httpOnlyFields,
+} from "./authz-compile.js";
+export type { AuthzIndex, RuleNote } from "./authz-load.js";
+export { loadAuthz } from "./authz-load.js";
 export type { EvaluateOptions } from "./authz-evaluate.js";
 export { evaluate, rbacDeniedDetails, renderNote } from "./authz-evaluate.js";
 export type * from "./authz-types.js";

@@ -5,7 +5,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { SecureContext } from "node:tls";
 import { createSecureContext } from "node:tls";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import { identityOf } from "../ca/peer-identity.js";
 import type { ProxyIdentity } from "./connection-record.js";
 

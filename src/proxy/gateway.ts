@@ -10,9 +10,10 @@ import { once } from "node:events";
 import tls from "node:tls";
 import type { TLSSocket } from "node:tls";
 import { peerIdentity } from "../ca/peer-identity.js";
-import { rbacDeniedDetails } from "../policy/index.js";
+import { rbacDeniedDetails } from "../policy/authz-evaluate.js";
 import { hostPort } from "./access-log.js";
 import { clientHelloServerName, isMeshTls, parseClientHello } from "./client-hello.js";
+import { clientSanAdmitted } from "./gateway-san.js";
 import { ConnectionRecord } from "./connection-record.js";
 import type { ProxyRuntime } from "./connection-record.js";
 import { httpFor } from "./http-runtime.js";
@@ -156,6 +157,14 @@ function terminate(
     term.pending.delete(key);
     down.removeListener("close", onClose);
     if (err || !s) return done(err ?? "TLS_error", undefined, undefined);
+    if (t.mode === "MUTUAL" && t.subjectAltNames.length > 0) {
+      // Envoy: a client certificate none of whose SANs is listed fails the handshake's validation.
+      const san = s.getPeerCertificate().subjectaltname;
+      if (!clientSanAdmitted(t.subjectAltNames, san)) {
+        s.destroy();
+        return done("TLS_error:client certificate SAN not in subjectAltNames", undefined, undefined);
+      }
+    }
     if (t.mode !== "ISTIO_MUTUAL") return done(undefined, s, undefined);
     // ISTIO_MUTUAL: the peer must be a workload of this mesh.
     const peer = peerIdentity(s);
@@ -176,7 +185,7 @@ function proceed(
   down: Socket,
   raw: Socket,
   dst: { address: string; port: number },
-  peer: { principal: string | undefined; sni: string | undefined },
+  peer: { principal: string | undefined; sni: string | undefined; tls: boolean },
 ): void {
   if (listener.protocol === "http" || listener.protocol === "http2") {
     rec.opened(listener.name);
@@ -230,7 +239,8 @@ function onConnection(rt: ProxyRuntime, port: number, down: Socket): void {
       t = pickTls(gp.tls, sni);
       if (!t) return rec.refuse(down, { failure: `TLS_error:no certificate for ${sni ?? "(no SNI)"}` });
     } else if (kind === "tls" && http && hello && isMeshTls(parseClientHello(hello))) t = MESH_TLS;
-    if (!t) return proceed(rt, table, listener, rec, down, down, dst, { principal: undefined, sni });
+    if (!t)
+      return proceed(rt, table, listener, rec, down, down, dst, { principal: undefined, sni, tls: false });
     const tlsMode = t;
     terminate(rt, tlsMode, down, (err, s, principal) => {
       if (err || !s) return rec.refuse(down, { failure: err ?? "TLS_error" });
@@ -238,7 +248,7 @@ function onConnection(rt: ProxyRuntime, port: number, down: Socket): void {
       // The table may have changed during the handshake: the newest one routes.
       const now = rt.table() ?? table;
       const l = now.listeners.get(gp.listener) ?? listener;
-      proceed(rt, now, l, rec, s, down, dst, { principal, sni: s.servername || sni });
+      proceed(rt, now, l, rec, s, down, dst, { principal, sni: s.servername || sni, tls: true });
     });
   });
 }

@@ -1,25 +1,15 @@
-// Per-request authorization for inbound HTTP chains: the workload's AuthorizationPolicies compiled once
-// per config with every HTTP field (methods, paths, hosts, headers, request.* when keys), and the
+// Per-request authorization for inbound HTTP chains: the config's HTTP rule set (every HTTP field:
+// methods, paths, hosts, headers, request.* when keys), loaded once per config with the TCP one, and the
 // request's attributes read from the request (either HTTP version) and its connection. Looked up per
 // request, so a new policy applies to the next request on connections that are already open.
-import type { AuthzIndex, Decision } from "../policy/index.js";
-import { compileAuthz, evaluate } from "../policy/index.js";
+import type { AuthzIndex } from "../policy/authz-load.js";
+import { evaluate } from "../policy/authz-evaluate.js";
+import type { Decision } from "../policy/authz-types.js";
 import type { RoutingTable } from "./routing-table.js";
 
-const indexes = new WeakMap<RoutingTable, AuthzIndex>();
-
+/** The loaded authorization of the table's config. */
 export function httpAuthzIndex(table: RoutingTable): AuthzIndex {
-  let index = indexes.get(table);
-  if (!index) {
-    const c = table.config;
-    index = compileAuthz(
-      c.inbound.authorizationPolicies,
-      { namespace: c.node.namespace, labels: c.node.labels, serviceAccount: c.node.serviceAccount },
-      { rootNamespace: c.mesh.rootNamespace },
-    );
-    indexes.set(table, index);
-  }
-  return index;
+  return table.authz.index;
 }
 
 export interface HttpConnectionFacts {

@@ -5,7 +5,7 @@ import type { Socket } from "node:net";
 import tls from "node:tls";
 import type { TLSSocket } from "node:tls";
 import { peerIdentity } from "../ca/peer-identity.js";
-import { rbacDeniedDetails } from "../policy/index.js";
+import { rbacDeniedDetails } from "../policy/authz-evaluate.js";
 import { hostPort } from "./access-log.js";
 import type { ConnectionRecord } from "./connection-record.js";
 import type { ProxyIdentity, ProxyRuntime } from "./connection-record.js";
@@ -104,7 +104,7 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
         h2 ? httpFor(rt).inbound2.serve(down, c) : httpFor(rt).inbound.serve(down, c),
       );
     }
-    const decision = table.authz[chain.protocol]({
+    const decision = table.authz.tcp({
       port: dst.port,
       destinationIp: dst.address,
       ...(principal ? { principal } : {}),

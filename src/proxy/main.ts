@@ -5,7 +5,7 @@
 // control plane). Either refuses to start without the original-destination addon.
 import { readFileSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { isShoalError } from "../api/errors.js";
+import { isShoalError } from "../common/errors.js";
 import { loadOriginalDst } from "../native/original-dst.js";
 import { fileIdentity, noIdentity } from "./file-identity.js";
 import { parseProxyConfig } from "./proxy-config.js";

@@ -1,9 +1,12 @@
 // ProxyConfig: the one document the control plane sends to a proxy, and the file format of
 // `shoal proxy --config file.json`. Both sides import this module; the proxy imports nothing else of the
-// control plane. Types are inferred from the schema, and the proxy checks every config it receives with
-// `parseProxyConfig` (a bad config is NACKed and the last good one kept).
-import { z } from "zod";
-import { authorizationPolicySchema } from "../api/istio/authorization-policy.js";
+// control plane. Types are inferred from the schema (written in the small schema language of
+// config-schema.ts, cheap to load), and the proxy checks every config it receives with `parseProxyConfig`
+// (a bad config is NACKed and the last good one kept). Authorization arrives compiled (authz-config.ts).
+import { authzConfigSchema } from "./authz-config.js";
+import * as s from "./config-schema.js";
+
+export * from "./authz-config.js";
 
 /** Istio's well-known proxy ports (DESIGN.md §4). */
 export const PROXY_PORTS = {
@@ -18,383 +21,382 @@ export const PROXY_PORTS = {
 /** The uid the proxy runs as; capture rules exclude it. */
 export const PROXY_UID = 1337;
 
-export const MTLS_MODE = z.enum(["STRICT", "PERMISSIVE", "DISABLE"]);
-export type ProxyMtlsMode = z.infer<typeof MTLS_MODE>;
+export const MTLS_MODE = s.literal("STRICT", "PERMISSIVE", "DISABLE");
+export type ProxyMtlsMode = s.Infer<typeof MTLS_MODE>;
 
 /** L7 handling for HTTP-family ports, bytes for the rest. */
-export const CHAIN_PROTOCOL = z.enum(["tcp", "http", "http2"]);
-export type ChainProtocol = z.infer<typeof CHAIN_PROTOCOL>;
+export const CHAIN_PROTOCOL = s.literal("tcp", "http", "http2");
+export type ChainProtocol = s.Infer<typeof CHAIN_PROTOCOL>;
 
 /** How a proxy talks TLS to an upstream (DestinationRule tls / auto mTLS), decided by the control plane. */
-export const upstreamTlsSchema = z.strictObject({
+export const upstreamTlsSchema = s.object({
   /** ISTIO_MUTUAL: mesh certificate, server checked against `subjectAltNames` (SPIFFE ids).
    *  SIMPLE / MUTUAL: originate TLS with the given CA / client certificate files. */
-  mode: z.enum(["ISTIO_MUTUAL", "SIMPLE", "MUTUAL"]),
-  sni: z.string().optional(),
+  mode: s.literal("ISTIO_MUTUAL", "SIMPLE", "MUTUAL"),
+  sni: s.string().optional(),
   /** Server identities accepted: SPIFFE ids for ISTIO_MUTUAL, DNS names for SIMPLE/MUTUAL. */
-  subjectAltNames: z.array(z.string()).default([]),
-  caCertificatesFile: z.string().optional(),
-  clientCertificateFile: z.string().optional(),
-  privateKeyFile: z.string().optional(),
+  subjectAltNames: s.array(s.string()).default([]),
+  caCertificatesFile: s.string().optional(),
+  clientCertificateFile: s.string().optional(),
+  privateKeyFile: s.string().optional(),
 });
-export type UpstreamTls = z.infer<typeof upstreamTlsSchema>;
+export type UpstreamTls = s.Infer<typeof upstreamTlsSchema>;
 
-export const endpointSchema = z.strictObject({
-  address: z.string(),
-  port: z.number().int().min(1).max(65535),
-  labels: z.record(z.string(), z.string()).default({}),
+export const endpointSchema = s.object({
+  address: s.string(),
+  port: s.port(),
+  labels: s.record(s.string()).default({}),
   /** Absent: plaintext. Present: how to secure the connection to this endpoint. */
   tls: upstreamTlsSchema.optional(),
-  weight: z.number().int().min(0).default(1),
+  weight: s.int(0).default(1),
 });
-export type ProxyEndpoint = z.infer<typeof endpointSchema>;
+export type ProxyEndpoint = s.Infer<typeof endpointSchema>;
 
 /** Load balancing among a cluster's endpoints (DestinationRule `loadBalancer`). */
-export const loadBalancerSchema = z.strictObject({
-  policy: z.enum(["ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "PASSTHROUGH"]).default("ROUND_ROBIN"),
+export const loadBalancerSchema = s.object({
+  policy: s.literal("ROUND_ROBIN", "LEAST_REQUEST", "RANDOM", "PASSTHROUGH").default("ROUND_ROBIN"),
   /** consistentHash: the request attribute hashed to pick an endpoint (exactly one is set). */
-  hash: z
-    .strictObject({
-      header: z.string().optional(),
-      cookie: z
-        .strictObject({
-          name: z.string(),
-          path: z.string().optional(),
-          ttlMs: z.number().int().min(0).optional(),
+  hash: s
+    .object({
+      header: s.string().optional(),
+      cookie: s
+        .object({
+          name: s.string(),
+          path: s.string().optional(),
+          ttlMs: s.int(0).optional(),
         })
         .optional(),
-      sourceIp: z.boolean().optional(),
-      queryParam: z.string().optional(),
+      sourceIp: s.boolean().optional(),
+      queryParam: s.string().optional(),
     })
     .optional(),
 });
-export type LoadBalancer = z.infer<typeof loadBalancerSchema>;
+export type LoadBalancer = s.Infer<typeof loadBalancerSchema>;
 
 /** Envoy's circuit breakers and pool limits (DestinationRule `connectionPool`); absent = unlimited. */
-export const connectionPoolSchema = z.strictObject({
+export const connectionPoolSchema = s.object({
   /** tcp.maxConnections: connections to the whole cluster at once. */
-  maxConnections: z.number().int().min(1).optional(),
+  maxConnections: s.int(1).optional(),
   /** http.http1MaxPendingRequests: requests waiting for a connection; over it → 503 `UO`. */
-  maxPendingRequests: z.number().int().min(1).optional(),
+  maxPendingRequests: s.int(1).optional(),
   /** http.http2MaxRequests: requests in flight to the cluster; over it → 503 `UO`. */
-  maxRequests: z.number().int().min(1).optional(),
+  maxRequests: s.int(1).optional(),
   /** http.maxRequestsPerConnection: a pooled connection is closed after this many requests. */
-  maxRequestsPerConnection: z.number().int().min(1).optional(),
+  maxRequestsPerConnection: s.int(1).optional(),
   /** http.maxRetries: retries in flight to the cluster at once. */
-  maxRetries: z.number().int().min(0).optional(),
+  maxRetries: s.int(0).optional(),
   /** http.idleTimeout: an idle pooled connection is closed after this long. */
-  idleTimeoutMs: z.number().int().positive().optional(),
+  idleTimeoutMs: s.int(1).optional(),
 });
-export type ConnectionPool = z.infer<typeof connectionPoolSchema>;
+export type ConnectionPool = s.Infer<typeof connectionPoolSchema>;
 
 /** Passive health checking (DestinationRule `outlierDetection`). */
-export const outlierDetectionSchema = z.strictObject({
+export const outlierDetectionSchema = s.object({
   /** Consecutive 5xx answers (local connect failures count as 503) that eject an endpoint. */
-  consecutive5xx: z.number().int().min(0).optional(),
+  consecutive5xx: s.int(0).optional(),
   /** Consecutive 502/503/504 answers (and connect failures) that eject an endpoint. */
-  consecutiveGatewayErrors: z.number().int().min(0).optional(),
-  intervalMs: z.number().int().positive().default(10_000),
-  baseEjectionMs: z.number().int().positive().default(30_000),
-  maxEjectionPercent: z.number().min(0).max(100).default(10),
-  minHealthPercent: z.number().min(0).max(100).default(0),
+  consecutiveGatewayErrors: s.int(0).optional(),
+  intervalMs: s.int(1).default(10_000),
+  baseEjectionMs: s.int(1).default(30_000),
+  maxEjectionPercent: s.number({ min: 0, max: 100 }).default(10),
+  minHealthPercent: s.number({ min: 0, max: 100 }).default(0),
 });
-export type OutlierDetection = z.infer<typeof outlierDetectionSchema>;
+export type OutlierDetection = s.Infer<typeof outlierDetectionSchema>;
 
-export const clusterSchema = z.strictObject({
+export const clusterSchema = s.object({
   /** Envoy-style names: `outbound|PORT|SUBSET|HOST`, `inbound|PORT||`, `PassthroughCluster`, `BlackHoleCluster`, `InboundPassthroughCluster`. */
-  name: z.string(),
+  name: s.string(),
   /** EDS: the listed endpoints; ORIGINAL_DST: the connection's original destination; BLACKHOLE: refuse. */
-  type: z.enum(["EDS", "ORIGINAL_DST", "STRICT_DNS", "BLACKHOLE"]),
-  service: z
-    .strictObject({ host: z.string(), namespace: z.string().optional(), port: z.number().int() })
-    .optional(),
-  subset: z.string().optional(),
-  endpoints: z.array(endpointSchema).default([]),
+  type: s.literal("EDS", "ORIGINAL_DST", "STRICT_DNS", "BLACKHOLE"),
+  service: s.object({ host: s.string(), namespace: s.string().optional(), port: s.int() }).optional(),
+  subset: s.string().optional(),
+  endpoints: s.array(endpointSchema).default([]),
   /** TLS for every endpoint of the cluster when set (STRICT_DNS / ORIGINAL_DST have no per-endpoint data). */
   tls: upstreamTlsSchema.optional(),
-  connectTimeoutMs: z.number().int().positive().default(10_000),
+  connectTimeoutMs: s.int(1).default(10_000),
   loadBalancer: loadBalancerSchema.optional(),
   connectionPool: connectionPoolSchema.optional(),
   outlierDetection: outlierDetectionSchema.optional(),
 });
-export type ProxyCluster = z.infer<typeof clusterSchema>;
+export type ProxyCluster = s.Infer<typeof clusterSchema>;
 
-export const inboundChainSchema = z.strictObject({
+export const inboundChainSchema = s.object({
   /** `inbound|PORT||` for a declared port, `InboundPassthroughCluster` for the passthrough chain. */
-  name: z.string(),
+  name: s.string(),
   /** Target port this chain serves; null for the passthrough chain (any port no Service declares). */
-  port: z.number().int().min(1).max(65535).nullable(),
+  port: s.port().nullable(),
   protocol: CHAIN_PROTOCOL,
-  mtls: z.strictObject({ mode: MTLS_MODE, policy: z.string().nullable() }),
+  mtls: s.object({ mode: MTLS_MODE, policy: s.string().nullable() }),
   /** Passthrough chain only: modes for original destination ports that a workload PeerAuthentication's
    *  portLevelMtls names but no Service declares; other ports use `mtls`. */
-  portMtls: z
+  portMtls: s
     .array(
-      z.strictObject({
-        port: z.number().int().min(1).max(65535),
+      s.object({
+        port: s.port(),
         mode: MTLS_MODE,
-        policy: z.string().nullable(),
+        policy: s.string().nullable(),
       }),
     )
     .optional(),
   /** Where the application listens (the pod IP); the port is the chain's, or the original one. */
-  upstreamAddress: z.string(),
+  upstreamAddress: s.string(),
 });
-export type InboundChain = z.infer<typeof inboundChainSchema>;
+export type InboundChain = s.Infer<typeof inboundChainSchema>;
 
 /** Header edits (VirtualService `headers`): set replaces, add appends, remove drops (names lower-case). */
-export const headerOpsSchema = z.strictObject({
-  set: z.record(z.string(), z.string()).default({}),
-  add: z.record(z.string(), z.string()).default({}),
-  remove: z.array(z.string()).default([]),
+export const headerOpsSchema = s.object({
+  set: s.record(s.string()).default({}),
+  add: s.record(s.string()).default({}),
+  remove: s.array(s.string()).default([]),
 });
-export type HeaderOps = z.infer<typeof headerOpsSchema>;
+export type HeaderOps = s.Infer<typeof headerOpsSchema>;
 
-export const headerEditsSchema = z.strictObject({
+export const headerEditsSchema = s.object({
   request: headerOpsSchema.optional(),
   response: headerOpsSchema.optional(),
 });
-export type HeaderEdits = z.infer<typeof headerEditsSchema>;
+export type HeaderEdits = s.Infer<typeof headerEditsSchema>;
 
-const weightedCluster = z.strictObject({
-  cluster: z.string(),
-  weight: z.number().int().min(0).default(1),
+const weightedCluster = s.object({
+  cluster: s.string(),
+  weight: s.int(0).default(1),
   /** Header edits of this destination (VirtualService `route[].headers`), after the route's own. */
   headers: headerEditsSchema.optional(),
 });
-export type WeightedCluster = z.infer<typeof weightedCluster>;
+export type WeightedCluster = s.Infer<typeof weightedCluster>;
 
 /** One way to match a string; none of exact/prefix/regex set = the value only has to be present. */
-export const stringMatchSchema = z.strictObject({
-  exact: z.string().optional(),
-  prefix: z.string().optional(),
+export const stringMatchSchema = s.object({
+  exact: s.string().optional(),
+  prefix: s.string().optional(),
   /** RE2-style, matched against the whole value (Envoy's safe_regex). */
-  regex: z.string().optional(),
+  regex: s.string().optional(),
   /** Compare case-insensitively (VirtualService `ignoreUriCase`, for uri only). */
-  ignoreCase: z.boolean().optional(),
+  ignoreCase: s.boolean().optional(),
 });
-export type StringMatch = z.infer<typeof stringMatchSchema>;
+export type StringMatch = s.Infer<typeof stringMatchSchema>;
 
 /** One VirtualService `match` entry; every set field must match (AND). Source-side conditions
  *  (`sourceLabels`, `sourceNamespace`, `gateways`) are decided by the control plane per proxy. */
-export const httpMatchSchema = z.strictObject({
-  name: z.string().optional(),
+export const httpMatchSchema = s.object({
+  name: s.string().optional(),
   /** Against the normalized path without the query string. */
   uri: stringMatchSchema.optional(),
   scheme: stringMatchSchema.optional(),
   method: stringMatchSchema.optional(),
   authority: stringMatchSchema.optional(),
   /** Header name (lower-case) → how its value must match; `{}` = present. */
-  headers: z.record(z.string(), stringMatchSchema).default({}),
+  headers: s.record(stringMatchSchema).default({}),
   /** Header name → a match that must NOT hold (`{}` = the header must be absent). */
-  withoutHeaders: z.record(z.string(), stringMatchSchema).default({}),
+  withoutHeaders: s.record(stringMatchSchema).default({}),
   /** Query parameter → how its value must match (`{}` = present). */
-  queryParams: z.record(z.string(), stringMatchSchema).default({}),
+  queryParams: s.record(stringMatchSchema).default({}),
   /** The destination port the request was sent to. */
-  port: z.number().int().min(1).max(65535).optional(),
+  port: s.port().optional(),
 });
-export type HttpMatch = z.infer<typeof httpMatchSchema>;
+export type HttpMatch = s.Infer<typeof httpMatchSchema>;
 
-export const retryPolicySchema = z.strictObject({
+export const retryPolicySchema = s.object({
   /** Retries after the first try (VirtualService `attempts`). */
-  attempts: z.number().int().min(0),
-  perTryTimeoutMs: z.number().int().positive().optional(),
+  attempts: s.int(0),
+  perTryTimeoutMs: s.int(1).optional(),
   /** Envoy retry_on conditions: 5xx, gateway-error, connect-failure, retriable-4xx, reset,
    *  refused-stream, retriable-status-codes, and bare status codes (`503`). */
-  retryOn: z.array(z.string()).default([]),
+  retryOn: s.array(s.string()).default([]),
 });
-export type RetryPolicy = z.infer<typeof retryPolicySchema>;
+export type RetryPolicy = s.Infer<typeof retryPolicySchema>;
 
-export const faultSchema = z.strictObject({
-  delay: z.strictObject({ ms: z.number().int().min(0), percent: z.number().min(0).max(100) }).optional(),
-  abort: z
-    .strictObject({
+export const faultSchema = s.object({
+  delay: s.object({ ms: s.int(0), percent: s.number({ min: 0, max: 100 }) }).optional(),
+  abort: s
+    .object({
       /** HTTP status of the aborted request (gRPC status is mapped to 200 + grpc-status by the proxy). */
-      status: z.number().int().min(200).max(599).optional(),
-      grpcStatus: z.number().int().min(0).optional(),
-      percent: z.number().min(0).max(100),
+      status: s.int(200, 599).optional(),
+      grpcStatus: s.int(0).optional(),
+      percent: s.number({ min: 0, max: 100 }),
     })
     .optional(),
 });
-export type Fault = z.infer<typeof faultSchema>;
+export type Fault = s.Infer<typeof faultSchema>;
 
-export const corsPolicySchema = z.strictObject({
-  allowOrigins: z.array(stringMatchSchema).default([]),
-  allowMethods: z.array(z.string()).default([]),
-  allowHeaders: z.array(z.string()).default([]),
-  exposeHeaders: z.array(z.string()).default([]),
-  maxAgeSeconds: z.number().int().min(0).optional(),
-  allowCredentials: z.boolean().optional(),
+export const corsPolicySchema = s.object({
+  allowOrigins: s.array(stringMatchSchema).default([]),
+  allowMethods: s.array(s.string()).default([]),
+  allowHeaders: s.array(s.string()).default([]),
+  exposeHeaders: s.array(s.string()).default([]),
+  maxAgeSeconds: s.int(0).optional(),
+  allowCredentials: s.boolean().optional(),
 });
-export type CorsPolicy = z.infer<typeof corsPolicySchema>;
+export type CorsPolicy = s.Infer<typeof corsPolicySchema>;
 
-export const httpRouteSchema = z.strictObject({
+export const httpRouteSchema = s.object({
   /** The VirtualService route's name (access log `%ROUTE_NAME%`), `default` for a service's own route. */
-  name: z.string(),
+  name: s.string(),
   /** ORed; empty = every request. */
-  matches: z.array(httpMatchSchema).default([]),
+  matches: s.array(httpMatchSchema).default([]),
   /** Where the request goes (weighted); exactly one of clusters, redirect and directResponse is set. */
-  clusters: z.array(weightedCluster).optional(),
-  redirect: z
-    .strictObject({
-      scheme: z.string().optional(),
-      authority: z.string().optional(),
-      port: z.number().int().min(1).max(65535).optional(),
+  clusters: s.array(weightedCluster).optional(),
+  redirect: s
+    .object({
+      scheme: s.string().optional(),
+      authority: s.string().optional(),
+      port: s.port().optional(),
       /** FROM_REQUEST_PORT keeps the request's port; FROM_PROTOCOL_DEFAULT drops it. */
-      derivePort: z.enum(["FROM_PROTOCOL_DEFAULT", "FROM_REQUEST_PORT"]).optional(),
-      uri: z.string().optional(),
-      code: z.number().int().default(301),
+      derivePort: s.literal("FROM_PROTOCOL_DEFAULT", "FROM_REQUEST_PORT").optional(),
+      uri: s.string().optional(),
+      code: s.int().default(301),
     })
     .optional(),
-  directResponse: z.strictObject({ status: z.number().int(), body: z.string().optional() }).optional(),
-  rewrite: z
-    .strictObject({
+  directResponse: s.object({ status: s.int(), body: s.string().optional() }).optional(),
+  rewrite: s
+    .object({
       /** Replaces the matched uri prefix (or the whole path for exact/regex matches). */
-      uri: z.string().optional(),
-      authority: z.string().optional(),
-      uriRegex: z.strictObject({ match: z.string(), rewrite: z.string() }).optional(),
+      uri: s.string().optional(),
+      authority: s.string().optional(),
+      uriRegex: s.object({ match: s.string(), rewrite: s.string() }).optional(),
     })
     .optional(),
   headers: headerEditsSchema.optional(),
   /** No response headers within this time → 504 `UT`; absent or 0 = no timeout. */
-  timeoutMs: z.number().int().min(0).optional(),
+  timeoutMs: s.int(0).optional(),
   retries: retryPolicySchema.optional(),
   fault: faultSchema.optional(),
   /** Copies of the request, fire and forget (the answer is dropped); `Host` gets `-shadow`. */
-  mirrors: z
-    .array(z.strictObject({ cluster: z.string(), percent: z.number().min(0).max(100).default(100) }))
+  mirrors: s
+    .array(s.object({ cluster: s.string(), percent: s.number({ min: 0, max: 100 }).default(100) }))
     .default([]),
   cors: corsPolicySchema.optional(),
 });
-export type HttpRoute = z.infer<typeof httpRouteSchema>;
+export type HttpRoute = s.Infer<typeof httpRouteSchema>;
 
-export const virtualHostSchema = z.strictObject({
-  name: z.string(),
+export const virtualHostSchema = s.object({
+  name: s.string(),
   /** Host/authority values that select this virtual host (`*` and `*.suffix` allowed). */
-  domains: z.array(z.string()),
-  routes: z.array(httpRouteSchema),
+  domains: s.array(s.string()),
+  routes: s.array(httpRouteSchema),
 });
-export type VirtualHost = z.infer<typeof virtualHostSchema>;
+export type VirtualHost = s.Infer<typeof virtualHostSchema>;
 
-export const outboundListenerSchema = z.strictObject({
+export const outboundListenerSchema = s.object({
   /** `ADDRESS_PORT`, e.g. `10.96.0.12_9000` or `0.0.0.0_8000`. */
-  name: z.string(),
+  name: s.string(),
   /** A service VIP, or `0.0.0.0` for "any address on this port" (HTTP ports, as Envoy does). */
-  address: z.string(),
-  port: z.number().int().min(1).max(65535),
-  protocol: z.enum(["tcp", "http", "http2", "tls"]),
+  address: s.string(),
+  port: s.port(),
+  protocol: s.literal("tcp", "http", "http2", "tls"),
   /** TCP: where every connection goes (when no tcpRoutes are set). */
-  cluster: z.string().optional(),
+  cluster: s.string().optional(),
   /** TCP: VirtualService `tcp` routes, first match wins; a connection none matches goes to `cluster`. */
-  tcpRoutes: z
+  tcpRoutes: s
     .array(
-      z.strictObject({
+      s.object({
         /** The original destination must be in one of these (empty = any). */
-        destinationSubnets: z.array(z.string()).default([]),
-        clusters: z.array(weightedCluster),
+        destinationSubnets: s.array(s.string()).default([]),
+        clusters: s.array(weightedCluster),
       }),
     )
     .default([]),
   /** HTTP: routing by Host then path. */
-  virtualHosts: z.array(virtualHostSchema).default([]),
+  virtualHosts: s.array(virtualHostSchema).default([]),
   /** TLS: routing by SNI without terminating. */
-  sniRoutes: z
+  sniRoutes: s
     .array(
-      z.strictObject({
-        sniHosts: z.array(z.string()),
+      s.object({
+        sniHosts: s.array(s.string()),
         /** The original destination must be in one of these (empty = any). */
-        destinationSubnets: z.array(z.string()).default([]),
-        clusters: z.array(weightedCluster),
+        destinationSubnets: s.array(s.string()).default([]),
+        clusters: s.array(weightedCluster),
       }),
     )
     .default([]),
 });
-export type OutboundListener = z.infer<typeof outboundListenerSchema>;
+export type OutboundListener = s.Infer<typeof outboundListenerSchema>;
 
 /** TLS a gateway port terminates for the hosts it lists (Gateway server `tls`); PASSTHROUGH is not here:
  *  a passthrough port has no TLS context and routes by SNI (`tls` listener). */
-export const gatewayTlsSchema = z.strictObject({
+export const gatewayTlsSchema = s.object({
   /** Server names (SNI) this context serves; `*` and `*.suffix` allowed; `*` = any (also no SNI). */
-  hosts: z.array(z.string()),
+  hosts: s.array(s.string()),
   /** ISTIO_MUTUAL: the proxy's mesh certificate, client certificates required against the mesh roots.
    *  SIMPLE: the given certificate. MUTUAL: the given certificate, client certificates required
    *  against `caCertificatesPem`. */
-  mode: z.enum(["ISTIO_MUTUAL", "SIMPLE", "MUTUAL"]),
-  certificateChainPem: z.string().optional(),
-  privateKeyPem: z.string().optional(),
-  caCertificatesPem: z.string().optional(),
+  mode: s.literal("ISTIO_MUTUAL", "SIMPLE", "MUTUAL"),
+  certificateChainPem: s.string().optional(),
+  privateKeyPem: s.string().optional(),
+  caCertificatesPem: s.string().optional(),
   /** Client certificate SANs accepted (MUTUAL; empty = any the CA signed). */
-  subjectAltNames: z.array(z.string()).default([]),
+  subjectAltNames: s.array(s.string()).default([]),
 });
-export type GatewayTls = z.infer<typeof gatewayTlsSchema>;
+export type GatewayTls = s.Infer<typeof gatewayTlsSchema>;
 
 /** One port a gateway proxy listens on: the target port its Service maps Gateway server ports to. */
-export const gatewayPortSchema = z.strictObject({
+export const gatewayPortSchema = s.object({
   /** The port the proxy binds (a container port of the gateway pod, e.g. 8080 for server port 80). */
-  port: z.number().int().min(1).max(65535),
+  port: s.port(),
   /** The Gateway server port number(s) served here (what VirtualService `match.port` names). */
-  serverPort: z.number().int().min(1).max(65535),
+  serverPort: s.port(),
   /** The outbound listener (`0.0.0.0_PORT`) whose routes, SNI routes or TCP routes decide where traffic goes. */
-  listener: z.string(),
+  listener: s.string(),
   /** Empty: plaintext (or passthrough); else terminated with the first context whose hosts match the SNI. */
-  tls: z.array(gatewayTlsSchema).default([]),
+  tls: s.array(gatewayTlsSchema).default([]),
 });
-export type GatewayPort = z.infer<typeof gatewayPortSchema>;
+export type GatewayPort = s.Infer<typeof gatewayPortSchema>;
 
-export const proxyNodeSchema = z.strictObject({
+export const proxyNodeSchema = s.object({
   /** `sidecar~IP~POD.NS~NS.svc.cluster.local`, like Istio's node ids. */
-  id: z.string(),
-  kind: z.enum(["sidecar", "gateway"]),
-  namespace: z.string(),
-  podName: z.string(),
+  id: s.string(),
+  kind: s.literal("sidecar", "gateway"),
+  namespace: s.string(),
+  podName: s.string(),
   /** The workload name used in metrics (`source_workload`), e.g. the Deployment's name. */
-  workloadName: z.string(),
-  labels: z.record(z.string(), z.string()).default({}),
-  serviceAccount: z.string(),
-  ip: z.string(),
+  workloadName: s.string(),
+  labels: s.record(s.string()).default({}),
+  serviceAccount: s.string(),
+  ip: s.string(),
 });
-export type ProxyNode = z.infer<typeof proxyNodeSchema>;
+export type ProxyNode = s.Infer<typeof proxyNodeSchema>;
 
-export const proxyConfigSchema = z.strictObject({
+export const proxyConfigSchema = s.object({
   /** Changes whenever anything in the config changes (a content hash); what the proxy ACKs. */
-  version: z.string(),
+  version: s.string(),
   node: proxyNodeSchema,
-  mesh: z.strictObject({
-    trustDomain: z.string(),
-    rootNamespace: z.string(),
-    outboundTrafficPolicy: z.enum(["ALLOW_ANY", "REGISTRY_ONLY"]),
+  mesh: s.object({
+    trustDomain: s.string(),
+    rootNamespace: s.string(),
+    outboundTrafficPolicy: s.literal("ALLOW_ANY", "REGISTRY_ONLY"),
   }),
-  inbound: z.strictObject({
-    chains: z.array(inboundChainSchema),
-    /** The AuthorizationPolicies that apply to this workload (already selected); the proxy compiles
-     *  them once per config and per chain protocol with the policy engine. */
-    authorizationPolicies: z.array(authorizationPolicySchema).default([]),
+  inbound: s.object({
+    chains: s.array(inboundChainSchema),
+    /** Authorization compiled by the control plane for this workload (also what a gateway's ports
+     *  enforce); absent = no policy applies. */
+    authz: authzConfigSchema.default({
+      pathNormalization: "BASE",
+      http: { policies: [], notes: [] },
+      tcp: { policies: [], notes: [] },
+    }),
   }),
-  outbound: z.strictObject({
-    listeners: z.array(outboundListenerSchema),
+  outbound: s.object({
+    listeners: s.array(outboundListenerSchema),
     /** What a destination that no listener matches gets: PassthroughCluster or BlackHoleCluster. */
-    defaultCluster: z.enum(["PassthroughCluster", "BlackHoleCluster"]),
+    defaultCluster: s.literal("PassthroughCluster", "BlackHoleCluster"),
   }),
-  clusters: z.array(clusterSchema),
+  clusters: s.array(clusterSchema),
   /** Gateway proxies only: the ports they listen on (no capture). Absent for sidecars. */
-  gateway: z.strictObject({ ports: z.array(gatewayPortSchema) }).optional(),
+  gateway: s.object({ ports: s.array(gatewayPortSchema) }).optional(),
 });
-export type ProxyConfig = z.infer<typeof proxyConfigSchema>;
+export type ProxyConfig = s.Infer<typeof proxyConfigSchema>;
 
 export type ParseResult = { ok: true; config: ProxyConfig } | { ok: false; errors: string[] };
 
 /** Checks a received config; errors name the field path. Cross-references (listener → cluster) too. */
 export function parseProxyConfig(input: unknown): ParseResult {
-  const parsed = proxyConfigSchema.safeParse(input);
-  if (!parsed.success) {
-    return {
-      ok: false,
-      errors: parsed.error.issues.map((i) => `${i.path.map(String).join(".") || "(root)"}: ${i.message}`),
-    };
-  }
-  const config = parsed.data;
-  const clusters = new Set(config.clusters.map((c) => c.name));
   const errors: string[] = [];
+  const config = proxyConfigSchema.read(input, "", errors);
+  // Policies are compiled by the control plane: a config that carries them raw would run unenforced.
+  const raw = errors.indexOf("inbound.authorizationPolicies: unrecognized key");
+  if (raw >= 0) errors[raw] += " (authorization arrives compiled, as inbound.authz)";
+  if (errors.length > 0) return { ok: false, errors };
+  const clusters = new Set(config.clusters.map((c) => c.name));
   const need = (name: string, where: string) => {
     if (!clusters.has(name)) errors.push(`${where}: cluster "${name}" is not defined`);
   };

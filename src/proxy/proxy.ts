@@ -5,7 +5,7 @@ import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { once } from "node:events";
 import type http from "node:http";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import type { OriginalDstLookup } from "../native/original-dst.js";
 import { adminServer } from "./admin.js";
 import type { CertificateInfo } from "./certificates.js";
@@ -13,7 +13,6 @@ import { describeCertificates } from "./certificates.js";
 import type { ProxyIdentity, ProxyRuntime } from "./connection-record.js";
 import { inboundHandler } from "./inbound.js";
 import { closeHttp } from "./http-runtime.js";
-import { gatewayListeners } from "./gateway.js";
 import { prometheusServer } from "./metrics-server.js";
 import { outboundHandler } from "./outbound.js";
 import type { ProxyConfig } from "./proxy-config.js";
@@ -127,8 +126,9 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
     return (server.address() as AddressInfo).port;
   };
   const servers: net.Server[] = [];
+  // Gateway code is loaded only by gateways: a sidecar never needs it.
   const gateway = o.gateway
-    ? gatewayListeners(rt, {
+    ? (await import("./gateway.js")).gatewayListeners(rt, {
         host,
         track,
         ...(o.gateway.bindPort ? { bindPort: o.gateway.bindPort } : {}),

@@ -9,8 +9,8 @@ import type {
   ProxyConfig,
   WeightedCluster,
 } from "./proxy-config.js";
-import type { Cidr } from "../api/ip.js";
-import { cidrContains, parseCidr, parseIp } from "../api/ip.js";
+import type { Cidr } from "../common/ip.js";
+import { cidrContains, parseCidr, parseIp } from "../common/ip.js";
 import { compileL4Authz } from "./l4-authz.js";
 import type { LbState } from "./load-balancer.js";
 import { newLbState } from "./load-balancer.js";

@@ -4,7 +4,7 @@
 import { readFileSync } from "node:fs";
 import type { PeerCertificate, SecureContext } from "node:tls";
 import { checkServerIdentity, createSecureContext } from "node:tls";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import { spiffeIdOf, spiffeServerIdentityCheck } from "../ca/peer-identity.js";
 import { parseSpiffeId } from "../ca/spiffe.js";
 import type { UpstreamTls } from "./proxy-config.js";

@@ -7,6 +7,7 @@ import * as grpc from "@grpc/grpc-js";
 import { meshDiscoveryService } from "../xds-protocol/service.js";
 import type { ProxyConfig } from "./proxy-config.js";
 import { XdsClient } from "./xds-client.js";
+import { emptyAuthz } from "./authz-config.js";
 
 const node = { id: "sidecar~10.244.0.9~a.foo~foo.svc.cluster.local", podName: "a", namespace: "foo" };
 
@@ -22,7 +23,7 @@ function config(version: string, broken = false): ProxyConfig {
       ip: "10.244.0.9",
     },
     mesh: { trustDomain: "cluster.local", rootNamespace: "istio-system", outboundTrafficPolicy: "ALLOW_ANY" },
-    inbound: { chains: [], authorizationPolicies: [] },
+    inbound: { chains: [], authz: emptyAuthz() },
     outbound: { listeners: [], defaultCluster: broken ? "BlackHoleCluster" : "PassthroughCluster" },
     clusters: [{ name: "PassthroughCluster", type: "ORIGINAL_DST", endpoints: [], connectTimeoutMs: 10_000 }],
   };

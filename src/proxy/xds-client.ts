@@ -1,20 +1,24 @@
 // The proxy's side of the config stream: connect, say hello with the bootstrap token, check every config
 // with parseProxyConfig, apply it and ACK, or NACK it and keep the last good one. When the control plane
 // goes away the proxy keeps serving its last good config (fail static) and reconnects with backoff.
+// The stream runs on the proxy's own small gRPC client (grpc-lite.ts); a caller that hands in gRPC
+// library credentials (TLS over TCP) gets that library, loaded only then.
 import { EventEmitter } from "node:events";
 import type * as grpc from "@grpc/grpc-js";
-import { ShoalError } from "../api/errors.js";
-import { errorFromStatus } from "../xds-protocol/errors.js";
-import { parseServerMessage } from "../xds-protocol/messages.js";
+import { ShoalError } from "../common/errors.js";
 import type { HelloNode, ProxyMessage } from "../xds-protocol/messages.js";
-import { createMeshDiscoveryClient } from "../xds-protocol/service.js";
-import type { MeshDiscoveryClient } from "../xds-protocol/service.js";
+import type { CallStatus, ChannelTls, LiteCall } from "./grpc-lite.js";
+import { LiteChannel, STREAM_CONFIG_PATH, errorOfStatus } from "./grpc-lite.js";
 import { parseProxyConfig } from "./proxy-config.js";
 import type { ProxyConfig } from "./proxy-config.js";
+import { checkServerMessage } from "./xds-messages.js";
 
 export interface XdsClientOptions {
   /** `unix:/path/to.sock` or `host:port`. */
   target: string;
+  /** TLS to the control plane over TCP on the proxy's own client (a unix socket needs none). */
+  tls?: ChannelTls;
+  /** TLS to the control plane as gRPC library credentials: the stream then runs on that library. */
   credentials?: grpc.ChannelCredentials;
   node: HelloNode;
   /** The bootstrap token, or a function returning a fresh one for each connection. */
@@ -56,9 +60,9 @@ export interface XdsClientEvents {
 export class XdsClient extends EventEmitter<XdsClientEvents> {
   readonly #o: XdsClientOptions;
   /** The channel; the Certificate transport may share it (see grpcCertificateTransport). */
-  readonly channel: MeshDiscoveryClient;
+  readonly channel: LiteChannel;
   #config: ProxyConfig | undefined;
-  #call: grpc.ClientDuplexStream<unknown, unknown> | undefined;
+  #call: LiteCall | undefined;
   #queue: Promise<void> = Promise.resolve();
   #retry: NodeJS.Timeout | undefined;
   #failures = 0;
@@ -77,7 +81,7 @@ export class XdsClient extends EventEmitter<XdsClientEvents> {
     this.#o = o;
     this.#config = o.initialConfig;
     this.#status.version = o.initialConfig?.version;
-    this.channel = createMeshDiscoveryClient(o.target, o.credentials);
+    this.channel = new LiteChannel(o.target, o.tls);
   }
 
   /** The last good config (kept across NACKs and disconnections). */
@@ -129,7 +133,15 @@ export class XdsClient extends EventEmitter<XdsClientEvents> {
       return this.#gone(undefined, new ShoalError("XDS_TOKEN", `no bootstrap token: ${String(err)}`));
     }
     if (!this.#running) return;
-    const call = this.channel.StreamConfig();
+    let call: LiteCall;
+    try {
+      call = this.#o.credentials
+        ? await grpcCall(this.#o.target, this.#o.credentials)
+        : this.channel.call(STREAM_CONFIG_PATH);
+    } catch (err) {
+      return this.#gone(undefined, new ShoalError("XDS_UNAVAILABLE", String(err)));
+    }
+    if (!this.#running) return call.cancel();
     this.#call = call;
     this.#status.connects++;
     call.on("metadata", () => {
@@ -144,15 +156,14 @@ export class XdsClient extends EventEmitter<XdsClientEvents> {
           this.#status.lastError = new ShoalError("XDS_CLIENT", `handling a config failed: ${String(err)}`);
         });
     });
-    call.on("error", () => undefined); // the status event below says why
-    call.on("status", (s: grpc.StatusObject) => this.#gone(call, errorFromStatus(s)));
+    call.on("status", (s: CallStatus) => this.#gone(call, errorOfStatus(s)));
     this.#send(call, { type: "hello", token, node: this.#o.node });
   }
 
-  async #receive(call: grpc.ClientDuplexStream<unknown, unknown>, raw: unknown): Promise<void> {
+  async #receive(call: LiteCall, raw: unknown): Promise<void> {
     if (this.#call !== call) return;
     this.#failures = 0; // the control plane answered: the next reconnect starts from the shortest delay
-    const m = parseServerMessage(raw);
+    const m = checkServerMessage(raw);
     if (!m.ok) {
       const version = (raw as { version?: unknown } | null)?.version;
       return this.#nack(call, typeof version === "string" ? version : "", [m.error]);
@@ -179,19 +190,19 @@ export class XdsClient extends EventEmitter<XdsClientEvents> {
     this.#send(call, { type: "ack", version });
   }
 
-  #nack(call: grpc.ClientDuplexStream<unknown, unknown>, version: string, errors: string[]): void {
+  #nack(call: LiteCall, version: string, errors: string[]): void {
     const nack: LastNack = { version, errors, at: new Date() };
     this.#status.lastNack = nack;
     this.emit("nack", nack);
     this.#send(call, { type: "nack", version, errors });
   }
 
-  #send(call: grpc.ClientDuplexStream<unknown, unknown>, m: ProxyMessage): void {
-    if (this.#call === call && !call.writableEnded && !call.destroyed) call.write(m);
+  #send(call: LiteCall, m: ProxyMessage): void {
+    if (this.#call === call && !call.done) call.write(m);
   }
 
   /** The stream ended (or never started): keep the config, retry after a growing, jittered delay. */
-  #gone(call: grpc.ClientDuplexStream<unknown, unknown> | undefined, error: ShoalError): void {
+  #gone(call: LiteCall | undefined, error: ShoalError): void {
     if (call !== undefined && this.#call !== call) return;
     this.#call = undefined;
     this.#status.connected = false;
@@ -211,4 +222,34 @@ export class XdsClient extends EventEmitter<XdsClientEvents> {
     this.emit("disconnected", error, delay);
     this.#retry = setTimeout(() => void this.#connect(), delay);
   }
+}
+
+/** The config stream on the gRPC library (only for callers that hand in its credentials). */
+async function grpcCall(target: string, credentials: grpc.ChannelCredentials): Promise<LiteCall> {
+  const { createMeshDiscoveryClient, ERROR_CODE_METADATA } = await import("../xds-protocol/service.js");
+  const client = createMeshDiscoveryClient(target, credentials);
+  const stream = client.StreamConfig();
+  const ev = new EventEmitter<{ metadata: []; data: [unknown]; status: [CallStatus] }>();
+  let done = false;
+  stream.on("metadata", () => ev.emit("metadata"));
+  stream.on("data", (m: unknown) => ev.emit("data", m));
+  stream.on("error", () => undefined); // the status says why
+  stream.on("status", (s: grpc.StatusObject) => {
+    done = true;
+    client.close();
+    const code = s.metadata?.get(ERROR_CODE_METADATA)[0];
+    ev.emit("status", {
+      code: s.code,
+      details: s.details,
+      errorCode: typeof code === "string" ? code : undefined,
+    });
+  });
+  return Object.assign(ev, {
+    write: (m: unknown) => void (!done && stream.write(m)),
+    end: () => stream.end(),
+    cancel: () => stream.cancel(),
+    get done() {
+      return done;
+    },
+  });
 }

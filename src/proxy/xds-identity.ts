@@ -4,7 +4,7 @@
 import { IdentityClient } from "../ca/identity-client.js";
 import { grpcCertificateTransport } from "./certificate-transport.js";
 import type { ProxyIdentity } from "./connection-record.js";
-import type { MeshDiscoveryClient } from "../xds-protocol/service.js";
+import type { LiteChannel } from "./grpc-lite.js";
 
 export interface XdsIdentity extends ProxyIdentity {
   readonly client: IdentityClient;
@@ -18,7 +18,7 @@ function trustDomainOf(spiffeId: string): string {
 
 /** Resolves once the first certificate is issued; `log` gets one structured event per attempt/rotation. */
 export async function xdsIdentity(o: {
-  channel: MeshDiscoveryClient;
+  channel: LiteChannel;
   token: () => Promise<string>;
   log: (event: string, fields?: Record<string, unknown>) => void;
   /** Delay between first-certificate attempts: doubles from 100 ms up to this (default 2 s). */

@@ -6,9 +6,10 @@ import { once } from "node:events";
 import { readFile, rm } from "node:fs/promises";
 import type http from "node:http";
 import { loadOriginalDst } from "../native/original-dst.js";
+import type { OriginalDstLookup } from "../native/original-dst.js";
 import { adminServer } from "./admin.js";
 import { healthServer } from "./health.js";
-import type { Proxy } from "./proxy.js";
+import type { Proxy, ProxyPorts } from "./proxy.js";
 import { startProxy } from "./proxy.js";
 import type { ProxyConfig } from "./proxy-config.js";
 import { PROXY_PORTS } from "./proxy-config.js";
@@ -28,6 +29,10 @@ export interface XdsModeOptions {
   healthPort?: number | undefined;
   /** Gateway mode: node id `router~…`, the Gateway servers' ports instead of capture listeners. */
   gateway?: boolean | undefined;
+  /** Listener ports other than Istio's (benchmarks running several proxies on one host). */
+  ports?: ProxyPorts | undefined;
+  /** Original destination without capture (benchmarks); default SO_ORIGINAL_DST via the native addon. */
+  originalDst?: OriginalDstLookup | undefined;
 }
 
 const event = (name: string, fields: Record<string, unknown> = {}) =>
@@ -40,7 +45,7 @@ async function listen(server: http.Server, where: { port: number; host: string }
 
 export async function runXdsMode(o: XdsModeOptions): Promise<{ close(): Promise<void> }> {
   // No silent fallback: without SO_ORIGINAL_DST the proxy cannot tell where a connection was going.
-  const originalDst = loadOriginalDst();
+  const originalDst = o.originalDst ?? loadOriginalDst();
   const token = async () => (await readFile(o.tokenFile, "utf8")).trim();
   // Set once the listeners are up; configs that arrive earlier are kept by the client.
   const live: { proxy?: Proxy } = {};
@@ -76,6 +81,7 @@ export async function runXdsMode(o: XdsModeOptions): Promise<{ close(): Promise<
     identity,
     originalDst,
     log: (line) => out.write(line + "\n"),
+    ...(o.ports ? { ports: o.ports } : {}),
     ...(o.idleTimeoutMs !== undefined ? { idleTimeoutMs: o.idleTimeoutMs } : {}),
     ...(o.gateway
       ? { gateway: { onError: (error: string) => event("gateway_port_failed", { error }) } }

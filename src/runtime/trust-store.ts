@@ -40,6 +40,16 @@ export function trustEnv(files: TrustFiles): Record<string, string> {
   };
 }
 
+/**
+ * The caller's environment without the trust variables, for commands exec'd into a pod: like kubectl
+ * exec, they run with the pod's trust store, so a CA bundle the caller's shell names (SSL_CERT_FILE,
+ * CURL_CA_BUNDLE, …) must not hide the outside world's root. A container's own env may still set them.
+ */
+export function withoutCallerTrust(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const names = new Set(Object.keys(trustEnv({ bundle: "", extraRoots: "" })));
+  return Object.fromEntries(Object.entries(env).filter(([name]) => !names.has(name)));
+}
+
 /** Where distributions keep their CA bundle, in the order the host's is looked for. */
 export const OS_BUNDLES = [
   "/etc/ssl/certs/ca-certificates.crt",

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { CERT_FILES } from "../proxy/file-identity.js";
 import type { ProxyConfig } from "../proxy/proxy-config.js";
 import { proxyConfigSchema } from "../proxy/proxy-config.js";
+import { authzFor } from "./proxy-harness.js";
 
 /**
  * `node -e <script> echo:9000 sink:9001 …`: echo answers "hello <line>" for every line and ends when the
@@ -105,7 +106,7 @@ export function serverConfig(
           upstreamAddress: p.ip,
         },
       ],
-      authorizationPolicies: policies,
+      authz: authzFor(policies),
     },
     outbound: { listeners: [], defaultCluster: "PassthroughCluster" },
     clusters: DEFAULT_CLUSTERS,
@@ -123,7 +124,7 @@ export function clientConfig(
     version: "c1",
     node: node(p),
     mesh: MESH,
-    inbound: { chains: [], authorizationPolicies: [] },
+    inbound: { chains: [] },
     outbound: {
       listeners: svc.ports.map((port) => ({
         name: `${svc.vip}_${port}`,

@@ -13,6 +13,14 @@ import type { Proxy, StartProxyOptions } from "../proxy/proxy.js";
 import { startProxy } from "../proxy/proxy.js";
 import type { ProxyConfig } from "../proxy/proxy-config.js";
 import { proxyConfigSchema } from "../proxy/proxy-config.js";
+import type { AuthorizationPolicy } from "../api/istio/authorization-policy.js";
+import { compileApplicable } from "../policy/authz-compile.js";
+import type { AuthzConfig } from "../proxy/authz-config.js";
+
+/** What the control plane sends for these policies, which the test says apply to the proxy's workload. */
+export function authzFor(policies: readonly unknown[]): AuthzConfig {
+  return compileApplicable(policies as AuthorizationPolicy[]);
+}
 
 export interface TestWorkload {
   identity: ProxyIdentity;
@@ -55,7 +63,10 @@ export function testConfig(parts: {
       ip: "127.0.0.1",
     },
     mesh: { trustDomain: "cluster.local", rootNamespace: "istio-system", outboundTrafficPolicy: "ALLOW_ANY" },
-    inbound: { chains: parts.chains ?? [], authorizationPolicies: parts.policies ?? [] },
+    inbound: {
+      chains: parts.chains ?? [],
+      authz: authzFor(parts.policies ?? []),
+    },
     outbound: {
       listeners: parts.listeners ?? [],
       defaultCluster: parts.defaultCluster ?? "PassthroughCluster",

@@ -70,7 +70,7 @@ test("inbound: named targetPort resolves against the pod's container ports; appl
     [8181, null],
   );
   assert.deepEqual(
-    config.inbound.authorizationPolicies.map((a) => `${a.metadata.namespace}/${a.metadata.name}`),
+    config.inbound.authz.tcp.policies.map((a) => a.id),
     ["bar/z-all", "istio-system/mesh"],
   );
 });

@@ -2,6 +2,7 @@
 // deterministic (sorted, stable names, a content-hash version). It never throws: anything unexpected
 // yields a fail-closed config (no inbound chains, outbound to BlackHoleCluster) and a diagnostic.
 import type { ProxyCluster, ProxyConfig, ProxyNode } from "../proxy/proxy-config.js";
+import { emptyAuthz } from "../proxy/authz-config.js";
 import { BLACKHOLE_CLUSTER, fixedClusters } from "./clusters.js";
 import { canonicalJson, hashText } from "./hash.js";
 import { buildGateway } from "./gateway.js";
@@ -91,7 +92,7 @@ export function failClosedConfig(snapshot: MeshSnapshot, ref: ProxyRef): ProxyCo
   const body = {
     node,
     mesh: { ...snapshot.mesh, outboundTrafficPolicy: "REGISTRY_ONLY" as const },
-    inbound: { chains: [], authorizationPolicies: [] },
+    inbound: { chains: [], authz: emptyAuthz() },
     outbound: { listeners: [], defaultCluster: BLACKHOLE_CLUSTER as "BlackHoleCluster" },
     clusters: fixedClusters(),
   };
@@ -132,7 +133,7 @@ function buildOrThrow(snapshot: MeshSnapshot, ref: ProxyRef): BuildResult {
     node,
     mesh,
     chains: inbound.chains,
-    policies: inbound.authorizationPolicies,
+    authz: inbound.authz,
     inboundClusters: inbound.clusters,
   };
   // The shared outbound part is hashed once per outbound context; the version combines both hashes.
@@ -141,7 +142,7 @@ function buildOrThrow(snapshot: MeshSnapshot, ref: ProxyRef): BuildResult {
     version,
     node,
     mesh,
-    inbound: { chains: inbound.chains, authorizationPolicies: inbound.authorizationPolicies },
+    inbound: { chains: inbound.chains, authz: inbound.authz },
     outbound: { listeners: outbound.listeners, defaultCluster: outbound.defaultCluster },
     clusters,
   };
@@ -161,7 +162,7 @@ function buildGatewayConfig(
   const body = {
     node: nodeOf(w, "gateway"),
     mesh: { ...snapshot.mesh },
-    inbound: { chains: [], authorizationPolicies: inbound.authorizationPolicies },
+    inbound: { chains: [], authz: inbound.authz },
     outbound: { listeners: gw.listeners, defaultCluster: BLACKHOLE_CLUSTER as "BlackHoleCluster" },
     clusters: gw.clusters,
     gateway: { ports: gw.ports },

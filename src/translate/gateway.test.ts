@@ -5,6 +5,8 @@ import { pod, resourcesFromYaml, service } from "./test-support.js";
 import { buildSnapshot } from "../controlplane/snapshot.js";
 import type { AnyResource } from "../api/meta.js";
 
+const CERT_PEM = "-----BEGIN CERTIFICATE-----\nCERT\n-----END CERTIFICATE-----\n";
+const KEY_PEM = "-----BEGIN PRIVATE KEY-----\nKEY\n-----END PRIVATE KEY-----\n";
 const GW = "router~10.244.0.5~istio-egressgateway-1.istio-egress~istio-egress.svc.cluster.local";
 
 const tutorial = `
@@ -230,13 +232,15 @@ apiVersion: v1
 kind: Secret
 metadata: { name: httpbin-credential, namespace: istio-egress }
 type: kubernetes.io/tls
-stringData: { tls.crt: CERT, tls.key: KEY }
+stringData:
+  tls.crt: "-----BEGIN CERTIFICATE-----\\nCERT\\n-----END CERTIFICATE-----\\n"
+  tls.key: "-----BEGIN PRIVATE KEY-----\\nKEY\\n-----END PRIVATE KEY-----\\n"
 `;
     const withSecret = build(buildSnapshot(mesh(gw + secret)), GW);
     const p = withSecret.config.gateway?.ports.find((x) => x.port === 9443);
     assert.deepEqual(
       p?.tls.map((t) => [t.mode, t.hosts, t.certificateChainPem, t.privateKeyPem]),
-      [["SIMPLE", ["httpbin.example.com"], "CERT", "KEY"]],
+      [["SIMPLE", ["httpbin.example.com"], CERT_PEM, KEY_PEM]],
     );
   });
 });

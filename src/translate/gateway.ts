@@ -178,11 +178,8 @@ export function buildGateway(index: MeshIndex, w: MeshWorkload): GatewayPart {
         const mode = t.mode ?? "SIMPLE";
         if (mode === "ISTIO_MUTUAL") tls.push({ hosts, mode, subjectAltNames: [] });
         else if (mode === "SIMPLE" || mode === "MUTUAL" || mode === "OPTIONAL_MUTUAL") {
-          const cred = gatewayCredential(
-            index.snapshot,
-            s.gateway.metadata.namespace ?? gwNs,
-            t.credentialName,
-          );
+          // Istio: credentialName names a Secret in the gateway workload's namespace.
+          const cred = gatewayCredential(index.snapshot, gwNs, t.credentialName);
           if (!cred.ok) {
             diagnostics.push(`${where}: ${cred.error}; the server accepts no TLS connection`);
             continue;

@@ -1,11 +1,10 @@
 // The inbound side of a sidecar: one chain per target port the workload's Services declare (protocol
 // from the Service port, mTLS mode per port), the passthrough chain for every other port, the
-// `inbound|PORT||` clusters, and the AuthorizationPolicies that apply to the workload.
-import type { AuthorizationPolicy } from "../api/istio/authorization-policy.js";
+// `inbound|PORT||` clusters, and the workload's authorization compiled to plain rule sets.
 import { isHttpProtocol } from "../api/protocol.js";
 import type { PortProtocol } from "../api/protocol.js";
-import { authzApplies } from "../policy/index.js";
-import type { ChainProtocol, InboundChain, ProxyCluster } from "../proxy/proxy-config.js";
+import { compileAuthzConfig } from "../policy/index.js";
+import type { AuthzConfig, ChainProtocol, InboundChain, ProxyCluster } from "../proxy/proxy-config.js";
 import { INBOUND_PASSTHROUGH } from "./clusters.js";
 import type { MeshIndex } from "./mesh-index.js";
 import type { MeshWorkload } from "./snapshot-types.js";
@@ -15,7 +14,8 @@ import { selectorMatches } from "../policy/workload.js";
 export interface InboundPart {
   chains: InboundChain[];
   clusters: ProxyCluster[];
-  authorizationPolicies: AuthorizationPolicy[];
+  /** The AuthorizationPolicies that apply to the workload, compiled (what the proxy evaluates). */
+  authz: AuthzConfig;
   diagnostics: string[];
 }
 
@@ -51,17 +51,6 @@ function chainProtocol(protocols: PortProtocol[]): ChainProtocol {
   const http = protocols.filter(isHttpProtocol);
   if (http.length === 0) return "tcp";
   return http.every((p) => p !== "HTTP") ? "http2" : "http";
-}
-
-/** A policy as the proxy needs it: identity, the dry-run annotation and the spec (no store metadata). */
-function slim(p: AuthorizationPolicy): AuthorizationPolicy {
-  const metadata: AuthorizationPolicy["metadata"] = {
-    name: p.metadata.name,
-    namespace: p.metadata.namespace ?? "default",
-  };
-  if (p.metadata.annotations && Object.keys(p.metadata.annotations).length > 0)
-    metadata.annotations = { ...p.metadata.annotations };
-  return { apiVersion: p.apiVersion, kind: p.kind, metadata, spec: p.spec };
 }
 
 export function buildInbound(index: MeshIndex, w: MeshWorkload): InboundPart {
@@ -111,11 +100,9 @@ export function buildInbound(index: MeshIndex, w: MeshWorkload): InboundPart {
   chains.push(passthrough);
   clusters.push({ name: INBOUND_PASSTHROUGH, type: "ORIGINAL_DST", endpoints: [], connectTimeoutMs: 10_000 });
   const root = index.snapshot.mesh.rootNamespace;
-  // Only the workload's namespace and the root namespace hold policies that can apply to it.
-  const authorizationPolicies = index
-    .authzCandidates(w.namespace)
-    .filter((p) => authzApplies(p, w, { rootNamespace: root }).applies)
-    .map(slim)
-    .sort((a, b) => (keyOf(a.metadata) < keyOf(b.metadata) ? -1 : 1));
-  return { chains, clusters, authorizationPolicies, diagnostics };
+  // Only the workload's namespace and the root namespace hold policies that can apply to it; the policy
+  // engine selects, sorts and narrows them per port kind here, so the proxy only evaluates.
+  const workload = { namespace: w.namespace, labels: w.labels, serviceAccount: w.serviceAccount };
+  const authz = compileAuthzConfig(index.authzCandidates(w.namespace), workload, { rootNamespace: root });
+  return { chains, clusters, authz, diagnostics };
 }

@@ -1,7 +1,7 @@
 // Rebuilds the ShoalError a gRPC status carries: the stable code from the ERROR_CODE_METADATA trailer
 // when the server set one, else one named after the gRPC status (XDS_UNAVAILABLE, …).
 import * as grpc from "@grpc/grpc-js";
-import { ShoalError } from "../api/errors.js";
+import { ShoalError } from "../common/errors.js";
 import { ERROR_CODE_METADATA } from "./service.js";
 
 export function errorFromStatus(s: Partial<grpc.StatusObject>): ShoalError {

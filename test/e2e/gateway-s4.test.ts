@@ -1,11 +1,15 @@
 // Scenario S4 steps 1–6 (egress gateway with multi-tenant rules) on the local cluster, as the tutorial
-// runs them: the egress gateway installed from its generated manifest (gateway injection template) in
-// istio-egress, mesh-wide STRICT mTLS, `test` pods in team-x and team-y, then the tutorial's own YAML step
-// by step — Sidecar scoping, Gateway + DestinationRule + ServiceEntry + VirtualService through the gateway
-// (sidecar → gateway over ISTIO_MUTUAL, gateway → the outside world), a second host for two teams,
+// runs them: the egress gateway installed from its IstioOperator with `shoal manifest generate --output`
+// and `kubectl apply --recursive` (gateway injection template) in istio-egress, mesh-wide STRICT mTLS,
+// `test` pods in team-x and team-y, then the tutorial's own YAML step by step — Sidecar scoping, Gateway +
+// DestinationRule + ServiceEntry + VirtualService through the gateway (sidecar → gateway over
+// ISTIO_MUTUAL, gateway → the outside world), a second host for two teams,
 // AuthorizationPolicies on the gateway (403 / 418), TLS origination at the gateway, and TLS passthrough.
 // Status codes, access-log lines of the sidecar and the gateway, and `shoal analyze` at each stage.
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import {
@@ -18,8 +22,31 @@ import {
 } from "../../src/testing/mesh-e2e.js";
 import type { MeshCluster } from "../../src/testing/mesh-e2e.js";
 import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
-import { trustFiles } from "../../src/runtime/trust-store.js";
 
+// The tutorial's IstioOperator; its nodeSelector for a GKE node pool is the cloud-only part left out.
+const EGRESS_OPERATOR = `apiVersion: install.istio.io/v1alpha1
+kind: IstioOperator
+metadata:
+  name: egressgateway-operator
+  annotations:
+    config.kubernetes.io/local-config: "true"
+spec:
+  profile: empty
+  revision: default
+  components:
+    egressGateways:
+    - name: istio-egressgateway
+      namespace: istio-egress
+      enabled: true
+  values:
+    gateways:
+      istio-egressgateway:
+        injectionTemplate: gateway
+        tolerations:
+          - key: "dedicated"
+            operator: "Equal"
+            value: "gateway"
+`;
 const STRICT = `apiVersion: "security.istio.io/v1beta1"
 kind: "PeerAuthentication"
 metadata:
@@ -293,7 +320,25 @@ test("S4 steps 1-6: egress gateway with multi-tenant rules", { timeout: 300_000 
   // Setup: the gateway, STRICT, the teams' namespaces and test pods.
   await c.ok(["create", "namespace", "istio-egress"]);
   await c.ok(["label", "namespace", "istio-egress", "istio.io/rev=default"]);
-  await c.ok(["apply", "-f", join(SAMPLES, "egress-gateway", "egressgateway.yaml"), "-n", "istio-egress"]);
+  // The tutorial's install: its IstioOperator → `manifest generate --output DIR` → `kubectl apply
+  // --recursive -f DIR`.
+  const work = await mkdtemp(join(tmpdir(), "shoal-s4-"));
+  t.after(() => rm(work, { recursive: true, force: true }));
+  await writeFile(join(work, "egressgateway-operator.yaml"), EGRESS_OPERATOR);
+  await c.ok([
+    "manifest",
+    "generate",
+    "--filename",
+    join(work, "egressgateway-operator.yaml"),
+    "--output",
+    join(work, "egressgateway"),
+    "--cluster-specific",
+  ]);
+  const kubectl = spawnSync("kubectl", ["apply", "--recursive", "--filename", join(work, "egressgateway")], {
+    env: { ...process.env, KUBECONFIG: join(c.stateDir, "kubeconfig") },
+    encoding: "utf8",
+  });
+  assert.equal(kubectl.status, 0, kubectl.stderr + kubectl.stdout);
   await apply(STRICT, "istio-system");
   for (const ns of ["team-x", "team-y"]) {
     await c.ok(["create", "namespace", ns]);
@@ -425,9 +470,8 @@ test("S4 steps 1-6: egress gateway with multi-tenant rules", { timeout: 300_000 
   await apply(AUTHZ_443);
   await analyze();
   assert.deepEqual(await codes(c, "team-x", 1, "-o /dev/null -I http://example.com", "s4-6a"), ["200"]);
-  // `shoal exec` does not pass the pods' trust store variables on: name the bundle for curl.
-  const bundle = trustFiles(c.clusterId).bundle;
-  const got6 = await codes(c, "team-x", 4, `-o /dev/null --cacert ${bundle} https://example.com`, "s4-6b");
+  // As in the tutorial, curl trusts example.com's certificate through the pod's trust store alone.
+  const got6 = await codes(c, "team-x", 4, "-o /dev/null https://example.com", "s4-6b");
   assert.deepEqual(got6, ["200", "200", "200", "200"]);
   await waitGwLog(
     "gateway TCP log of passthrough",

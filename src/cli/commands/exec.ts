@@ -5,6 +5,7 @@ import { constants } from "node:os";
 import { parseArgs } from "node:util";
 import { ShoalError } from "../../api/errors.js";
 import { podCommand } from "../../runtime/pod-command.js";
+import { withoutCallerTrust } from "../../runtime/trust-store.js";
 import { DaemonClient } from "../daemon-client.js";
 import type { Command } from "../io.js";
 import { UsageError } from "../io.js";
@@ -46,7 +47,7 @@ export const execCommand: Command = {
       );
     const [file, argv] = podCommand(target.netns, args.slice(dash + 1));
     const env = {
-      ...process.env,
+      ...withoutCallerTrust(process.env),
       HOSTNAME: pod,
       POD_NAME: pod,
       POD_NAMESPACE: namespace,

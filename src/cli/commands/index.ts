@@ -75,6 +75,21 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./route-check.js")).routeCheckCommand,
   },
   {
+    path: ["x", "mtls-report"],
+    summary: "Which clients still send plaintext, and whether STRICT mTLS is safe per workload",
+    load: async () => (await import("./mtls-report.js")).mtlsReportCommand,
+  },
+  {
+    path: ["dashboard"],
+    summary: "Open the mesh dashboard (graph, workloads, what-if, mTLS report) on loopback",
+    load: async () => (await import("./dashboard.js")).dashboardCommand,
+  },
+  {
+    path: ["dashboard", "prometheus"],
+    summary: "Run Prometheus scraping every proxy's metrics (PromQL on loopback)",
+    load: async () => (await import("./dashboard.js")).dashboardPrometheusCommand,
+  },
+  {
     path: ["proxy-status"],
     aliases: [["ps"]],
     summary: "Show each proxy's config sync state with the control plane",
@@ -90,5 +105,20 @@ export const COMMANDS: CommandEntry[] = [
     path: ["kubeconfig"],
     summary: "Print a kubeconfig for the running cluster's Kubernetes API",
     load: async () => (await import("./kubeconfig.js")).kubeconfigCommand,
+  },
+  {
+    path: ["install"],
+    summary: "Install the gateways of an Istio profile or IstioOperator (like istioctl install)",
+    load: async () => (await import("./install.js")).installCommand,
+  },
+  {
+    path: ["uninstall"],
+    summary: "Remove the gateways shoal install created",
+    load: async () => (await import("./uninstall.js")).uninstallCommand,
+  },
+  {
+    path: ["manifest", "generate"],
+    summary: "Print (or write to a directory) the gateway manifests of an IstioOperator",
+    load: async () => (await import("./manifest.js")).manifestGenerateCommand,
   },
 ];

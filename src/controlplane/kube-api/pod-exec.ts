@@ -9,6 +9,7 @@ import type { Duplex } from "node:stream";
 import type { TLSSocket } from "node:tls";
 import { ShoalError, isShoalError } from "../../api/errors.js";
 import { podCommand } from "../../runtime/pod-command.js";
+import { withoutCallerTrust } from "../../runtime/trust-store.js";
 import type { DaemonApi } from "../api-server.js";
 import type { KubeBackend, PodExec } from "./backend.js";
 import { parseResourcePath, queryBool } from "./request.js";
@@ -28,7 +29,7 @@ export function netnsPodExec(api: DaemonApi): PodExec {
       );
     const [file, argv] = podCommand(target.netns, o.command);
     const env = {
-      ...process.env,
+      ...withoutCallerTrust(process.env),
       HOSTNAME: o.pod,
       POD_NAME: o.pod,
       POD_NAMESPACE: o.namespace,

@@ -12,6 +12,7 @@ import { bootstrapTokenVerifier } from "./hello-auth.js";
 import type { PushNode } from "./proxy-connection.js";
 import { createPushServer } from "./push-server.js";
 import type { PushServer, PushServerOptions } from "./push-server.js";
+import { emptyAuthz } from "../../proxy/authz-config.js";
 
 export const tokenKeys = generateTokenSigningKey();
 
@@ -62,7 +63,7 @@ export function testConfig(
       ip: "10.244.0.9",
     },
     mesh: { trustDomain: "cluster.local", rootNamespace: "istio-system", outboundTrafficPolicy: "ALLOW_ANY" },
-    inbound: { chains: [], authorizationPolicies: [] },
+    inbound: { chains: [], authz: emptyAuthz() },
     outbound: { listeners: [], defaultCluster: o.broken ? "BlackHoleCluster" : "PassthroughCluster" },
     clusters: [{ name: "PassthroughCluster", type: "ORIGINAL_DST", endpoints: [], connectTimeoutMs: 10_000 }],
   };

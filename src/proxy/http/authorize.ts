@@ -1,7 +1,7 @@
 // Step (inbound): the workload's AuthorizationPolicies judge every request on its own, so a policy
 // change applies to the next request on an open connection. A denial is a local 403 and the connection
 // stays usable.
-import { rbacDeniedDetails } from "../../policy/index.js";
+import { rbacDeniedDetails } from "../../policy/authz-evaluate.js";
 import { authorizeRequest, httpAuthzIndex } from "../http-authz.js";
 import type { Exchange } from "./exchange.js";
 import { localReply } from "./local-reply.js";

@@ -39,6 +39,8 @@ export interface DownstreamConnection {
 export interface GatewayPeer {
   principal: string | undefined;
   sni: string | undefined;
+  /** The gateway terminated TLS on this connection (x-forwarded-proto `https`). */
+  tls?: boolean | undefined;
 }
 
 /** Receives the request body once a step starts reading it. */

@@ -27,6 +27,7 @@ export function outboundHeaders(x: Exchange): boolean {
   // A gateway is an edge proxy (use_remote_address): it appends the client's address to x-forwarded-for.
   // (gatewayAuthorize has put the appended value in the log entry already.)
   if (x.conn?.gateway && x.entry.xff) setHeader(list, "x-forwarded-for", x.entry.xff);
+  if (x.conn?.gateway?.tls) setHeader(list, "x-forwarded-proto", "https"); // edge: the downstream scheme
   if (x.upPath !== x.pathWithQuery) list.push("x-envoy-original-path", x.pathWithQuery);
   if (x.upAuthority !== x.authority && !x.h2) setHeader(list, "host", x.upAuthority);
   const r = x.route?.route;

@@ -1,7 +1,7 @@
 // Step: the config this request is judged by, its request id, and its path normalized once for every
 // later step (authorization, routing, the upstream): `/a/../b` → `/b`, `%2e` → `.`. Inbound uses the
 // normalization the workload's policies ask for; outbound Istio's mesh-wide default.
-import { normalizePath } from "../../policy/index.js";
+import { normalizePath } from "../../policy/path.js";
 import { httpAuthzIndex } from "../http-authz.js";
 import { requestId } from "../http-headers.js";
 import type { Exchange } from "./exchange.js";

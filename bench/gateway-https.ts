@@ -1,0 +1,358 @@
+// The ingress benchmark: HTTPS requests per second and CPU per request through a Shoal gateway proxy vs
+// haproxy doing the same work, in one run against the same loopback application:
+//   TLS termination with a credentialName-style server certificate (P-256, SIMPLE), routing by Host
+//   (`httpbin.example.com` → the app, any other host → 404), a plaintext keep-alive hop to the app.
+// The Shoal side is the gateway proxy (`startProxy` in gateway mode) with a static ProxyConfig like the one
+// translate builds for a Gateway server on 443 (target port 8443) and its VirtualService; access logs
+// off on both sides. wrk keeps 50 connections open (keep-alive), so this measures the per-request path
+// (TLS records + HTTP); `BENCH_NEW_CONN=1` adds a round of one request per connection (handshake-bound).
+// One thread each (haproxy nbthread 1, one Node process). Several rounds in alternating order, medians,
+// CPU steal beside each figure. Started by bench/gateway-https.sh, which checks the tools and cleans up.
+import { execFileSync, spawn } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
+import { once } from "node:events";
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import http from "node:http";
+import net from "node:net";
+import type { AddressInfo } from "node:net";
+import { loadavg, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { testIdentity, testRoot } from "../src/ca/test-support.js";
+import { parseProxyConfig } from "../src/proxy/proxy-config.js";
+import { startProxy } from "../src/proxy/proxy.js";
+import { testConfig } from "../src/testing/proxy-harness.js";
+
+const self = fileURLToPath(import.meta.url);
+const HOST = "httpbin.example.com";
+const BODY = JSON.stringify({ status: "ok", host: HOST });
+
+async function runApp(): Promise<void> {
+  const server = http.createServer((_req, res) => {
+    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(BODY) });
+    res.end(BODY);
+  });
+  server.keepAliveTimeout = 120_000;
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
+}
+
+/** The gateway's config: port 8443 terminates TLS for any SNI (wrk sends none it could match), one
+ *  virtual host for HOST routed to the app; other hosts get no route (404). */
+function gatewayConfig(appPort: number, cert: string, key: string): unknown {
+  const base = testConfig({
+    namespace: "istio-system",
+    defaultCluster: "BlackHoleCluster",
+    listeners: [
+      {
+        name: "0.0.0.0_8443",
+        address: "0.0.0.0",
+        port: 8443,
+        protocol: "http",
+        virtualHosts: [
+          {
+            name: `${HOST}:443`,
+            domains: [HOST, `${HOST}:443`],
+            routes: [
+              {
+                name: "httpbin",
+                matches: [],
+                clusters: [{ cluster: "outbound|8000||httpbin.default.svc.cluster.local", weight: 100 }],
+              },
+            ],
+          },
+        ],
+      },
+    ],
+    clusters: [
+      {
+        name: "outbound|8000||httpbin.default.svc.cluster.local",
+        type: "EDS",
+        endpoints: [{ address: "127.0.0.1", port: appPort }],
+      },
+    ],
+  });
+  return {
+    ...base,
+    node: {
+      ...base.node,
+      kind: "gateway",
+      id: "router~127.0.0.1~gw.istio-system~istio-system.svc.cluster.local",
+    },
+    gateway: {
+      ports: [
+        {
+          port: 8443,
+          serverPort: 443,
+          listener: "0.0.0.0_8443",
+          tls: [
+            {
+              hosts: ["*"],
+              mode: "SIMPLE",
+              certificateChainPem: cert,
+              privateKeyPem: key,
+              subjectAltNames: [],
+            },
+          ],
+        },
+      ],
+    },
+  };
+}
+
+async function runGateway(configFile: string, port: string): Promise<void> {
+  const parsed = parseProxyConfig(JSON.parse(readFileSync(configFile, "utf8")));
+  if (!parsed.ok) throw new Error(`${configFile}: ${parsed.errors.join("; ")}`);
+  // SIMPLE termination needs no mesh identity; the proxy still wants one for its own TLS contexts.
+  const ca = await testRoot();
+  const pem = await testIdentity(ca, "istio-system", "istio-ingressgateway-service-account");
+  const { createSecureContext } = await import("node:tls");
+  const context = createSecureContext({ ...pem });
+  const proxy = await startProxy({
+    config: parsed.config,
+    identity: { getSecureContext: () => context, rootsPem: pem.ca, trustDomain: ca.trustDomain },
+    originalDst: () => undefined,
+    ports: { inbound: 0, outbound: 0, admin: null, prometheus: null },
+    host: "127.0.0.1",
+    gateway: { bindPort: () => Number(port) },
+    log: () => undefined,
+  });
+  process.stdout.write(`${proxy.gatewayPorts().get(8443)}\n`);
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+type CpuTimes = number[];
+const cpuTimes = (): CpuTimes =>
+  readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+function stealPct(a: CpuTimes, b: CpuTimes): number {
+  const total = b.reduce((s, v) => s + v, 0) - a.reduce((s, v) => s + v, 0);
+  return total > 0 ? Math.round((((b[7] ?? 0) - (a[7] ?? 0)) / total) * 1000) / 10 : 0;
+}
+function procCpuUs(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
+  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
+}
+const median = (xs: number[]) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+};
+
+interface Round {
+  rps: number;
+  cpuUsPerReq: number;
+  steal: number;
+}
+
+/** wrk with 50 keep-alive connections (or, with `close`, a new connection per request). */
+function wrk(port: number, seconds: number, pid: number, close: boolean): Round {
+  const t0 = cpuTimes();
+  const c0 = procCpuUs(pid);
+  const out = execFileSync(
+    "wrk",
+    [
+      `-c${close ? 10 : 50}`,
+      "-t2",
+      `-d${seconds}s`,
+      "-H",
+      `Host: ${HOST}`,
+      ...(close ? ["-H", "Connection: close"] : []),
+      `https://127.0.0.1:${port}/status/200`,
+    ],
+    { encoding: "utf8", timeout: (seconds + 30) * 1000 },
+  );
+  const c1 = procCpuUs(pid);
+  if (/Non-2xx/.test(out)) throw new Error(`wrk got non-2xx answers on port ${port}:\n${out}`);
+  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
+  return {
+    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
+    cpuUsPerReq: (c1 - c0) / requests,
+    steal: stealPct(t0, cpuTimes()),
+  };
+}
+
+/** One request with curl: the status code for a Host (checks both proxies route alike before measuring). */
+function status(port: number, host: string): string {
+  return execFileSync(
+    "curl",
+    [
+      "-sk",
+      "-o",
+      "/dev/null",
+      "-w",
+      "%{http_code}",
+      "-H",
+      `Host: ${host}`,
+      `https://127.0.0.1:${port}/status/200`,
+    ],
+    { encoding: "utf8" },
+  );
+}
+
+const procs: ChildProcess[] = [];
+let pidFile: string | undefined;
+/** The temp dir main made itself (run without bench/gateway-https.sh), removed at the end. */
+let ownDir: string | undefined;
+function track(proc: ChildProcess): void {
+  procs.push(proc);
+  if (pidFile && proc.pid) appendFileSync(pidFile, `${proc.pid}\n`);
+}
+
+async function nodeChild(args: string[]): Promise<{ pid: number; line: string }> {
+  const proc = spawn(process.execPath, [self, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  track(proc);
+  const [chunk] = (await Promise.race([
+    once(proc.stdout as NodeJS.ReadableStream, "data"),
+    once(proc, "exit").then(() => {
+      throw new Error(`child ${args[0]} exited before it was ready`);
+    }),
+  ])) as [Buffer];
+  return { pid: proc.pid as number, line: chunk.toString().trim() };
+}
+
+async function freePort(): Promise<number> {
+  const s = net.createServer().listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const port = (s.address() as AddressInfo).port;
+  s.close();
+  await once(s, "close");
+  return port;
+}
+
+async function waitListening(port: number, proc: ChildProcess): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (proc.exitCode !== null) throw new Error(`haproxy exited (${proc.exitCode}) before listening`);
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = net.connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on("error", () => resolve(false));
+    });
+    if (ok) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+}
+
+async function main(): Promise<void> {
+  const rounds = Number(process.argv[2] ?? 5);
+  const seconds = Number(process.argv[3] ?? 4);
+  const dir = process.env["BENCH_DIR"] ?? (ownDir = mkdtempSync(join(tmpdir(), "shoal-gateway-https-")));
+  pidFile = join(dir, "pids");
+
+  // The Secure Gateways task's certificates, P-256: a root for example.com and httpbin.example.com's.
+  const sh = (cmd: string) =>
+    execFileSync("sh", ["-c", cmd], { cwd: dir, stdio: ["ignore", "ignore", "pipe"] });
+  sh(
+    "openssl req -x509 -sha256 -nodes -days 2 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -subj '/O=example Inc./CN=example.com' -keyout ca.key -out ca.crt" +
+      ` && openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -subj '/CN=${HOST}' -out server.csr` +
+      " && openssl x509 -req -sha256 -days 2 -CA ca.crt -CAkey ca.key -set_serial 1 -in server.csr -out server.crt" +
+      " && cat server.crt server.key > haproxy.pem",
+  );
+  const cert = readFileSync(join(dir, "server.crt"), "utf8");
+  const key = readFileSync(join(dir, "server.key"), "utf8");
+
+  const appPort = Number((await nodeChild(["app"])).line);
+  const configFile = join(dir, "gateway.json");
+  writeFileSync(configFile, JSON.stringify(gatewayConfig(appPort, cert, key)));
+  const gw = await nodeChild(["gateway", configFile, String(await freePort())]);
+  const shoal = { name: "shoal gateway", port: Number(gw.line), pid: gw.pid };
+
+  const haPort = await freePort();
+  const cfg = [
+    "global",
+    "  maxconn 1024",
+    "  nbthread 1",
+    "  tune.ssl.default-dh-param 2048",
+    "defaults",
+    "  mode http",
+    "  timeout connect 5s",
+    "  timeout client 120s",
+    "  timeout server 120s",
+    "  option http-keep-alive",
+    "  http-reuse always",
+    "frontend https",
+    `  bind 127.0.0.1:${haPort} ssl crt ${join(dir, "haproxy.pem")}`,
+    `  acl httpbin hdr(host) -i ${HOST} ${HOST}:443`,
+    "  http-request return status 404 if !httpbin",
+    "  default_backend httpbin",
+    "backend httpbin",
+    `  server app 127.0.0.1:${appPort}`,
+    "",
+  ].join("\n");
+  writeFileSync(join(dir, "haproxy.cfg"), cfg);
+  const haproxy = spawn("haproxy", ["-db", "-f", join(dir, "haproxy.cfg")], {
+    stdio: ["ignore", "ignore", "inherit"],
+  });
+  track(haproxy);
+  await waitListening(haPort, haproxy);
+  const ha = { name: "haproxy", port: haPort, pid: haproxy.pid as number };
+
+  for (const p of [shoal, ha]) {
+    const got = [status(p.port, HOST), status(p.port, "other.example.com")];
+    if (got.join() !== "200,404")
+      throw new Error(`${p.name}: expected 200,404 for the two hosts, got ${got.join(",")}`);
+  }
+
+  // Warm-up (JIT, connection set-up) before anything is measured.
+  for (const p of [shoal, ha]) wrk(p.port, 2, p.pid, false);
+  const modes = process.env["BENCH_NEW_CONN"] === "1" ? [false, true] : [false];
+  const lines: string[] = [];
+  for (const close of modes) {
+    const results = new Map<string, Round[]>([
+      [shoal.name, []],
+      [ha.name, []],
+    ]);
+    for (let r = 0; r < rounds; r++)
+      for (const p of r % 2 ? [ha, shoal] : [shoal, ha])
+        results.get(p.name)!.push(wrk(p.port, seconds, p.pid, close));
+    const summary = (name: string) => {
+      const rs = results.get(name)!;
+      return {
+        rps: Math.round(median(rs.map((x) => x.rps))),
+        cpu: Math.round(median(rs.map((x) => x.cpuUsPerReq)) * 10) / 10,
+        steal: median(rs.map((x) => x.steal)),
+      };
+    };
+    const s = summary(shoal.name);
+    const h = summary(ha.name);
+    const what = close ? "new TLS connection per request (10 clients)" : "keep-alive, 50 connections";
+    lines.push(
+      `HTTPS through the ingress gateway, ${what}; median of ${rounds} rounds of ${seconds}s; load average ${loadavg()[0]!.toFixed(1)}`,
+    );
+    lines.push(
+      `  ${"path".padEnd(15)}${"req/s".padStart(9)}${"proxy CPU µs/req".padStart(19)}${"steal %".padStart(9)}`,
+    );
+    for (const [name, x] of [
+      [shoal.name, s],
+      [ha.name, h],
+    ] as const)
+      lines.push(
+        `  ${name.padEnd(15)}${String(x.rps).padStart(9)}${String(x.cpu).padStart(19)}${String(x.steal).padStart(9)}`,
+      );
+    lines.push(
+      `  shoal/haproxy: ${Math.round((s.rps / h.rps) * 100) / 100}x the requests/s, ${Math.round((s.cpu / h.cpu) * 10) / 10}x the CPU per request`,
+    );
+  }
+  process.stdout.write(`${lines.join("\n")}\n`);
+}
+
+async function stopAll(): Promise<void> {
+  for (const p of procs) if (p.exitCode === null) p.kill("SIGTERM");
+  await Promise.all(procs.map((p) => (p.exitCode === null ? once(p, "exit") : undefined)));
+}
+
+const [role, ...rest] = process.argv.slice(2);
+if (role === "app") await runApp();
+else if (role === "gateway") await runGateway(rest[0]!, rest[1]!);
+else
+  try {
+    await main();
+  } finally {
+    await stopAll();
+    if (ownDir) rmSync(ownDir, { recursive: true, force: true });
+  }

@@ -1,0 +1,31 @@
+// One sidecar of the memory benchmark: the xDS-mode proxy as a pod runs it (config stream, certificate
+// from the control plane, capture listeners, admin, Prometheus, health), except that its listeners use
+// the ports given and, with no iptables on loopback, every accepted connection's original destination
+// is the benchmark's app. Imports only what `dist/src/proxy/main.js --xds` does.
+//   usage: node dist/bench/sidecar-child.js XDS TOKEN_FILE POD NAMESPACE PORT_BASE APP_PORT
+import { runXdsMode } from "../src/proxy/xds-mode.js";
+
+const [xds, tokenFile, podName, podNamespace, base, app] = process.argv.slice(2);
+if (!xds || !tokenFile || !podName || !podNamespace || !base || !app) {
+  console.error("usage: sidecar-child.js XDS TOKEN_FILE POD NAMESPACE PORT_BASE APP_PORT");
+  process.exit(2);
+}
+const b = Number(base);
+const running = await runXdsMode({
+  xds,
+  tokenFile,
+  podName,
+  podNamespace,
+  podIp: "127.0.0.1",
+  ports: { inbound: b, outbound: b + 1, admin: b + 2, prometheus: b + 3 },
+  healthPort: b + 4,
+  originalDst: () => ({ address: "127.0.0.1", port: Number(app), family: "IPv4" }),
+});
+// SIGUSR2: one line with the V8 heap and external memory, so the benchmark can split JS from native.
+process.on("SIGUSR2", () => {
+  const m = process.memoryUsage();
+  console.error(
+    JSON.stringify({ event: "memory", heapUsed: m.heapUsed, heapTotal: m.heapTotal, external: m.external }),
+  );
+});
+process.once("SIGTERM", () => void running.close().then(() => process.exit(0)));
