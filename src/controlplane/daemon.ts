@@ -122,10 +122,13 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
     for (const ns of BUILTIN_NAMESPACES)
       if (!store.get({ kind: "Namespace", name: ns }))
         await store.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
-    // Whatever a previous daemon left running (after kill -9) is removed, then rebuilt from the store;
-    // until the runtime has started them again, no pod is ready (so no Service sends traffic to it).
-    await runtime.teardown(clusterId);
-    await markPodsNotReady(store);
+    // Pods a previous daemon left running (after kill -9) keep running and are adopted by the runtime's
+    // first apply, so they stay ready and every proxy gets its full endpoints on reconnecting. Any other
+    // pod is not ready until the runtime has started it (so no Service sends traffic to it). A runtime
+    // that cannot adopt is torn down and rebuilt from the store.
+    const stillRunning = runtime.resume ? await runtime.resume(clusterId) : [];
+    if (!runtime.resume) await runtime.teardown(clusterId);
+    await markPodsNotReady(store, new Set(stillRunning));
     const rec = new Reconciler(store, runtime, clusterId, options.resolve, log, options.clusterConfig);
     reconciler = rec;
 
@@ -258,10 +261,11 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
   }
 }
 
-async function markPodsNotReady(store: ResourceStore): Promise<void> {
+async function markPodsNotReady(store: ResourceStore, stillRunning: Set<string>): Promise<void> {
   for (const pod of store.list({ kind: "Pod" })) {
     const status = (pod["status"] ?? {}) as Record<string, unknown>;
     if (status["phase"] !== "Running") continue;
+    if (stillRunning.has(`${pod.metadata.namespace ?? "default"}/${pod.metadata.name}`)) continue;
     await store.put({
       ...pod,
       status: {

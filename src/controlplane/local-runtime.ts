@@ -2,8 +2,10 @@
 // network namespaces plus the process supervisor. Pods whose definition changed are restarted; pods
 // that are gone are stopped before their namespaces are removed. `apply` returns once the network is in
 // place and every new pod's start has begun: pods start concurrently and report when they are up, so
-// one slow pod (or a whole batch) never holds back the pods of the next apply.
-import { isDeepStrictEqual } from "node:util";
+// one slow pod (or a whole batch) never holds back the pods of the next apply. After `resume` (a daemon
+// restart) the first apply adopts the pods a previous daemon left running (their records are in the
+// cluster's run directory) instead of starting them, and kills recorded pods that are no longer wanted.
+import { join } from "node:path";
 import type { ClusterState, PodState } from "../runtime/cluster-state.js";
 import type { BeforeStart } from "../runtime/container-runner.js";
 import { apply as applyNetwork } from "../runtime/network-apply.js";
@@ -12,25 +14,28 @@ import type { NetworkPlan } from "../runtime/network-plan.js";
 import { teardown as teardownNetwork } from "../runtime/network-teardown.js";
 import type { OutsideWorldLaunch } from "../runtime/outside-world.js";
 import { outsideWorldPod } from "../runtime/outside-world.js";
+import { killRecordedPod, listPodRecords, podStillRuns, sameProcesses } from "../runtime/pod-records.js";
+import { clusterRunDir, podRunDir } from "../runtime/run-dir.js";
 import { Supervisor } from "../runtime/supervisor.js";
 import type { ClusterRuntime } from "./runtime-port.js";
 
 const podKey = (p: { namespace: string; name: string }) => `${p.namespace}/${p.name}`;
 
-/** What makes a pod's processes need a restart (its network and hosts file converge in place). */
-function processIdentity(p: PodState): unknown {
-  return { uid: p.uid, ip: p.ip, netns: p.netns, containers: p.containers, serviceAccount: p.serviceAccount };
-}
+/** Where the pods of a cluster record their processes (one directory per pod, beside its token). */
+const podsRunDir = (clusterId: string): string => join(clusterRunDir(clusterId), "pods");
 
 export class LocalRuntime implements ClusterRuntime {
   private readonly supervisor: Supervisor;
   private previousPlan: NetworkPlan | undefined;
   private readonly started = new Map<string, PodState>();
-  /** Pods whose every container has started, by key. */
+  /** Pods whose every container has started (or was adopted running), by key. */
   private readonly up = new Set<string>();
   private readonly listeners: Array<() => void> = [];
   private outsideStarted = false;
   private readonly outside: OutsideWorldLaunch | undefined;
+  private clusterId: string | undefined;
+  /** Set by resume(): the next apply adopts what the recorded pods left running. */
+  private adoptPending = false;
 
   constructor(
     logDir: string,
@@ -42,16 +47,58 @@ export class LocalRuntime implements ClusterRuntime {
       logDir,
       graceMs: 2000,
       onEvent: (e) => this.log("container", e as unknown as Record<string, unknown>),
-      ...(options.beforeStart ? { beforeStart: options.beforeStart } : {}),
+      // What prepares a container's start (the sidecar's token) also keeps an adopted one supplied.
+      ...(options.beforeStart ? { beforeStart: options.beforeStart, onAdopt: options.beforeStart } : {}),
+      podDir: (pod) => {
+        if (this.clusterId === undefined) throw new Error("no cluster applied yet");
+        return podRunDir(this.clusterId, pod.namespace, pod.name);
+      },
     });
   }
 
+  /** Keeps what a previous daemon left running for the next apply to adopt; the pods that still run. */
+  async resume(clusterId: string): Promise<string[]> {
+    this.clusterId = clusterId;
+    this.adoptPending = true;
+    return listPodRecords(podsRunDir(clusterId))
+      .filter(({ dir, pod }) => podStillRuns(dir, pod))
+      .map(({ pod }) => podKey(pod));
+  }
+
+  /** Adopts every recorded pod `state` still wants with the same processes; kills the other recorded ones. */
+  private async adopt(state: ClusterState): Promise<void> {
+    const outside = this.outside ? outsideWorldPod(state.outside, this.outside) : undefined;
+    const wanted = new Map([...state.pods, ...(outside ? [outside] : [])].map((p) => [podKey(p), p]));
+    const adopted: string[] = [];
+    for (const { dir, pod } of listPodRecords(podsRunDir(state.clusterId))) {
+      const next = wanted.get(podKey(pod));
+      if (next === undefined || dir !== podRunDir(state.clusterId, next.namespace, next.name)) {
+        await killRecordedPod(dir);
+        continue;
+      }
+      if (!(await this.supervisor.adoptPod(next))) continue; // it killed what did not match
+      adopted.push(podKey(next));
+      if (next === outside) this.outsideStarted = true;
+      else {
+        this.started.set(podKey(next), next);
+        this.up.add(podKey(next));
+      }
+    }
+    this.log("pods adopted", { pods: adopted });
+    if (adopted.length > 0) for (const listener of this.listeners) listener();
+  }
+
   async apply(state: ClusterState): Promise<void> {
+    this.clusterId = state.clusterId;
+    if (this.adoptPending) {
+      this.adoptPending = false;
+      await this.adopt(state);
+    }
     const wanted = new Map(state.pods.map((p) => [podKey(p), p]));
     // Stop processes first: a namespace being removed must be empty.
     for (const [key, pod] of [...this.started]) {
       const next = wanted.get(key);
-      if (!next || !isDeepStrictEqual(processIdentity(next), processIdentity(pod))) {
+      if (!next || !sameProcesses(next, pod)) {
         this.started.delete(key);
         this.up.delete(key);
         await this.supervisor.stopPod(pod.namespace, pod.name);
@@ -91,6 +138,7 @@ export class LocalRuntime implements ClusterRuntime {
   }
 
   async teardown(clusterId: string): Promise<void> {
+    this.adoptPending = false;
     await this.supervisor.stopAll();
     this.started.clear();
     this.up.clear();

@@ -8,6 +8,12 @@ export interface ClusterRuntime {
   apply(state: ClusterState): Promise<void>;
   /** Removes every namespace, interface and process of `clusterId` (also ones a dead daemon left). */
   teardown(clusterId: string): Promise<void>;
+  /**
+   * At daemon start, instead of teardown: keeps what a previous daemon of `clusterId` left running for
+   * the next apply to adopt (a kubelet restart restarts no container); resolves to the pods
+   * (`namespace/name`) whose processes still run. Runtimes without it are torn down and rebuilt.
+   */
+  resume?(clusterId: string): Promise<string[]>;
   /** The file a container's output goes to, when the runtime keeps one. */
   logFile?(namespace: string, pod: string, container: string): string | undefined;
   /**

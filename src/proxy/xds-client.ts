@@ -29,7 +29,7 @@ export interface XdsClientOptions {
   /** The config the proxy already runs before the control plane answers (e.g. the last one saved to
    *  disk); onConfig is not called for it. */
   initialConfig?: ProxyConfig;
-  /** Reconnect delay: doubles from initialMs up to maxMs, ±20 % jitter (defaults 100 ms, 5 s). */
+  /** Reconnect delay: doubles from initialMs up to maxMs, ±20 % jitter (defaults 100 ms, 1 s). */
   backoff?: { initialMs?: number; maxMs?: number };
 }
 
@@ -209,10 +209,14 @@ export class XdsClient extends EventEmitter<XdsClientEvents> {
     this.#status.lastError = error;
     if (!this.#running) return;
     const initial = this.#o.backoff?.initialMs ?? 100;
-    const max = this.#o.backoff?.maxMs ?? 5000;
+    // At most a second: the control plane is a local socket, so a restarted one is found again at once
+    // and the proxy is complete again within seconds of it.
+    const max = this.#o.backoff?.maxMs ?? 1000;
     // Replaced by another stream for the same node: another copy of this proxy is connected; retry slowly.
     const base =
-      error.code === "XDS_REPLACED" ? max : Math.min(max, initial * 2 ** Math.min(this.#failures, 30));
+      error.code === "XDS_REPLACED"
+        ? (this.#o.backoff?.maxMs ?? 5000)
+        : Math.min(max, initial * 2 ** Math.min(this.#failures, 30));
     const delay = Math.round(base * (0.8 + 0.4 * Math.random()));
     this.#failures++;
     this.emit("disconnected", error, delay);

@@ -1,5 +1,5 @@
 // Reads process state from /proc: whether a PID still runs (a zombie waiting to be reaped by init does
-// not count) and which live processes remain in a process group.
+// not count), which live processes remain in a process group, and when a process started.
 import { readFileSync, readdirSync } from "node:fs";
 
 interface Stat {
@@ -39,4 +39,16 @@ export function liveGroupMembers(pgid: number): number[] {
       const s = stat(pid);
       return s !== undefined && s.pgrp === pgid && s.state !== "Z" && s.state !== "X";
     });
+}
+
+/** The kernel start time of `pid` (clock ticks since boot): with the PID, it names one process for good. */
+export function startTime(pid: number): number | undefined {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // Field 22 overall; after the command name, state is field 3, so starttime is index 19 from there.
+    const value = Number(text.slice(text.lastIndexOf(")") + 2).split(" ")[19]);
+    return Number.isFinite(value) ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }

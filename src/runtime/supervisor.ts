@@ -2,12 +2,24 @@
 // in start order (containers that run to completion, such as init containers, must succeed before the
 // next ones start), keeps them running by their restart policy, appends their output to log files for
 // `shoal logs`, stops them by PID, and runs one-off commands in a pod for `shoal exec`.
+// Every container runs under its own shim (shim.ts), not as this process's child, and each pod's
+// directory records what runs (pod-records.ts): a supervisor in a restarted daemon adopts a pod whose
+// record matches what is wanted instead of starting it again, and restarts only the containers that died.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
 import type { Readable, Writable } from "node:stream";
 import { constants } from "node:os";
 import type { ContainerState, PodState } from "./cluster-state.js";
 import { ContainerRunner, DEFAULT_BACKOFF } from "./container-runner.js";
+import {
+  containerRecords,
+  containerShimDir,
+  killRecordedPod,
+  readPodRecord,
+  removePodRecord,
+  sameProcesses,
+  writePodRecord,
+} from "./pod-records.js";
 import type { Backoff, BeforeStart, ContainerStatus, RunnerEvent } from "./container-runner.js";
 import { waitReady } from "./readiness.js";
 import { containerEnv, podCommand } from "./pod-command.js";
@@ -22,6 +34,10 @@ export interface SupervisorOptions {
   onEvent?: (e: RunnerEvent) => void;
   /** Runs before each start of each container (e.g. writes the sidecar's fresh bootstrap token). */
   beforeStart?: BeforeStart;
+  /** Runs for each container adopted while it still runs (e.g. to keep refreshing the sidecar's token). */
+  onAdopt?: BeforeStart;
+  /** The directory recording a pod's processes; `<logDir>/<namespace>/<pod>` when absent. */
+  podDir?: (pod: PodState) => string;
 }
 
 export interface ExecOptions extends Identity {
@@ -62,6 +78,64 @@ export class Supervisor {
     return join(this.options.logDir, namespace, pod, `${container}.log`);
   }
 
+  podDir(pod: PodState): string {
+    return this.options.podDir?.(pod) ?? join(this.options.logDir, pod.namespace, pod.name);
+  }
+
+  private runner(pod: PodState, container: ContainerState): ContainerRunner {
+    return new ContainerRunner(
+      pod,
+      container,
+      {
+        log: this.logPath(pod.namespace, pod.name, container.name),
+        shim: containerShimDir(this.podDir(pod), container.name),
+      },
+      this.backoff,
+      this.options.onEvent ?? (() => undefined),
+      this.options.beforeStart,
+    );
+  }
+
+  /**
+   * Takes over a pod a previous supervisor started, when its record says the same processes were
+   * started for it and every container was started at least once: running containers are watched,
+   * ended ones go on by their restart policy. Otherwise whatever the record still names is killed and
+   * false returned (the caller starts the pod afresh).
+   */
+  async adoptPod(pod: PodState): Promise<boolean> {
+    const id = key(pod.namespace, pod.name);
+    if (this.pods.has(id)) throw new Error(`pod ${id} is already running`);
+    const dir = this.podDir(pod);
+    const old = readPodRecord(dir);
+    if (old === undefined) return false;
+    // A pod whose start was cut short (some container never started) starts again from its beginning.
+    const complete = containerRecords(dir, old).every((c) => c.record !== undefined);
+    if (!sameProcesses(old, pod) || !complete) {
+      await killRecordedPod(dir);
+      return false;
+    }
+    const run: PodRun = { pod, runners: [], stopped: false };
+    this.pods.set(id, run);
+    for (const container of startSequence(pod.containers)) {
+      const runner = this.runner(pod, container);
+      run.runners.push(runner);
+      const record = runner.recorded();
+      if (record !== undefined && runner.adopt(record) && this.options.onAdopt) {
+        try {
+          await this.options.onAdopt(pod, container);
+        } catch (err) {
+          this.options.onEvent?.({
+            event: "spawn-error",
+            pod: id,
+            container: container.name,
+            error: `adopted, but its preparation failed: ${(err as Error).message}`,
+          });
+        }
+      }
+    }
+    return true;
+  }
+
   /**
    * Starts every container of `pod`. Resolves once all are started; rejects when a run-to-completion
    * container fails for good (restartPolicy Never), leaving the later containers unstarted.
@@ -71,16 +145,10 @@ export class Supervisor {
     if (this.pods.has(id)) throw new Error(`pod ${id} is already running`);
     const run: PodRun = { pod, runners: [], stopped: false };
     this.pods.set(id, run);
+    writePodRecord(this.podDir(pod), pod);
     for (const container of startSequence(pod.containers)) {
       if (run.stopped) return;
-      const runner = new ContainerRunner(
-        pod,
-        container,
-        this.logPath(pod.namespace, pod.name, container.name),
-        this.backoff,
-        this.options.onEvent ?? (() => undefined),
-        this.options.beforeStart,
-      );
+      const runner = this.runner(pod, container);
       run.runners.push(runner);
       runner.start();
       if (container.readiness) {
@@ -115,6 +183,7 @@ export class Supervisor {
     if (run === undefined) return;
     run.stopped = true;
     for (const runner of [...run.runners].reverse()) await runner.stop(this.graceMs);
+    removePodRecord(this.podDir(run.pod));
     this.pods.delete(id);
   }
 
