@@ -61,7 +61,7 @@ if (which === "e2e" || which === "all") {
       "\n!!! e2e tests need root (network namespaces, iptables): each e2e test reports SKIPPED !!!",
     );
   }
-  results.push(run("e2e", findTests("dist/test/e2e"), 1));
+  results.push(run("e2e", findTests("dist/test/e2e"), Number(process.env.E2E_CONCURRENCY ?? 1)));
 }
 const total = results.reduce(
   (a, r) => ({

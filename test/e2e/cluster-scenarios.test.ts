@@ -9,29 +9,26 @@ import { outsidePkiFiles } from "../../src/runtime/outside-pki.js";
 import { SAMPLES, startMeshCluster } from "../../src/testing/mesh-e2e.js";
 import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
 
-/** What a cluster could leave behind on the host: network namespaces, interfaces, processes. */
-function hostFootprint(stateDirHint: string): { netns: number; links: number; processes: string[] } {
+/** What a cluster could leave behind on the host: its network namespaces and processes (named by its
+ *  cluster id or state dir, so other clusters running at the same time do not count), and the host's own
+ *  interfaces. */
+function hostFootprint(marks: string[]): { netns: string[]; links: number; processes: string[] } {
   const lines = (cmd: string, args: string[]) =>
     spawnSync(cmd, args, { encoding: "utf8" })
       .stdout.split("\n")
       .filter((l) => l.trim() !== "");
-  const processes = lines("ps", ["-eo", "pid=,args="]).filter(
-    (l) =>
-      l.includes("dist/src/runtime/workloads") ||
-      l.includes("dist/src/proxy/main.js") ||
-      l.includes(stateDirHint),
-  );
+  const ours = (l: string) => marks.some((m) => l.includes(m));
   return {
-    netns: lines("ip", ["netns", "list"]).length,
+    netns: lines("ip", ["netns", "list"]).filter(ours),
     links: lines("ip", ["-o", "link"]).length,
-    processes,
+    processes: lines("ps", ["-eo", "pid=,args="]).filter(ours),
   };
 }
 
 test("without sidecars: S1 and S2 step 0, the outside world, and nothing left behind", async (t) => {
   const blocker = runtimeE2eBlocker();
   if (blocker !== undefined) return t.skip(blocker);
-  const before = hostFootprint("shoal-plain-");
+  const linksBefore = hostFootprint([]).links;
   const c = await startMeshCluster("plain");
   let closed = false;
   t.after(() => (closed ? undefined : c.close()));
@@ -86,5 +83,9 @@ test("without sidecars: S1 and S2 step 0, the outside world, and nothing left be
 
   await c.close();
   closed = true;
-  assert.deepEqual(hostFootprint("shoal-plain-"), before, "the host is as it was before `shoal up`");
+  assert.deepEqual(
+    hostFootprint([c.clusterId, c.stateDir]),
+    { netns: [], links: linksBefore, processes: [] },
+    "the host is as it was before `shoal up`",
+  );
 });
