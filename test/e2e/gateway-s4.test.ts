@@ -1,11 +1,14 @@
-// Scenario S4 steps 1–6 (egress gateway with multi-tenant rules) on the local cluster, as the tutorial
-// runs them: the egress gateway installed from its IstioOperator with `shoal manifest generate --output`
+// Scenario S4, the whole egress gateway tutorial (steps 1–7) on the local cluster, as the tutorial runs
+// it: a cluster shaped like its GKE one (`shoal up --config samples/egress-gateway/cluster.yaml`: a
+// default pool, a tainted gateway pool, and a firewall letting only the gateway pool out), the egress
+// gateway installed from its IstioOperator with `shoal manifest generate --output`
 // and `kubectl apply --recursive` (gateway injection template) in istio-egress, mesh-wide STRICT mTLS,
 // `test` pods in team-x and team-y, then the tutorial's own YAML step by step — Sidecar scoping, Gateway +
 // DestinationRule + ServiceEntry + VirtualService through the gateway (sidecar → gateway over
 // ISTIO_MUTUAL, gateway → the outside world), a second host for two teams,
 // AuthorizationPolicies on the gateway (403 / 418), TLS origination at the gateway, and TLS passthrough.
-// Status codes, access-log lines of the sidecar and the gateway, and `shoal analyze` at each stage.
+// Status codes, access-log lines of the sidecar and the gateway, and `shoal analyze` at each stage; then
+// step 7: the tutorial's NetworkPolicies in team-x, with the firewall keeping sidecar-less pods inside.
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
@@ -23,7 +26,8 @@ import {
 import type { MeshCluster } from "../../src/testing/mesh-e2e.js";
 import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
 
-// The tutorial's IstioOperator; its nodeSelector for a GKE node pool is the cloud-only part left out.
+// The tutorial's IstioOperator (REVISION filled in): the gateway tolerates the gateway pool's taint and
+// is pinned to it by GKE's node-pool label, which the sample cluster's nodes carry.
 const EGRESS_OPERATOR = `apiVersion: install.istio.io/v1alpha1
 kind: IstioOperator
 metadata:
@@ -46,6 +50,8 @@ spec:
           - key: "dedicated"
             operator: "Equal"
             value: "gateway"
+        nodeSelector:
+          cloud.google.com/gke-nodepool: "gateway"
 `;
 const STRICT = `apiVersion: "security.istio.io/v1beta1"
 kind: "PeerAuthentication"
@@ -295,10 +301,10 @@ async function codes(c: MeshCluster, ns: string, n: number, args: string, tag: s
   return (await curlMany(c, "test", ns, n, args, tag)).map((r) => r.code);
 }
 
-test("S4 steps 1-6: egress gateway with multi-tenant rules", { timeout: 300_000 }, async (t) => {
+test("S4 steps 1-7: egress gateway with multi-tenant rules", { timeout: 300_000 }, async (t) => {
   const blocker = runtimeE2eBlocker();
   if (blocker !== undefined) return t.skip(blocker);
-  const c = await startMeshCluster("s4");
+  const c = await startMeshCluster("s4", ["--config", join(SAMPLES, "egress-gateway", "cluster.yaml")]);
   t.after(() => c.close());
   const apply = (yaml: string, ns = "istio-egress") => applyText(c, yaml, ns);
   const analyze = async () => {
@@ -346,8 +352,18 @@ test("S4 steps 1-6: egress gateway with multi-tenant rules", { timeout: 300_000 
     await c.ok(["label", "ns", ns, "istio.io/rev=default"]);
   }
   await c.ok(["apply", "-f", join(SAMPLES, "egress-gateway", "test.yaml"), "-n", "team-x"]);
-  await Promise.all([c.waitPods("istio-egress", 1), c.waitPods("team-x", 1)]);
+  // A pod without a sidecar, to show the firewall.
+  await c.ok(["create", "namespace", "legacy"]);
+  await c.ok(["apply", "-f", join(SAMPLES, "curl"), "-n", "legacy"]);
+  await Promise.all([c.waitPods("istio-egress", 1), c.waitPods("team-x", 1), c.waitPods("legacy", 1)]);
   const gwPod = await podName(c, "istio=egressgateway", "istio-egress");
+  // The tutorial's look at its gateway pool, and where the scheduler put the pods.
+  const gwNodes = await c.ok(["get", "nodes", "-l", "cloud.google.com/gke-nodepool=gateway", "-o", "name"]);
+  assert.equal(gwNodes.trim(), "node/gateway-1");
+  const nodeOf = async (pod: string, ns: string) =>
+    (await c.ok(["get", "pod", pod, "-n", ns, "-o", "jsonpath={.spec.nodeName}"])).trim();
+  assert.equal(await nodeOf(gwPod, "istio-egress"), "gateway-1");
+  assert.match(await nodeOf(await podName(c, "app=test", "team-x"), "team-x"), /^default-pool-/);
   const containers = await c.ok([
     "get",
     "pod",
@@ -477,4 +493,42 @@ test("S4 steps 1-6: egress gateway with multi-tenant rules", { timeout: 300_000 
     "gateway TCP log of passthrough",
     (e) => e.request === "- - -" && e.cluster === "outbound|443||example.com" && e.sni === "example.com",
   );
+
+  // Step 7: the firewall and the tutorial's NetworkPolicies. Only the gateway's node may reach the
+  // outside world: a pod without a sidecar on the default pool cannot.
+  const outside = await c.sh(
+    "curl",
+    "legacy",
+    'curl -s -o /dev/null --connect-timeout 2 -w "%{http_code}" http://example.com',
+  );
+  assert.equal(outside.stdout, "000", "a default-pool pod without a sidecar reaches the outside world");
+  await c.ok(["apply", "-f", join(SAMPLES, "egress-gateway", "network-policies.yaml"), "-n", "team-x"]);
+  const policies = await c.ok(["get", "networkpolicies", "-n", "team-x", "-o", "name"]);
+  assert.equal(policies.trim().split("\n").length, 6, policies);
+  // team-x still gets out through the egress gateway (its policies allow the gateway's pods) …
+  assert.deepEqual(await codes(c, "team-x", 4, "-o /dev/null http://example.com", "s4-7"), [
+    "200",
+    "200",
+    "200",
+    "200",
+  ]);
+  // … while allow-egress-to-same-namespace (ingress rules, no policyTypes) isolates team-x for ingress:
+  // team-y's pod, even bypassing its sidecar, cannot connect to team-x's.
+  const teamX = (
+    await c.ok([
+      "get",
+      "pod",
+      await podName(c, "app=test", "team-x"),
+      "-n",
+      "team-x",
+      "-o",
+      "jsonpath={.status.podIP}",
+    ])
+  ).trim();
+  const inbound = await c.sh(
+    "test",
+    "team-y",
+    `setpriv --reuid 1337 --regid 1337 --clear-groups nc -vz -w 3 ${teamX} 80 2>&1`,
+  );
+  assert.match(inbound.stdout + inbound.stderr, /refused/i, "team-y → team-x");
 });

@@ -6,6 +6,7 @@
 // team-x itself), while `curl http://example.com` through the egress gateway still answers 200; the
 // sixth (egress to team-y) lets the direct connection through again.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { SAMPLES, applyText, curlMany, podName, startMeshCluster } from "../../src/testing/mesh-e2e.js";
@@ -123,122 +124,12 @@ spec:
   - 'istio-egress'
   - 'team-x'
 `;
-const NP_CONTROL_PLANE = `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: allow-egress-to-control-plane
-  namespace: team-x
-spec:
-  podSelector: {}
-  policyTypes:
-    - Egress
-  egress:
-  - to:
-    - namespaceSelector:
-        matchLabels:
-          "kubernetes.io/metadata.name": istio-system
-      podSelector:
-        matchLabels:
-          istio: istiod
-    - namespaceSelector:
-        matchLabels:
-          "kubernetes.io/metadata.name": istio-egress
-      podSelector:
-        matchLabels:
-          istio: egressgateway
-`;
-const NP_DNS = `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: allow-egress-to-dns
-  namespace: team-x
-spec:
-  podSelector: {}
-  policyTypes:
-    - Egress
-  egress:
-  - to:
-    - namespaceSelector:
-        matchLabels:
-          "kubernetes.io/metadata.name": kube-system
-    ports:
-    - port: 53
-      protocol: UDP
-    - port: 53
-      protocol: TCP
-`;
-const NP_GOOGLE_APIS = `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: allow-egress-to-google-apis
-  namespace: team-x
-spec:
-  podSelector: {}
-  policyTypes:
-    - Egress
-  egress:
-  - to:
-    - ipBlock:
-        cidr: 199.36.153.4/30
-    - ipBlock:
-        cidr: 199.36.153.8/30
-`;
-const NP_METADATA_SERVER = `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: allow-egress-to-metadata-server
-  namespace: team-x
-spec:
-  podSelector: {}
-  policyTypes:
-    - Egress
-  egress:
-  - to: # For GKE data plane v2
-    - ipBlock:
-        cidr: 169.254.169.254/32
-  - to: # For GKE data plane v1
-    - ipBlock:
-        cidr: 127.0.0.1/32 # Prior to 1.21.0-gke.1000
-    - ipBlock:
-        cidr: 169.254.169.252/32 # 1.21.0-gke.1000 and later
-    ports:
-    - protocol: TCP
-      port: 987
-    - protocol: TCP
-      port: 988
-`;
-const NP_SAME_NAMESPACE = `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: allow-egress-to-same-namespace
-  namespace: team-x
-spec:
-  podSelector: {}
-  ingress:
-    - from:
-      - podSelector: {}
-  egress:
-    - to:
-      - podSelector: {}
-`;
-const NP_TEAM_Y = `apiVersion: networking.k8s.io/v1
-kind: NetworkPolicy
-metadata:
-  name: allow-egress-to-team-y
-  namespace: team-x
-spec:
-  podSelector: {}
-  policyTypes:
-    - Egress
-  egress:
-  - to:
-    - namespaceSelector:
-        matchLabels:
-          "kubernetes.io/metadata.name": team-y
-`;
-
-/** The tutorial's six policies, in its order; the sixth (team-y) is applied last on its own. */
-const FIRST_FIVE = [NP_CONTROL_PLANE, NP_DNS, NP_GOOGLE_APIS, NP_METADATA_SERVER, NP_SAME_NAMESPACE];
+/** The tutorial's six policies (samples/egress-gateway/network-policies.yaml), one document each. */
+const POLICIES = readFileSync(join(SAMPLES, "egress-gateway", "network-policies.yaml"), "utf8")
+  .split(/^---$/m)
+  .map((doc) => doc.trim() + "\n");
+const NP_TEAM_Y = POLICIES.find((doc) => doc.includes("name: allow-egress-to-team-y"))!;
+const FIRST_FIVE = POLICIES.filter((doc) => doc !== NP_TEAM_Y);
 
 /**
  * A TCP connection from team-x's test pod to team-y's, as the proxy's uid so that the sidecar's
