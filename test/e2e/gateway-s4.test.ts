@@ -24,6 +24,7 @@ import {
   startMeshCluster,
 } from "../../src/testing/mesh-e2e.js";
 import type { MeshCluster } from "../../src/testing/mesh-e2e.js";
+import { DR_GATEWAY, GATEWAY_80, SIDECAR_X, STRICT } from "../../src/testing/s4-tutorial.js";
 import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
 
 // The tutorial's IstioOperator (REVISION filled in): the gateway tolerates the gateway pool's taint and
@@ -53,60 +54,7 @@ spec:
         nodeSelector:
           cloud.google.com/gke-nodepool: "gateway"
 `;
-const STRICT = `apiVersion: "security.istio.io/v1beta1"
-kind: "PeerAuthentication"
-metadata:
-  name: "default"
-  namespace: "istio-system"
-spec:
-  mtls:
-    mode: STRICT
-`;
-const SIDECAR_X = `apiVersion: networking.istio.io/v1beta1
-kind: Sidecar
-metadata:
-  name: default
-  namespace: team-x
-spec:
-  outboundTrafficPolicy:
-    mode: REGISTRY_ONLY
-  egress:
-  - hosts:
-    - 'istio-egress/*'
-    - 'team-x/*'
-`;
 const SIDECAR_Y = SIDECAR_X.replace(/team-x/g, "team-y");
-const GATEWAY_80 = `apiVersion: networking.istio.io/v1beta1
-kind: Gateway
-metadata:
-  name: egress-gateway
-  namespace: istio-egress
-spec:
-  selector:
-    istio: egressgateway
-  servers:
-  - port:
-      number: 80
-      name: https
-      protocol: HTTPS
-    hosts:
-      - '*'
-    tls:
-      mode: ISTIO_MUTUAL
-`;
-const DR_GATEWAY = `apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata:
-  name: target-egress-gateway
-  namespace: istio-egress
-spec:
-  host: istio-egressgateway.istio-egress.svc.cluster.local
-  subsets:
-  - name: target-egress-gateway-mTLS
-    trafficPolicy:
-      tls:
-        mode: ISTIO_MUTUAL
-`;
 const se = (host: string, name: string, exportTo: string[]) => `apiVersion: networking.istio.io/v1beta1
 kind: ServiceEntry
 metadata:

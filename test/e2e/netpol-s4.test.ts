@@ -11,61 +11,9 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { SAMPLES, applyText, curlMany, podName, startMeshCluster } from "../../src/testing/mesh-e2e.js";
 import type { MeshCluster } from "../../src/testing/mesh-e2e.js";
+import { DR_GATEWAY, GATEWAY_80, SIDECAR_X, STRICT } from "../../src/testing/s4-tutorial.js";
 import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
 
-const STRICT = `apiVersion: security.istio.io/v1beta1
-kind: PeerAuthentication
-metadata:
-  name: default
-  namespace: istio-system
-spec:
-  mtls:
-    mode: STRICT
-`;
-const SIDECAR_X = `apiVersion: networking.istio.io/v1beta1
-kind: Sidecar
-metadata:
-  name: default
-  namespace: team-x
-spec:
-  outboundTrafficPolicy:
-    mode: REGISTRY_ONLY
-  egress:
-  - hosts:
-    - 'istio-egress/*'
-    - 'team-x/*'
-`;
-const GATEWAY_80 = `apiVersion: networking.istio.io/v1beta1
-kind: Gateway
-metadata:
-  name: egress-gateway
-  namespace: istio-egress
-spec:
-  selector:
-    istio: egressgateway
-  servers:
-  - port:
-      number: 80
-      name: https
-      protocol: HTTPS
-    hosts:
-      - '*'
-    tls:
-      mode: ISTIO_MUTUAL
-`;
-const DR_GATEWAY = `apiVersion: networking.istio.io/v1beta1
-kind: DestinationRule
-metadata:
-  name: target-egress-gateway
-  namespace: istio-egress
-spec:
-  host: istio-egressgateway.istio-egress.svc.cluster.local
-  subsets:
-  - name: target-egress-gateway-mTLS
-    trafficPolicy:
-      tls:
-        mode: ISTIO_MUTUAL
-`;
 const SE_EXAMPLE = `apiVersion: networking.istio.io/v1beta1
 kind: ServiceEntry
 metadata:
