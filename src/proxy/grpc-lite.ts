@@ -7,6 +7,7 @@ import http2 from "node:http2";
 import net from "node:net";
 import type { SecureClientSessionOptions } from "node:http2";
 import { ShoalError } from "../common/errors.js";
+import { GRPC_STATUS_NAMES } from "../common/grpc-status.js";
 
 /** The trailer carrying a ShoalError's stable code next to the gRPC status (as the server sets it). */
 export const ERROR_CODE_METADATA = "shoal-error-code";
@@ -15,26 +16,6 @@ export const CERTIFICATE_PATH = "/shoal.mesh.v1.MeshDiscovery/Certificate";
 /** Largest message accepted (a config for a big mesh is a few MB at most). */
 const MAX_MESSAGE_BYTES = 64 * 1024 * 1024;
 
-// gRPC status codes by number, for error names (XDS_UNAVAILABLE, …).
-const STATUS_NAMES = [
-  "OK",
-  "CANCELLED",
-  "UNKNOWN",
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-] as const;
 export const STATUS = {
   OK: 0,
   CANCELLED: 1,
@@ -53,7 +34,7 @@ export interface CallStatus {
 
 /** The ShoalError a status stands for: the server's own code, else one named after the gRPC status. */
 export function errorOfStatus(s: CallStatus): ShoalError {
-  const status = STATUS_NAMES[s.code] ?? "UNKNOWN";
+  const status = GRPC_STATUS_NAMES[s.code] ?? "UNKNOWN";
   return new ShoalError(s.errorCode || `XDS_${status}`, s.details || `control plane call failed (${status})`);
 }
 

@@ -1,6 +1,7 @@
 // The egress gateway tutorial's (scenario S4) resources that more than one end-to-end test applies, as
 // the tutorial writes them: mesh-wide STRICT mTLS, team-x's REGISTRY_ONLY Sidecar, the egress gateway's
-// port-80 server and the DestinationRule that sends sidecars to it over ISTIO_MUTUAL.
+// port-80 server, the DestinationRule that sends sidecars to it over ISTIO_MUTUAL, and the ServiceEntry and
+// VirtualService shapes for an outside host routed through the gateway.
 export const STRICT = `apiVersion: "security.istio.io/v1beta1"
 kind: "PeerAuthentication"
 metadata:
@@ -54,3 +55,67 @@ spec:
       tls:
         mode: ISTIO_MUTUAL
 `;
+
+/** The tutorial's ServiceEntry for an outside host (ports 80 and 443, DNS resolution). */
+export const se = (host: string, name: string, exportTo: string[]) => `apiVersion: networking.istio.io/v1beta1
+kind: ServiceEntry
+metadata:
+  name: ${name}
+  namespace: istio-egress
+  labels:
+    service.istio.io/canonical-name: ${host}
+spec:
+  hosts:
+  - ${host}
+  ports:
+  - number: 80
+    name: http
+    protocol: HTTP
+  - number: 443
+    name: tls
+    protocol: TLS
+  resolution: DNS
+  location: MESH_EXTERNAL
+  exportTo:
+${exportTo.map((e) => `  - '${e}'`).join("\n")}
+`;
+/** The tutorial's VirtualService: sidecars → the egress gateway on port 80, the gateway → `gatewayDest`. */
+export const vsHttp = (host: string, name: string, exportTo: string[], gatewayDest: string, tls = "") =>
+  `apiVersion: networking.istio.io/v1beta1
+kind: VirtualService
+metadata:
+  name: ${name}
+  namespace: istio-egress
+spec:
+  hosts:
+  - ${host}
+  gateways:
+  - istio-egress/egress-gateway
+  - mesh
+  http:
+  - match:
+    - gateways:
+      - mesh
+      port: 80
+    route:
+    - destination:
+        host: istio-egressgateway.istio-egress.svc.cluster.local
+        subset: target-egress-gateway-mTLS
+        port:
+          number: 80
+      weight: 100
+  - match:
+    - gateways:
+      - istio-egress/egress-gateway
+      port: 80
+    route:
+    - destination:
+${gatewayDest}
+      weight: 100
+${tls}  exportTo:
+${exportTo.map((e) => `  - '${e}'`).join("\n")}
+`;
+/** A route destination: `host` on port 80. */
+export const toPort80 = (host: string) => `        host: ${host}
+        port:
+          number: 80`;

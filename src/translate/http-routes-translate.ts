@@ -23,6 +23,7 @@ import { outboundClusterName } from "./clusters.js";
 import { durationMs } from "./durations.js";
 import type { Labels } from "./snapshot-types.js";
 import { appliesToMesh, resolveHost } from "./virtual-services.js";
+import { GRPC_STATUS_NAMES } from "../common/grpc-status.js";
 
 /** Istio's retry policy for routes whose VirtualService sets none: 2 retries on connection-level failures
  *  (503 is not retried by default since Istio 1.24). */
@@ -158,26 +159,6 @@ function retriesOf(r: HTTPRoute["retries"], at: string, diagnostics: string[]): 
   return out;
 }
 
-const GRPC_CODES = [
-  "OK",
-  "CANCELLED",
-  "UNKNOWN",
-  "INVALID_ARGUMENT",
-  "DEADLINE_EXCEEDED",
-  "NOT_FOUND",
-  "ALREADY_EXISTS",
-  "PERMISSION_DENIED",
-  "RESOURCE_EXHAUSTED",
-  "FAILED_PRECONDITION",
-  "ABORTED",
-  "OUT_OF_RANGE",
-  "UNIMPLEMENTED",
-  "INTERNAL",
-  "UNAVAILABLE",
-  "DATA_LOSS",
-  "UNAUTHENTICATED",
-];
-
 function faultOf(f: NonNullable<HTTPRoute["fault"]>, at: string, diagnostics: string[]): Fault | undefined {
   const out: Fault = {};
   if (f.delay) {
@@ -192,7 +173,7 @@ function faultOf(f: NonNullable<HTTPRoute["fault"]>, at: string, diagnostics: st
     if (f.abort.httpStatus !== undefined) out.abort = { status: f.abort.httpStatus, percent };
     else if (f.abort.grpcStatus !== undefined) {
       const name = f.abort.grpcStatus.toUpperCase();
-      const code = /^\d+$/.test(name) ? Number(name) : GRPC_CODES.indexOf(name);
+      const code = /^\d+$/.test(name) ? Number(name) : GRPC_STATUS_NAMES.indexOf(name);
       if (code >= 0) out.abort = { grpcStatus: code, percent };
       else diagnostics.push(`${at}: fault.abort.grpcStatus "${f.abort.grpcStatus}" is not a gRPC status`);
     } else diagnostics.push(`${at}: fault.abort.http2Error is not implemented; no abort is injected`);

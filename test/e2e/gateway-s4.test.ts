@@ -24,7 +24,15 @@ import {
   startMeshCluster,
 } from "../../src/testing/mesh-e2e.js";
 import type { MeshCluster } from "../../src/testing/mesh-e2e.js";
-import { DR_GATEWAY, GATEWAY_80, SIDECAR_X, STRICT } from "../../src/testing/s4-tutorial.js";
+import {
+  DR_GATEWAY,
+  GATEWAY_80,
+  SIDECAR_X,
+  STRICT,
+  se,
+  toPort80,
+  vsHttp,
+} from "../../src/testing/s4-tutorial.js";
 import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
 
 // The tutorial's IstioOperator (REVISION filled in): the gateway tolerates the gateway pool's taint and
@@ -55,66 +63,6 @@ spec:
           cloud.google.com/gke-nodepool: "gateway"
 `;
 const SIDECAR_Y = SIDECAR_X.replace(/team-x/g, "team-y");
-const se = (host: string, name: string, exportTo: string[]) => `apiVersion: networking.istio.io/v1beta1
-kind: ServiceEntry
-metadata:
-  name: ${name}
-  namespace: istio-egress
-  labels:
-    service.istio.io/canonical-name: ${host}
-spec:
-  hosts:
-  - ${host}
-  ports:
-  - number: 80
-    name: http
-    protocol: HTTP
-  - number: 443
-    name: tls
-    protocol: TLS
-  resolution: DNS
-  location: MESH_EXTERNAL
-  exportTo:
-${exportTo.map((e) => `  - '${e}'`).join("\n")}
-`;
-const vsHttp = (host: string, name: string, exportTo: string[], gatewayDest: string, tls = "") =>
-  `apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata:
-  name: ${name}
-  namespace: istio-egress
-spec:
-  hosts:
-  - ${host}
-  gateways:
-  - istio-egress/egress-gateway
-  - mesh
-  http:
-  - match:
-    - gateways:
-      - mesh
-      port: 80
-    route:
-    - destination:
-        host: istio-egressgateway.istio-egress.svc.cluster.local
-        subset: target-egress-gateway-mTLS
-        port:
-          number: 80
-      weight: 100
-  - match:
-    - gateways:
-      - istio-egress/egress-gateway
-      port: 80
-    route:
-    - destination:
-${gatewayDest}
-      weight: 100
-${tls}  exportTo:
-${exportTo.map((e) => `  - '${e}'`).join("\n")}
-`;
-const toPort80 = (host: string) => `        host: ${host}
-        port:
-          number: 80`;
 const originate = `        host: example.com
         port:
           number: 443

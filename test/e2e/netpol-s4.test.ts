@@ -11,67 +11,17 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { SAMPLES, applyText, curlMany, podName, startMeshCluster } from "../../src/testing/mesh-e2e.js";
 import type { MeshCluster } from "../../src/testing/mesh-e2e.js";
-import { DR_GATEWAY, GATEWAY_80, SIDECAR_X, STRICT } from "../../src/testing/s4-tutorial.js";
+import {
+  DR_GATEWAY,
+  GATEWAY_80,
+  SIDECAR_X,
+  STRICT,
+  se,
+  toPort80,
+  vsHttp,
+} from "../../src/testing/s4-tutorial.js";
 import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
 
-const SE_EXAMPLE = `apiVersion: networking.istio.io/v1beta1
-kind: ServiceEntry
-metadata:
-  name: example-com-ext
-  namespace: istio-egress
-spec:
-  hosts:
-  - example.com
-  ports:
-  - number: 80
-    name: http
-    protocol: HTTP
-  - number: 443
-    name: tls
-    protocol: TLS
-  resolution: DNS
-  location: MESH_EXTERNAL
-  exportTo:
-  - 'team-x'
-  - 'istio-egress'
-`;
-const VS_EXAMPLE = `apiVersion: networking.istio.io/v1beta1
-kind: VirtualService
-metadata:
-  name: example-com-through-egress-gateway
-  namespace: istio-egress
-spec:
-  hosts:
-  - example.com
-  gateways:
-  - istio-egress/egress-gateway
-  - mesh
-  http:
-  - match:
-    - gateways:
-      - mesh
-      port: 80
-    route:
-    - destination:
-        host: istio-egressgateway.istio-egress.svc.cluster.local
-        subset: target-egress-gateway-mTLS
-        port:
-          number: 80
-      weight: 100
-  - match:
-    - gateways:
-      - istio-egress/egress-gateway
-      port: 80
-    route:
-    - destination:
-        host: example.com
-        port:
-          number: 80
-      weight: 100
-  exportTo:
-  - 'istio-egress'
-  - 'team-x'
-`;
 /** The tutorial's six policies (samples/egress-gateway/network-policies.yaml), one document each. */
 const POLICIES = readFileSync(join(SAMPLES, "egress-gateway", "network-policies.yaml"), "utf8")
   .split(/^---$/m)
@@ -121,8 +71,15 @@ test("S4 step 7: the tutorial's NetworkPolicies in team-x", { timeout: 300_000 }
   await apply(SIDECAR_X, "team-x");
   await apply(GATEWAY_80);
   await apply(DR_GATEWAY);
-  await apply(SE_EXAMPLE);
-  await apply(VS_EXAMPLE);
+  await apply(se("example.com", "example-com-ext", ["team-x", "istio-egress"]));
+  await apply(
+    vsHttp(
+      "example.com",
+      "example-com-through-egress-gateway",
+      ["istio-egress", "team-x"],
+      toPort80("example.com"),
+    ),
+  );
   assert.deepEqual(await exampleCodes(c, "s4np-before"), ["200", "200", "200", "200"]);
   const teamY = (
     await c.ok([
