@@ -70,7 +70,16 @@ round() {
   shoal down --purge >/dev/null
 }
 
-before=$(snapshot)
+# With LOCK_FILE, the counts too are taken under the lock: no other cluster is half-built at that moment.
+locked_snapshot() {
+  if [[ -n "${LOCK_FILE:-}" ]]; then
+    flock "$LOCK_FILE" bash -c "$(declare -f snapshot count_processes count_files); ROOT='$ROOT' PREFIX='$PREFIX' snapshot"
+  else
+    snapshot
+  fi
+}
+
+before=$(locked_snapshot)
 t0=$(date +%s)
 failures=0
 for ((i = 1; i <= N; i++)); do
@@ -80,9 +89,9 @@ for ((i = 1; i <= N; i++)); do
   else
     round "$i" || failures=$((failures + 1))
   fi
-  ((i % 10 == 0)) && echo "round $i/$N: $(snapshot)"
+  ((i % 10 == 0)) && echo "round $i/$N: $(locked_snapshot)"
 done
-after=$(snapshot)
+after=$(locked_snapshot)
 echo "rounds:  $N in $(($(date +%s) - t0)) s, $failures failed"
 echo "before:  $before"
 echo "after:   $after"
