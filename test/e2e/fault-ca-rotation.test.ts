@@ -1,5 +1,5 @@
 // Fault suite: the mesh root rotates under traffic. STRICT mTLS between three sidecars (curl → httpbin
-// over HTTP, curl → tcp-echo over TCP); while one TCP connection streams a line every 250 ms and a loop
+// over HTTP, curl → tcp-echo over TCP); while one TCP connection streams a line every 200 ms and a loop
 // makes a new HTTP request and a new TCP connection every 100 ms, `shoal x ca rotate-root` trusts the
 // new root everywhere, has every proxy renew its leaf under it, then drops the old root. Nothing fails,
 // the stream gets every line, and at the end every proxy's leaf chains to the new root and the old root
@@ -13,8 +13,8 @@ import { podNetnsName } from "../../src/runtime/names.js";
 import { SAMPLES, startMeshCluster } from "../../src/testing/mesh-e2e.js";
 import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
 
-const STREAM_LINES = 60; // 15 s at 250 ms
-const REQUESTS = 80; // with their TCP twins, about 12 s
+const STREAM_LINES = 40; // 8 s at 200 ms
+const REQUESTS = 50; // with their TCP twins, about 8 s
 
 const STRICT = `apiVersion: security.istio.io/v1
 kind: PeerAuthentication
@@ -83,7 +83,7 @@ test("fault: root rotation under traffic drops no connection and fails no reques
   // One long-lived TCP connection through both sidecars, and a loop of new connections.
   const stream = background(
     curlNetns,
-    `for i in $(seq 1 ${STREAM_LINES}); do echo "line $i"; sleep 0.25; done | nc tcp-echo 9001`,
+    `for i in $(seq 1 ${STREAM_LINES}); do echo "line $i"; sleep 0.2; done | nc tcp-echo 9001`,
   );
   const loop = background(
     curlNetns,

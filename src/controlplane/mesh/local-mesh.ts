@@ -89,18 +89,18 @@ export function createLocalMesh(): LocalMesh {
       const uid = ctx.store.get({ kind: "Pod", namespace, name })?.metadata.uid;
       return uid === undefined ? undefined : { uid };
     };
-    let pushRef: PushServer | undefined; // set below: the CA and the push server need each other
+    const late: { push?: PushServer } = {}; // set below: the CA and the push server need each other
     const meshCa = await startMeshCa({
       stateDir: ctx.stateDir,
       now: new Date(),
       pods,
       tokenKeys: [keys.publicKey],
-      proxies: () => pushRef?.status() ?? [],
+      proxies: () => late.push?.status() ?? [],
       certificates: (namespace, pod) =>
         fetchProxyCertificates(podRunFiles(ctx.clusterId, namespace, pod).adminSocket),
       publish: async (timeoutMs) => {
-        pushRef?.notifyChanged("all");
-        return pushRef ? pushRef.settle(timeoutMs) : [];
+        late.push?.notifyChanged("all");
+        return late.push ? late.push.settle(timeoutMs) : [];
       },
       log: ctx.log,
     });
@@ -116,7 +116,7 @@ export function createLocalMesh(): LocalMesh {
       tokenVerifier: bootstrapTokenVerifier([keys.publicKey], { pods }),
       configFor: (node): ProxyConfig => meshCa.withTrust(build(snapshot(), node.id).config),
     });
-    pushRef = push;
+    late.push = push;
     push.on("connected", (n) => ctx.log("proxy connected", { node: n.id }));
     push.on("rejected", (err, peer) =>
       ctx.log("proxy rejected", { peer, code: err.code, error: err.message }),
