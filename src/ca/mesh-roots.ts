@@ -69,23 +69,17 @@ export class MeshRoots {
   /** Loads (or creates) the root and any rotation in progress; a rotation that was dropping is finished. */
   static async load(stateDir: string, o: { trustDomain?: string; now: Date }): Promise<MeshRoots> {
     const dir = join(stateDir, "ca");
+    let record = await readRotation(join(dir, ROTATION_FILE));
+    if (record?.phase === "drop") {
+      // Stopped while the new root replaced the old: finish that first (root-*.pem may be half done).
+      await finish(dir, await readNext(dir));
+      record = undefined;
+    }
     await loadOrCreateMeshRoot(stateDir, o); // creates the first root, checks the key's mode
     const root = { cert: await read(join(dir, ROOT_CERT_FILE)), key: await read(join(dir, ROOT_KEY_FILE)) };
-    const record = await readRotation(join(dir, ROTATION_FILE));
-    let state: { phase: RotationPhase; root: Pems; next?: Pems; startedAt?: string } = {
-      phase: "none",
-      root,
-    };
-    if (record) {
-      const next = {
-        cert: await read(join(dir, NEXT_ROOT_CERT_FILE)),
-        key: await read(join(dir, NEXT_ROOT_KEY_FILE)),
-      };
-      if (record.phase === "drop") {
-        await finish(dir, next);
-        state = { phase: "none", root: next };
-      } else state = { phase: record.phase, root, next, startedAt: record.startedAt };
-    }
+    const state: { phase: RotationPhase; root: Pems; next?: Pems; startedAt?: string } = record
+      ? { phase: record.phase as RotationPhase, root, next: await readNext(dir), startedAt: record.startedAt }
+      : { phase: "none", root };
     const authority = await signingAuthority(state, o.trustDomain, o.now);
     return new MeshRoots(dir, state, authority, o.trustDomain);
   }
@@ -185,6 +179,10 @@ async function read(path: string): Promise<string> {
       },
     );
   }
+}
+
+async function readNext(dir: string): Promise<Pems> {
+  return { cert: await read(join(dir, NEXT_ROOT_CERT_FILE)), key: await read(join(dir, NEXT_ROOT_KEY_FILE)) };
 }
 
 async function readRotation(path: string): Promise<RotationRecord | undefined> {
