@@ -45,6 +45,7 @@ interface Secret {
 test("fault: root rotation under traffic drops no connection and fails no request", async (t) => {
   const blocker = runtimeE2eBlocker();
   if (blocker !== undefined) return t.skip(blocker);
+  const t0 = performance.now();
   const c = await startMeshCluster("fca");
   const jobs: Array<ReturnType<typeof background>> = [];
   t.after(async () => {
@@ -79,6 +80,7 @@ test("fault: root rotation under traffic drops no connection and fails no reques
     proxies: unknown[];
   };
   assert.equal(before.proxies.length, 3);
+  t.diagnostic(`cluster, pods and first traffic ready in ${Math.round(performance.now() - t0)} ms`);
 
   // One long-lived TCP connection through both sidecars, and a loop of new connections.
   const stream = background(
