@@ -1,5 +1,5 @@
-// The mesh half of the local cluster's daemon: the CA (root and token-signing key in the state
-// directory), the push server on a unix socket the proxy's uid can reach, configs built from the store
+// The mesh half of the local cluster's daemon: the CA (roots, root rotation and token-signing key in the
+// state directory; see mesh-ca.ts), the push server on a unix socket the proxy's uid can reach, configs built from the store
 // (one snapshot per store version) and pushed on every change, and each sidecar's bootstrap token,
 // minted into its pod's run directory every time the proxy starts.
 import { chmod, chown, mkdir, rename, rm, writeFile } from "node:fs/promises";
