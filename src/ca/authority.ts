@@ -40,12 +40,14 @@ export async function createMeshRoot(o: {
   trustDomain?: string;
   now: Date;
   lifetimeMs?: number;
+  /** The root's CN (default "Shoal mesh root"); rotated roots carry their creation time in it. */
+  commonName?: string;
 }): Promise<{ authority: CertificateAuthority; certPem: string; keyPem: string }> {
   const trustDomain = checkTrustDomain(o.trustDomain ?? DEFAULT_TRUST_DOMAIN);
   const keys = await generateP256();
   const cert = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
-    name: [{ O: [trustDomain] }, { CN: ["Shoal mesh root"] }],
+    name: [{ O: [trustDomain] }, { CN: [o.commonName ?? "Shoal mesh root"] }],
     notBefore: new Date(o.now.getTime() - 60_000),
     notAfter: new Date(o.now.getTime() + (o.lifetimeMs ?? DEFAULT_ROOT_LIFETIME_MS)),
     keys,

@@ -10,7 +10,8 @@ import type { WorkloadIdentity } from "./spiffe.js";
 /** Istio's default audience for tokens presented to its CA. */
 export const DEFAULT_TOKEN_AUDIENCE = "istio-ca";
 export const DEFAULT_TOKEN_ISSUER = "shoal-control-plane";
-export const DEFAULT_TOKEN_TTL_SECONDS = 3600;
+/** Ten minutes: a leaked token is soon useless; the control plane re-mints well before expiry. */
+export const DEFAULT_TOKEN_TTL_SECONDS = 600;
 
 export interface BootstrapClaims {
   issuer: string;
@@ -18,6 +19,8 @@ export interface BootstrapClaims {
   namespace: string;
   serviceAccount: string;
   pod: string;
+  /** The UID of the pod the token is bound to (absent in tokens minted without one). */
+  podUid?: string;
   issuedAt: Date;
   expiresAt: Date;
   jti: string;
@@ -28,6 +31,8 @@ export interface MintOptions {
   namespace: string;
   serviceAccount: string;
   pod: string;
+  /** Binds the token to this incarnation of the pod (Kubernetes' kubernetes.io.pod.uid claim). */
+  podUid?: string;
   now: Date;
   issuer?: string;
   audience?: string | string[];
@@ -80,7 +85,7 @@ export function mintBootstrapToken(o: MintOptions): string {
     jti: o.jti ?? randomUUID(),
     "kubernetes.io": {
       namespace: o.namespace,
-      pod: { name: o.pod },
+      pod: o.podUid === undefined ? { name: o.pod } : { name: o.pod, uid: o.podUid },
       serviceaccount: { name: o.serviceAccount },
     },
   };
@@ -115,7 +120,9 @@ function readClaims(p: Record<string, unknown>): BootstrapClaims {
     obj(k8s.serviceaccount, "kubernetes.io.serviceaccount").name,
     "serviceaccount.name",
   );
-  const pod = str(obj(k8s.pod, "kubernetes.io.pod").name, "kubernetes.io.pod.name");
+  const podClaim = obj(k8s.pod, "kubernetes.io.pod");
+  const pod = str(podClaim.name, "kubernetes.io.pod.name");
+  const podUid = podClaim.uid === undefined ? undefined : str(podClaim.uid, "kubernetes.io.pod.uid");
   if (!isNamespaceName(namespace))
     throw claimError(`namespace ${JSON.stringify(namespace)} is not a DNS-1123 label`);
   if (!isServiceAccountName(serviceAccount)) {
@@ -134,6 +141,7 @@ function readClaims(p: Record<string, unknown>): BootstrapClaims {
     namespace,
     serviceAccount,
     pod,
+    ...(podUid !== undefined ? { podUid } : {}),
     issuedAt: new Date(num(p, "iat") * 1000),
     expiresAt: new Date(num(p, "exp") * 1000),
     jti: str(p.jti, "jti"),
@@ -178,6 +186,34 @@ export function verifyBootstrapToken(token: string, o: VerifyOptions): Bootstrap
     );
   }
   return claims;
+}
+
+/** What the CA knows about a pod now: its UID, or undefined when no such pod exists. */
+export type PodLookup = (namespace: string, pod: string) => { uid: string } | undefined;
+
+/**
+ * Checks that the pod a token was minted for still exists as the same incarnation. Like a Kubernetes
+ * bound service-account token: a token whose pod was deleted (or deleted and re-created under the same
+ * name, which gives it a new UID) is no longer valid. Codes: CA_TOKEN_POD_GONE, CA_TOKEN_POD_MISMATCH.
+ */
+export function checkPodBinding(claims: BootstrapClaims, lookup: PodLookup): void {
+  const where = `${claims.namespace}/${claims.pod}`;
+  const pod = lookup(claims.namespace, claims.pod);
+  if (!pod) {
+    throw new ShoalError("CA_TOKEN_POD_GONE", `bootstrap token is for pod ${where}, which no longer exists`);
+  }
+  if (claims.podUid === undefined) {
+    throw new ShoalError(
+      "CA_TOKEN_POD_MISMATCH",
+      `bootstrap token for pod ${where} is not bound to a pod UID`,
+    );
+  }
+  if (claims.podUid !== pod.uid) {
+    throw new ShoalError(
+      "CA_TOKEN_POD_MISMATCH",
+      `bootstrap token is for pod ${where} with UID ${claims.podUid}, but that pod now has UID ${pod.uid}`,
+    );
+  }
 }
 
 /** The workload identity a verified token vouches for, in the CA's trust domain. */

@@ -39,3 +39,26 @@ export async function parseAndVerifyCsr(csrPem: string): Promise<x509.Pkcs10Cert
     throw new ShoalError("CA_CSR_BAD_SIGNATURE", "CSR signature does not verify with its own public key");
   return csr;
 }
+
+/** The subject alternative names a CSR asks for, as `type:value` (`url:spiffe://…`, `dns:…`). */
+export function requestedNames(csr: x509.Pkcs10CertificateRequest): string[] {
+  return csr.extensions
+    .filter(
+      (e): e is x509.SubjectAlternativeNameExtension => e instanceof x509.SubjectAlternativeNameExtension,
+    )
+    .flatMap((e) => e.names.items.map((n) => `${n.type}:${n.value}`));
+}
+
+/**
+ * Refuses a CSR that asks for any name other than `spiffeId` (Istio's CA checks that the identities a
+ * request asks for are the caller's). A CSR that asks for no name at all is fine: the CA fills it in.
+ */
+export function checkRequestedIdentity(csr: x509.Pkcs10CertificateRequest, spiffeId: string): void {
+  const foreign = requestedNames(csr).filter((n) => n !== `url:${spiffeId}`);
+  if (foreign.length > 0) {
+    throw new ShoalError(
+      "CA_CSR_IDENTITY",
+      `CSR asks for ${foreign.map((n) => n.replace(/^url:/, "")).join(", ")}, but its bootstrap token is for ${spiffeId}`,
+    );
+  }
+}

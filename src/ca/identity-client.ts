@@ -6,6 +6,7 @@ import { createSecureContext } from "node:tls";
 import type { SecureContext } from "node:tls";
 import { ShoalError } from "../common/errors.js";
 import type { CertificateResponse } from "./ca-service.js";
+import { issuingRoot } from "./chain-root.js";
 import { generateCsr } from "./pkcs10.js";
 import { spiffeIdOf } from "./peer-identity.js";
 import { splitPemCertificates } from "./pem.js";
@@ -94,8 +95,31 @@ export function materialFromResponse(
   };
 }
 
+/** What the control plane says to trust (Istio's ROOTCA secret), and the root leaves are signed by now. */
+export interface PushedTrust {
+  rootsPem: string;
+  /** SHA-256 fingerprint of the signing root: a leaf under another root is renewed at once. */
+  signingRoot: string;
+}
+
+/** The same certificate and key with another trust bundle (a new SecureContext for new handshakes). */
+function withBundle(m: IdentityMaterial, trustBundlePem: string): IdentityMaterial {
+  return {
+    ...m,
+    trustBundlePem,
+    secureContext: createSecureContext({
+      key: m.keyPem,
+      cert: m.chainPem,
+      ca: trustBundlePem,
+      minVersion: "TLSv1.2",
+    }),
+  };
+}
+
 export interface IdentityClientEvents {
   rotated: [material: IdentityMaterial];
+  /** The trust bundle changed (same certificate). */
+  trustUpdated: [material: IdentityMaterial];
   renewFailed: [error: unknown, retryInMs: number];
 }
 
@@ -108,6 +132,7 @@ export class IdentityClient extends EventEmitter<IdentityClientEvents> {
   #timer: unknown;
   #stopped = false;
   #failures = 0;
+  #trust: PushedTrust | undefined;
 
   constructor(options: IdentityClientOptions) {
     super();
@@ -143,6 +168,29 @@ export class IdentityClient extends EventEmitter<IdentityClientEvents> {
     return this.#inflight;
   }
 
+  /**
+   * Takes the trust the control plane pushed: new handshakes validate peers against `rootsPem` (open
+   * connections keep going), later certificates keep it, and a leaf that is not under `signingRoot` is
+   * renewed now. Returns true when a renewal was started.
+   */
+  applyTrust(trust: PushedTrust): boolean {
+    this.#trust = trust;
+    const m = this.#current;
+    if (!m) return false; // the first certificate will carry it
+    if (m.trustBundlePem !== trust.rootsPem) {
+      this.#current = withBundle(m, trust.rootsPem);
+      this.emit("trustUpdated", this.#current);
+    }
+    const underSigningRoot = (x: IdentityMaterial) =>
+      issuingRoot(x.chainPem, trust.rootsPem) === trust.signingRoot;
+    if (underSigningRoot(m)) return false;
+    // A renewal already in flight may have been signed before the switch: then ask once more.
+    this.renew()
+      .then((got) => (underSigningRoot(got) ? got : this.renew()))
+      .catch(() => undefined); // failures are reported through "renewFailed" and retried
+    return true;
+  }
+
   /** Cancels the pending renewal; the current certificate stays usable. */
   stop(): void {
     this.#stopped = true;
@@ -154,7 +202,9 @@ export class IdentityClient extends EventEmitter<IdentityClientEvents> {
       const { csrPem, keyPem } = await generateCsr();
       const token = typeof this.#o.token === "string" ? this.#o.token : await this.#o.token();
       const res = await this.#o.requestCertificate(csrPem, token);
-      const material = materialFromResponse(keyPem, res, this.#o.expectedSpiffeId);
+      // The pushed bundle is the control plane's latest word; the CA's answer is the same or older.
+      const answer = this.#trust ? { ...res, trustBundlePem: this.#trust.rootsPem } : res;
+      const material = materialFromResponse(keyPem, answer, this.#o.expectedSpiffeId);
       this.#current = material;
       this.#failures = 0;
       this.#schedule(this.renewDelayMs(material));

@@ -89,16 +89,32 @@ const token = (
     audience: o.audience,
   });
 
-test("a CSR asking for another identity gets the token's identity, and only it", async () => {
-  const { csrPem } = await generateCsr({ requestedUri: "spiffe://cluster.local/ns/istio-system/sa/admin" });
-  const csr = new x509.Pkcs10CertificateRequest(csrPem);
-  assert.ok(csr.getExtension(x509.SubjectAlternativeNameExtension.NAME) ?? csr.extensions.length > 0);
-  const res = await service.sign(csrPem, token({ namespace: "foo", serviceAccount: "curl" }));
+test("a CSR asking for another identity is refused; one asking for the token's identity, or none, is signed", async () => {
+  const other = await generateCsr({ requestedUri: "spiffe://cluster.local/ns/istio-system/sa/admin" });
+  await assert.rejects(
+    service.sign(other.csrPem, token({ namespace: "foo", serviceAccount: "curl" })),
+    (e) => {
+      assert.ok(isShoalError(e, "CA_CSR_IDENTITY"), String(e));
+      assert.match(
+        e.message,
+        /CSR asks for spiffe:\/\/cluster.local\/ns\/istio-system\/sa\/admin, but its bootstrap token is for spiffe:\/\/cluster.local\/ns\/foo\/sa\/curl/,
+      );
+      return true;
+    },
+  );
+  assert.deepEqual(issued, [], "nothing was signed");
+  const own = await generateCsr({ requestedUri: "spiffe://cluster.local/ns/foo/sa/curl" });
+  const res = await service.sign(own.csrPem, token({ namespace: "foo", serviceAccount: "curl" }));
   assert.equal(leafOf(res.chainPem).subjectAltName, "URI:spiffe://cluster.local/ns/foo/sa/curl");
   assert.equal(res.trustBundlePem, ca.rootsPem);
   assert.deepEqual(issued, [
     `spiffe://cluster.local/ns/foo/sa/curl curl-7d9f ${leafOf(res.chainPem).serialNumber}`,
   ]);
+  const bare = await generateCsr();
+  assert.match(
+    leafOf((await service.sign(bare.csrPem, token())).chainPem).subjectAltName ?? "",
+    /ns\/foo\/sa\/curl$/,
+  );
 });
 
 test("the service refuses tampered, expired and wrong-audience tokens before signing", async () => {

@@ -2,7 +2,7 @@
 import { ShoalError } from "../common/errors.js";
 import type { CertificateAuthority } from "./authority.js";
 import { randomSerial } from "./authority.js";
-import { parseAndVerifyCsr } from "./csr.js";
+import { checkRequestedIdentity, parseAndVerifyCsr } from "./csr.js";
 import { spiffeId } from "./spiffe.js";
 import type { WorkloadIdentity } from "./spiffe.js";
 import { certPem, x509 } from "./x509.js";
@@ -21,7 +21,8 @@ export interface IssueOptions {
 
 /**
  * Issues a leaf for `identity`. The only URI SAN is the identity's SPIFFE id; nothing from the CSR but
- * its public key is used (its subject and requested SANs are ignored). Returns leaf + chain PEM.
+ * its public key is used, and a CSR that asks for any other name is refused (CA_CSR_IDENTITY).
+ * Returns leaf + chain PEM.
  */
 export async function issue(
   ca: CertificateAuthority,
@@ -40,6 +41,7 @@ export async function issue(
   const lifetime = options.lifetimeMs ?? DEFAULT_LEAF_LIFETIME_MS;
   if (!(lifetime > 0)) throw new ShoalError("CA_CONFIG", `leaf lifetime ${lifetime}ms is not positive`);
   const csr = await parseAndVerifyCsr(csrPem);
+  checkRequestedIdentity(csr, uri);
   const notBefore = new Date(now.getTime() - (options.backdateMs ?? BACKDATE_MS));
   // A leaf never outlives the certificate that signs it.
   const notAfter = new Date(Math.min(now.getTime() + lifetime, ca.cert.notAfter.getTime()));

@@ -42,7 +42,11 @@ export function followRotations(server: Server, client: IdentityClient): () => v
       });
   };
   client.on("rotated", onRotated);
-  return () => client.off("rotated", onRotated);
+  client.on("trustUpdated", onRotated);
+  return () => {
+    client.off("rotated", onRotated);
+    client.off("trustUpdated", onRotated);
+  };
 }
 
 /** Client options: present the current certificate and accept only the expected server SPIFFE ids. */

@@ -49,6 +49,8 @@ export interface DaemonApi {
   proxyConfig(namespace: string, pod: string): Promise<unknown>;
   /** The certificates a pod's proxy holds now (`shoal proxy-config secret`). */
   proxyCertificates(namespace: string, pod: string): Promise<unknown>;
+  /** The mesh CA (`shoal x ca`): its status, or a root rotation run to the end. */
+  ca?(action: "status" | "rotate-root", o: { phaseTimeoutMs?: number }): Promise<unknown>;
 }
 
 const MAX_BODY = 64 * 1024 * 1024;
@@ -143,6 +145,10 @@ async function route(api: DaemonApi, req: IncomingMessage, res: ServerResponse):
     return send(res, 200, {
       certificates: await api.proxyCertificates(q("namespace") ?? "default", q("pod") ?? ""),
     });
+  if (what === "ca" && api.ca && method === "GET" && parts.length === 2)
+    return send(res, 200, await api.ca("status", {}));
+  if (what === "ca" && api.ca && method === "POST" && parts[2] === "rotate-root")
+    return send(res, 200, await api.ca("rotate-root", (await readJson(req)) as { phaseTimeoutMs?: number }));
   if (what === "observe") return observeRoute(api, parts.slice(2), url.searchParams, method, res);
   if (what === "shutdown" && method === "POST") {
     send(res, 202, { stopping: true });

@@ -45,6 +45,8 @@ export interface MeshDebug {
   settle?(timeoutMs: number): Promise<string[]>;
   proxyConfig(namespace: string, pod: string): Promise<unknown>;
   proxyCertificates(namespace: string, pod: string): Promise<unknown>;
+  /** The mesh CA's status and root rotation (`shoal x ca`). */
+  ca?(action: "status" | "rotate-root", o: { phaseTimeoutMs?: number }): Promise<unknown>;
 }
 
 /** How long a write waits for the proxies to take it before it returns with a warning. */
@@ -230,6 +232,11 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
       proxyStatus: () => options.mesh?.status() ?? [],
       proxyConfig: async (namespace, pod) => meshOf(options).proxyConfig(namespace, pod),
       proxyCertificates: async (namespace, pod) => meshOf(options).proxyCertificates(namespace, pod),
+      ca: async (action, o) => {
+        const mesh = meshOf(options);
+        if (!mesh.ca) throw new ShoalError("NO_MESH", "this cluster runs no mesh CA");
+        return mesh.ca(action, o);
+      },
     };
     server = createApiServer(api);
     await new Promise<void>((resolveListen, reject) => {

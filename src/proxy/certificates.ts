@@ -1,6 +1,8 @@
 // What the proxy reports about its certificates (the admin's /certs, shown by `shoal proxy-config
-// secret`): the workload chain's leaf and the mesh roots, with serial numbers and validity.
+// secret`): the workload chain's leaf and the mesh roots, with serial numbers, validity, fingerprints and
+// which root the leaf chains to (what a root rotation waits for).
 import { X509Certificate } from "node:crypto";
+import { issuingRoot } from "../ca/chain-root.js";
 
 export interface CertificateInfo {
   /** `default` for the workload certificate, `ROOTCA` for the mesh roots, as istioctl names them. */
@@ -11,6 +13,10 @@ export interface CertificateInfo {
   notAfter: string;
   /** Within its validity period now. */
   valid: boolean;
+  /** SHA-256 fingerprint (`AB:CD:…`). */
+  fingerprint?: string;
+  /** The workload certificate only: fingerprint of the trusted root its chain ends at (absent: none). */
+  root?: string;
 }
 
 function pemBlocks(pem: string): string[] {
@@ -28,6 +34,7 @@ function describe(name: string, type: CertificateInfo["type"], pem: string, now:
     notBefore: notBefore.toISOString(),
     notAfter: notAfter.toISOString(),
     valid: notBefore <= now && now <= notAfter,
+    fingerprint: cert.fingerprint256,
   };
 }
 
@@ -35,7 +42,10 @@ function describe(name: string, type: CertificateInfo["type"], pem: string, now:
 export function describeCertificates(chainPem: string, rootsPem: string, now: Date): CertificateInfo[] {
   const out: CertificateInfo[] = [];
   const [leaf] = pemBlocks(chainPem);
-  if (leaf) out.push(describe("default", "Cert Chain", leaf, now));
+  if (leaf) {
+    const root = issuingRoot(chainPem, rootsPem);
+    out.push({ ...describe("default", "Cert Chain", leaf, now), ...(root ? { root } : {}) });
+  }
   for (const root of pemBlocks(rootsPem)) out.push(describe("ROOTCA", "CA", root, now));
   return out;
 }

@@ -383,6 +383,10 @@ export const proxyConfigSchema = s.object({
   clusters: s.array(clusterSchema),
   /** Gateway proxies only: the ports they listen on (no capture). Absent for sidecars. */
   gateway: s.object({ ports: s.array(gatewayPortSchema) }).optional(),
+  /** Mesh trust pushed by the control plane (Istio's ROOTCA secret): the roots peers are validated by,
+   *  and the fingerprint of the root leaves are signed by now (a leaf under another is renewed). Absent:
+   *  the roots the CA answered with. Changes during a root rotation. */
+  trust: s.object({ rootsPem: s.string(), signingRoot: s.string() }).optional(),
 });
 export type ProxyConfig = s.Infer<typeof proxyConfigSchema>;
 

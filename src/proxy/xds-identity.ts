@@ -32,6 +32,9 @@ export async function xdsIdentity(o: {
   client.on("rotated", (m) =>
     o.log("certificate_rotated", { spiffeId: m.spiffeId, serial: m.serialNumber, notAfter: m.notAfter }),
   );
+  client.on("trustUpdated", (m) =>
+    o.log("trust_bundle_updated", { roots: (m.trustBundlePem.match(/BEGIN CERTIFICATE/g) ?? []).length }),
+  );
   client.on("renewFailed", (err, retryInMs) =>
     o.log("certificate_renew_failed", { error: String(err), retryInMs }),
   );

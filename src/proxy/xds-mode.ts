@@ -15,6 +15,7 @@ import type { ProxyConfig } from "./proxy-config.js";
 import { PROXY_PORTS } from "./proxy-config.js";
 import { XdsClient } from "./xds-client.js";
 import { xdsIdentity } from "./xds-identity.js";
+import type { XdsIdentity } from "./xds-identity.js";
 
 export interface XdsModeOptions {
   /** `unix:/run/shoal/ID/xds.sock`. */
@@ -48,7 +49,7 @@ export async function runXdsMode(o: XdsModeOptions): Promise<{ close(): Promise<
   const originalDst = o.originalDst ?? loadOriginalDst();
   const token = async () => (await readFile(o.tokenFile, "utf8")).trim();
   // Set once the listeners are up; configs that arrive earlier are kept by the client.
-  const live: { proxy?: Proxy } = {};
+  const live: { proxy?: Proxy; identity?: XdsIdentity } = {};
   let stopped = false;
   const xds = new XdsClient({
     target: o.xds,
@@ -61,6 +62,7 @@ export async function runXdsMode(o: XdsModeOptions): Promise<{ close(): Promise<
     onConfig: (config: ProxyConfig) => {
       // Before the listeners exist the config is kept by the client and used at start.
       live.proxy?.updateConfig(config);
+      if (config.trust) live.identity?.client.applyTrust(config.trust);
       event("config_applied", { version: config.version });
     },
   });
@@ -75,6 +77,9 @@ export async function runXdsMode(o: XdsModeOptions): Promise<{ close(): Promise<
     stopped: () => stopped,
   });
   event("certificate_ready", { spiffeId: identity.spiffeId });
+  // Trust pushed before the certificate arrived; later configs apply theirs as they come.
+  live.identity = identity;
+  if (xds.config?.trust) identity.client.applyTrust(xds.config.trust);
   const out = process.stdout;
   const started = await startProxy({
     config: xds.config,

@@ -75,6 +75,16 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./route-check.js")).routeCheckCommand,
   },
   {
+    path: ["x", "ca", "status"],
+    summary: "Show the mesh roots, any root rotation in progress, and which root each proxy's leaf is under",
+    load: async () => (await import("./ca.js")).caStatusCommand,
+  },
+  {
+    path: ["x", "ca", "rotate-root"],
+    summary: "Replace the mesh root without dropping a connection (trust both, re-issue, drop the old)",
+    load: async () => (await import("./ca.js")).caRotateRootCommand,
+  },
+  {
     path: ["x", "mtls-report"],
     summary: "Which clients still send plaintext, and whether STRICT mTLS is safe per workload",
     load: async () => (await import("./mtls-report.js")).mtlsReportCommand,

@@ -62,6 +62,8 @@ test("token → config and certificate; store change → new config; status; sto
     spec: { serviceAccountName: "curl", containers: [{ name: "curl" }, { name: "istio-proxy" }] },
     status: { phase: "Running", podIP: "10.244.0.9" },
   });
+  // Tokens are bound to the pod's UID as the store knows it.
+  pod.uid = store.get({ kind: "Pod", namespace: "foo", name: "curl-1" })!.metadata.uid!;
   const mesh = createLocalMesh();
   await assert.rejects(mesh.beforeStart(pod, proxyContainer), /not running/);
   const lines: string[] = [];

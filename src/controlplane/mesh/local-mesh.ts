@@ -1,12 +1,12 @@
-// The mesh half of the local cluster's daemon: the CA (root and token-signing key in the state
-// directory), the push server on a unix socket the proxy's uid can reach, configs built from the store
+// The mesh half of the local cluster's daemon: the CA (roots, root rotation and token-signing key in the
+// state directory; see mesh-ca.ts), the push server on a unix socket the proxy's uid can reach, configs built from the store
 // (one snapshot per store version) and pushed on every change, and each sidecar's bootstrap token,
 // minted into its pod's run directory every time the proxy starts.
 import { chmod, chown, mkdir, rename, rm, writeFile } from "node:fs/promises";
 import { ShoalError } from "../../api/errors.js";
-import { loadOrCreateMeshRoot } from "../../ca/ca-store.js";
 import { DEFAULT_TOKEN_TTL_SECONDS, mintBootstrapToken } from "../../ca/bootstrap-token.js";
-import { createCaService } from "../../ca/ca-service.js";
+import type { PodLookup } from "../../ca/bootstrap-token.js";
+import type { RotationReport } from "../../ca/root-rotation.js";
 import { PROXY_CONTAINER } from "../../inject/sidecar.js";
 import type { ProxyConfig } from "../../proxy/proxy-config.js";
 import { PROXY_UID } from "../../proxy/proxy-config.js";
@@ -20,6 +20,8 @@ import { createPushServer } from "../xds/push-server.js";
 import type { PushServer } from "../xds/push-server.js";
 import { bootstrapTokenVerifier } from "../xds/hello-auth.js";
 import type { ProxyStatusRow } from "../xds/status.js";
+import { startMeshCa } from "./mesh-ca.js";
+import type { CaStatus, MeshCa } from "./mesh-ca.js";
 import { fetchProxyCertificates, fetchProxyConfig } from "./proxy-admin.js";
 import { loadOrCreateTokenKey } from "./token-key.js";
 import type { TokenKeys } from "./token-key.js";
@@ -40,12 +42,19 @@ export interface LocalMesh {
   proxyCertificates(namespace: string, pod: string): Promise<unknown>;
   /** Resolves once every connected proxy answered the config it should run now; the ids still behind. */
   settle(timeoutMs: number): Promise<string[]>;
+  /** The mesh roots, any rotation in progress, and which root each proxy's leaf is under. */
+  caStatus(): Promise<CaStatus>;
+  /** Runs (or continues) a root rotation with overlap; see ca/root-rotation.ts. */
+  rotateRoot(o?: { phaseTimeoutMs?: number }): Promise<RotationReport>;
+  /** Both of the above for the daemon's API. */
+  ca(action: "status" | "rotate-root", o: { phaseTimeoutMs?: number }): Promise<unknown>;
 }
 
 interface Running {
   ctx: DaemonContext;
   keys: TokenKeys;
   push: PushServer;
+  ca: MeshCa;
 }
 
 export function createLocalMesh(): LocalMesh {
@@ -63,6 +72,7 @@ export function createLocalMesh(): LocalMesh {
       namespace: pod.namespace,
       serviceAccount: pod.serviceAccount,
       pod: pod.name,
+      podUid: pod.uid,
       now: new Date(),
     });
     // Written beside, then renamed: the proxy never reads half a token.
@@ -73,20 +83,28 @@ export function createLocalMesh(): LocalMesh {
   }
 
   async function start(ctx: DaemonContext): Promise<{ stop(): Promise<void> }> {
-    const now = new Date();
-    const { authority, created } = await loadOrCreateMeshRoot(ctx.stateDir, { now });
     const keys = await loadOrCreateTokenKey(ctx.stateDir);
-    if (created) ctx.log("mesh root created", { trustDomain: authority.trustDomain });
-    const ca = createCaService({
-      authority,
+    // Tokens are bound to a pod's UID: one for a deleted (or deleted and re-created) pod is refused.
+    const pods: PodLookup = (namespace, name) => {
+      const uid = ctx.store.get({ kind: "Pod", namespace, name })?.metadata.uid;
+      return uid === undefined ? undefined : { uid };
+    };
+    const late: { push?: PushServer } = {}; // set below: the CA and the push server need each other
+    const meshCa = await startMeshCa({
+      stateDir: ctx.stateDir,
+      now: new Date(),
+      pods,
       tokenKeys: [keys.publicKey],
-      onIssued: (e) =>
-        ctx.log("certificate issued", {
-          spiffeId: e.spiffeId,
-          pod: `${e.claims.namespace}/${e.claims.pod}`,
-          notAfter: e.notAfter,
-        }),
+      proxies: () => late.push?.status() ?? [],
+      certificates: (namespace, pod) =>
+        fetchProxyCertificates(podRunFiles(ctx.clusterId, namespace, pod).adminSocket),
+      publish: async (timeoutMs) => {
+        late.push?.notifyChanged("all");
+        return late.push ? late.push.settle(timeoutMs) : [];
+      },
+      log: ctx.log,
     });
+    const authority = meshCa.roots.authority;
     let cached: { version: number; snapshot: MeshSnapshot } | undefined;
     const snapshot = (): MeshSnapshot => {
       const version = ctx.store.resourceVersion;
@@ -94,10 +112,11 @@ export function createLocalMesh(): LocalMesh {
       return cached.snapshot;
     };
     const push = createPushServer({
-      ca,
-      tokenVerifier: bootstrapTokenVerifier([keys.publicKey]),
-      configFor: (node): ProxyConfig => build(snapshot(), node.id).config,
+      ca: meshCa.service,
+      tokenVerifier: bootstrapTokenVerifier([keys.publicKey], { pods }),
+      configFor: (node): ProxyConfig => meshCa.withTrust(build(snapshot(), node.id).config),
     });
+    late.push = push;
     push.on("connected", (n) => ctx.log("proxy connected", { node: n.id }));
     push.on("rejected", (err, peer) =>
       ctx.log("proxy rejected", { peer, code: err.code, error: err.message }),
@@ -119,7 +138,7 @@ export function createLocalMesh(): LocalMesh {
       await chown(socket, 0, PROXY_UID);
       await chmod(socket, 0o660);
     } else await chmod(socket, 0o600); // only our own proxies (tests) run without root
-    const r: Running = { ctx, keys, push };
+    const r: Running = { ctx, keys, push, ca: meshCa };
     running = r;
     // Store changes → push; only configs whose version changed are sent.
     const unwatch = ctx.store.watch(() => push.notifyChanged("all"));
@@ -152,6 +171,10 @@ export function createLocalMesh(): LocalMesh {
     };
   }
 
+  const mesh = (): Running => {
+    if (!running) throw new ShoalError("NO_MESH", "the mesh control plane is not running");
+    return running;
+  };
   /** The admin socket of a pod's sidecar, once the pod exists. */
   const adminSocketOf = (namespace: string, pod: string): string => {
     const r = running;
@@ -176,5 +199,8 @@ export function createLocalMesh(): LocalMesh {
       fetchProxyConfig(adminSocketOf(namespace, pod), `${namespace}/${pod}`),
     proxyCertificates: async (namespace, pod) => fetchProxyCertificates(adminSocketOf(namespace, pod)),
     settle: async (timeoutMs) => (running ? running.push.settle(timeoutMs) : []),
+    caStatus: async () => mesh().ca.status(),
+    rotateRoot: async (o) => mesh().ca.rotateRoot(o),
+    ca: async (action, o) => (action === "status" ? mesh().ca.status() : mesh().ca.rotateRoot(o)),
   };
 }

@@ -1,9 +1,10 @@
 // Authenticates a proxy's hello: its bootstrap token must verify, and the pod and namespace it claims
-// must be the ones the token was minted for (a token for one pod cannot fetch another pod's config).
+// must be the ones the token was minted for (a token for one pod cannot fetch another pod's config), and,
+// when the verifier can see pods, that pod must still exist with the UID the token is bound to.
 import type { KeyObject } from "node:crypto";
 import { ShoalError, isShoalError } from "../../api/errors.js";
-import { verifyBootstrapToken } from "../../ca/bootstrap-token.js";
-import type { BootstrapClaims } from "../../ca/bootstrap-token.js";
+import { checkPodBinding, verifyBootstrapToken } from "../../ca/bootstrap-token.js";
+import type { BootstrapClaims, PodLookup } from "../../ca/bootstrap-token.js";
 import type { HelloMessage } from "../../xds-protocol/messages.js";
 import type { PushNode } from "./proxy-connection.js";
 
@@ -13,17 +14,26 @@ export type TokenVerifier = (token: string) => BootstrapClaims;
 /** The verifier the daemon wires: the control plane's token keys, checked against the current time. */
 export function bootstrapTokenVerifier(
   publicKeys: ReadonlyArray<KeyObject | string>,
-  o: { audience?: string; issuer?: string; leewaySeconds?: number; clock?: () => Date } = {},
+  o: {
+    audience?: string;
+    issuer?: string;
+    leewaySeconds?: number;
+    clock?: () => Date;
+    pods?: PodLookup;
+  } = {},
 ): TokenVerifier {
   const clock = o.clock ?? (() => new Date());
-  return (token) =>
-    verifyBootstrapToken(token, {
+  return (token) => {
+    const claims = verifyBootstrapToken(token, {
       publicKeys,
       now: clock(),
       audience: o.audience,
       issuer: o.issuer,
       leewaySeconds: o.leewaySeconds,
     });
+    if (o.pods) checkPodBinding(claims, o.pods);
+    return claims;
+  };
 }
 
 /** The authenticated node of a hello, or a ShoalError (CA_TOKEN_*, XDS_UNAUTHENTICATED, XDS_NODE_MISMATCH). */
