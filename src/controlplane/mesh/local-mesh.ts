@@ -16,6 +16,7 @@ import { build } from "../../translate/build.js";
 import type { MeshSnapshot } from "../../translate/snapshot-types.js";
 import type { DaemonContext, DaemonExtension } from "../daemon.js";
 import { buildSnapshot } from "../snapshot.js";
+import { meshFromResources } from "../../mesh-config/sources.js";
 import { createPushServer } from "../xds/push-server.js";
 import type { PushServer } from "../xds/push-server.js";
 import { bootstrapTokenVerifier } from "../xds/hello-auth.js";
@@ -74,7 +75,9 @@ export function createLocalMesh(): LocalMesh {
 
   async function start(ctx: DaemonContext): Promise<{ stop(): Promise<void> }> {
     const now = new Date();
-    const { authority, created } = await loadOrCreateMeshRoot(ctx.stateDir, { now });
+    // The CA issues identities in the mesh config's trust domain (the `istio` ConfigMap).
+    const { trustDomain } = meshFromResources(ctx.store.list({ kind: "ConfigMap" })).mesh;
+    const { authority, created } = await loadOrCreateMeshRoot(ctx.stateDir, { now, trustDomain });
     const keys = await loadOrCreateTokenKey(ctx.stateDir);
     if (created) ctx.log("mesh root created", { trustDomain: authority.trustDomain });
     const ca = createCaService({
