@@ -21,8 +21,7 @@ export async function syncMeshConfig(
   const before = readMeshConfig(stored ?? {});
   const read = readMeshConfig(mergeDocuments(stored ?? {}, overlay ?? {}));
   errors.push(...read.errors);
-  if (errors.length > 0)
-    throw new ShoalError("MESH_CONFIG_INVALID", `mesh config: ${errors.join("; ")}`);
+  if (errors.length > 0) throw new ShoalError("MESH_CONFIG_INVALID", `mesh config: ${errors.join("; ")}`);
   if (read.warnings.length > 0) log("mesh config warnings", { warnings: read.warnings });
   if (stored && before.mesh.trustDomain !== read.mesh.trustDomain)
     log("mesh trust domain changed", {
@@ -32,7 +31,8 @@ export async function syncMeshConfig(
     });
   const next = meshConfigMap(read.document) as unknown as AnyResource;
   const same =
-    existing && JSON.stringify(existing["data"]) === JSON.stringify((next as Record<string, unknown>)["data"]);
+    existing &&
+    JSON.stringify(existing["data"]) === JSON.stringify((next as Record<string, unknown>)["data"]);
   if (!same) {
     await store.put(existing ? { ...existing, data: (next as Record<string, unknown>)["data"] } : next);
     log("mesh config stored", { configMap: `${MESH_CONFIGMAP.namespace}/${MESH_CONFIGMAP.name}` });

@@ -134,7 +134,10 @@ function readDefaultConfig(v: unknown, at: string, errors: string[], warnings: s
       errors.push(`${f}: ${JSON.stringify(val)} is not a duration (e.g. 5s)`);
     else if (k === "concurrency" && !(typeof val === "number" && Number.isInteger(val) && val >= 0))
       errors.push(`${f}: ${JSON.stringify(val)} is not a non-negative integer`);
-    else if (k === "proxyMetadata" && !(isRecord(val) && Object.values(val).every((x) => typeof x === "string")))
+    else if (
+      k === "proxyMetadata" &&
+      !(isRecord(val) && Object.values(val).every((x) => typeof x === "string"))
+    )
       errors.push(`${f}: must be a mapping of strings`);
     else if (PROXY_DEFAULTS_KNOWN.has(k))
       warnings.push(`${f}: stored but not acted on by Shoal's proxy yet; ignored`);
@@ -168,7 +171,13 @@ export function readMeshConfig(raw: unknown, at = "meshConfig"): MeshRead {
 
   const otp = doc["outboundTrafficPolicy"];
   const outboundTrafficPolicy = isRecord(otp)
-    ? oneOf(otp["mode"], ["ALLOW_ANY", "REGISTRY_ONLY"] as const, `${at}.outboundTrafficPolicy.mode`, errors, "ALLOW_ANY")
+    ? oneOf(
+        otp["mode"],
+        ["ALLOW_ANY", "REGISTRY_ONLY"] as const,
+        `${at}.outboundTrafficPolicy.mode`,
+        errors,
+        "ALLOW_ANY",
+      )
     : (errors.push(`${at}.outboundTrafficPolicy: must be a mapping with mode`), d.outboundTrafficPolicy);
   if (isRecord(otp))
     for (const k of Object.keys(otp))
@@ -180,7 +189,8 @@ export function readMeshConfig(raw: unknown, at = "meshConfig"): MeshRead {
     : (errors.push(`${at}.pathNormalization: must be a mapping with normalization`), "BASE");
   if (isRecord(pn))
     for (const k of Object.keys(pn))
-      if (k !== "normalization") warnings.push(`${at}.pathNormalization.${k}: not a field of pathNormalization; ignored`);
+      if (k !== "normalization")
+        warnings.push(`${at}.pathNormalization.${k}: not a field of pathNormalization; ignored`);
 
   const accessLogFile = str(doc["accessLogFile"], `${at}.accessLogFile`, errors, "/dev/stdout");
   // Shoal's proxies log to their stdout (`shoal logs POD -c istio-proxy`); a file path is not written.
@@ -188,7 +198,13 @@ export function readMeshConfig(raw: unknown, at = "meshConfig"): MeshRead {
     warnings.push(
       `${at}.accessLogFile: "${accessLogFile}" is not supported (only /dev/stdout, or "" for no access log); the proxies log to /dev/stdout`,
     );
-  const accessLogEncoding = oneOf(doc["accessLogEncoding"], ["TEXT", "JSON"] as const, `${at}.accessLogEncoding`, errors, "TEXT");
+  const accessLogEncoding = oneOf(
+    doc["accessLogEncoding"],
+    ["TEXT", "JSON"] as const,
+    `${at}.accessLogEncoding`,
+    errors,
+    "TEXT",
+  );
   const accessLogFormat = str(doc["accessLogFormat"], `${at}.accessLogFormat`, errors, "");
   if (accessLogFormat.trim() !== "") {
     if (accessLogEncoding === "JSON") {
@@ -196,7 +212,9 @@ export function readMeshConfig(raw: unknown, at = "meshConfig"): MeshRead {
         const parsed = JSON.parse(accessLogFormat) as unknown;
         if (!isRecord(parsed)) throw new Error("not an object");
       } catch {
-        errors.push(`${at}.accessLogFormat: with accessLogEncoding JSON it must be a JSON object of key → format`);
+        errors.push(
+          `${at}.accessLogFormat: with accessLogEncoding JSON it must be a JSON object of key → format`,
+        );
       }
     }
     const unknown = unsupportedOperators(accessLogFormat);
@@ -206,7 +224,8 @@ export function readMeshConfig(raw: unknown, at = "meshConfig"): MeshRead {
       );
   }
 
-  if (doc["defaultConfig"] !== undefined) readDefaultConfig(doc["defaultConfig"], `${at}.defaultConfig`, errors, warnings);
+  if (doc["defaultConfig"] !== undefined)
+    readDefaultConfig(doc["defaultConfig"], `${at}.defaultConfig`, errors, warnings);
   if (doc["enableAutoMtls"] === false)
     warnings.push(`${at}.enableAutoMtls: false is not implemented by Shoal (auto mTLS stays on); ignored`);
   const handled = new Set([

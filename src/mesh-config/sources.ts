@@ -35,7 +35,9 @@ export function meshConfigMap(document: MeshDocument): ResourceLike {
 
 /** The mesh config document as YAML, keys in a stable order (what `shoal x mesh-config` prints). */
 export function formatMeshYaml(document: MeshDocument): string {
-  const sorted = Object.fromEntries(Object.entries(document).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const sorted = Object.fromEntries(
+    Object.entries(document).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
   return stringify(sorted);
 }
 
@@ -55,7 +57,9 @@ export function documentOfConfigMap(cm: ResourceLike, errors: string[]): MeshDoc
     if (!isRecord(doc)) throw new Error("not a mapping");
     return doc;
   } catch (err) {
-    errors.push(`ConfigMap ${MESH_CONFIGMAP.namespace}/${MESH_CONFIGMAP.name}: data.mesh: ${(err as Error).message}`);
+    errors.push(
+      `ConfigMap ${MESH_CONFIGMAP.namespace}/${MESH_CONFIGMAP.name}: data.mesh: ${(err as Error).message}`,
+    );
     return undefined;
   }
 }
@@ -94,7 +98,9 @@ export function meshOverlay(
         const spec = isRecord(piece["spec"]) ? piece["spec"] : {};
         for (const k of Object.keys(spec))
           if (k !== "meshConfig")
-            warnings.push(`${f.source}: spec.${k}: not read when the cluster is set up (\`shoal install -f\` reads it)`);
+            warnings.push(
+              `${f.source}: spec.${k}: not read when the cluster is set up (\`shoal install -f\` reads it)`,
+            );
         if (spec["meshConfig"] === undefined) continue;
         if (!isRecord(spec["meshConfig"])) errors.push(`${f.source}: spec.meshConfig: must be a mapping`);
         else document = mergeDocuments(document, spec["meshConfig"]);
@@ -102,13 +108,18 @@ export function meshOverlay(
         const doc = documentOfConfigMap(piece as ResourceLike, errors);
         if (doc) document = mergeDocuments(document, doc);
       } else if (piece.kind === undefined) document = mergeDocuments(document, piece);
-      else errors.push(`${f.source}: kind ${String(piece.kind)}: expected an IstioOperator, the istio ConfigMap or a meshConfig mapping`);
+      else
+        errors.push(
+          `${f.source}: kind ${String(piece.kind)}: expected an IstioOperator, the istio ConfigMap or a meshConfig mapping`,
+        );
     }
   }
   let holder: MeshDocument = { meshConfig: document };
   for (const s of sets) {
     if (!s.startsWith("meshConfig.")) {
-      errors.push(`--set ${s}: only meshConfig.* is set when the cluster is set up (the rest is \`shoal install --set\`)`);
+      errors.push(
+        `--set ${s}: only meshConfig.* is set when the cluster is set up (the rest is \`shoal install --set\`)`,
+      );
       continue;
     }
     try {
@@ -121,7 +132,11 @@ export function meshOverlay(
   return { document, errors, warnings };
 }
 
-function documentsOf(text: string, source: string, errors: string[]): Array<MeshDocument & { kind?: unknown }> {
+function documentsOf(
+  text: string,
+  source: string,
+  errors: string[],
+): Array<MeshDocument & { kind?: unknown }> {
   // Kubernetes-shaped documents go through the manifest loader; a bare mapping (no kind) is read as is.
   let plain: unknown;
   try {

@@ -202,7 +202,9 @@ const cache = new WeakMap<object, AccessLogFormatter>();
 const DEFAULT = accessLogFormatter(undefined);
 
 /** The formatter for a config's `mesh` section, built once per config object. */
-export function formatterFor(mesh: { accessLog?: AccessLogSettings | undefined } | undefined): AccessLogFormatter {
+export function formatterFor(
+  mesh: { accessLog?: AccessLogSettings | undefined } | undefined,
+): AccessLogFormatter {
   const s = mesh?.accessLog;
   if (!s) return DEFAULT;
   let f = cache.get(s);

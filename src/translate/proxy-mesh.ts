@@ -14,7 +14,8 @@ export function proxyMesh(
     outboundTrafficPolicy,
   };
   // Istio's default normalization is BASE; absent means BASE to the proxy.
-  if (mesh.pathNormalization && mesh.pathNormalization !== "BASE") out.pathNormalization = mesh.pathNormalization;
+  if (mesh.pathNormalization && mesh.pathNormalization !== "BASE")
+    out.pathNormalization = mesh.pathNormalization;
   const file = mesh.accessLogFile ?? "/dev/stdout";
   const encoding = mesh.accessLogEncoding ?? "TEXT";
   const format = mesh.accessLogFormat ?? "";

@@ -58,7 +58,9 @@ export const meshConfigCommand: Command = {
     for (const w of warnings) io.stderr(`Warning: ${w}\n`);
     for (const e of errors) io.stderr(`Error: ${e}\n`);
     if (errors.length > 0) return 1;
-    io.stdout(v.output === "json" ? `${JSON.stringify(read.document, null, 2)}\n` : formatMeshYaml(read.document));
+    io.stdout(
+      v.output === "json" ? `${JSON.stringify(read.document, null, 2)}\n` : formatMeshYaml(read.document),
+    );
     return 0;
   },
 };

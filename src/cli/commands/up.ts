@@ -49,7 +49,9 @@ async function runForeground(
   mesh: { files: string[]; sets: string[] },
 ): Promise<number> {
   const meshConfig =
-    mesh.files.length + mesh.sets.length > 0 ? (await meshSettings(mesh.files, mesh.sets)).document : undefined;
+    mesh.files.length + mesh.sets.length > 0
+      ? (await meshSettings(mesh.files, mesh.sets)).document
+      : undefined;
   const files = stateFiles(stateDir);
   const clusterConfig = await loadClusterConfig(
     stateDir,
