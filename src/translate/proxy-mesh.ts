@@ -9,8 +9,8 @@ export function proxyMesh(
   outboundTrafficPolicy: MeshConfig["outboundTrafficPolicy"] = mesh.outboundTrafficPolicy,
 ): ProxyConfig["mesh"] {
   const out: ProxyConfig["mesh"] = {
-    trustDomain: mesh.trustDomain,
     rootNamespace: mesh.rootNamespace,
+    trustDomain: mesh.trustDomain,
     outboundTrafficPolicy,
   };
   // Istio's default normalization is BASE; absent means BASE to the proxy.
