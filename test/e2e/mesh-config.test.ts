@@ -97,14 +97,14 @@ test(
     assert.equal((await whatIf("/status//200", ["--mesh-config", meshFile])).decision, "ALLOW");
     assert.equal((await whatIf("/status//200")).decision, "DENY", "under BASE `//` is kept");
 
-    // The access log: one JSON object per line with Envoy's default keys.
+    // The access log: one JSON object per line with Envoy's default keys (the path as normalized).
     const httpbinPod = (await c.pod("httpbin", "foo")).replace("pod/", "");
     const line = await waitFor(
-      "a JSON access log line for /status//200",
+      "a JSON access log line for /status/200",
       async () =>
         (await c.ok(["logs", httpbinPod, "-n", "foo", "-c", "istio-proxy"]))
           .split("\n")
-          .find((l) => l.startsWith("{") && l.includes('"/status//200"')),
+          .find((l) => l.startsWith("{") && l.includes('"/status/200"')),
       10_000,
     );
     const entry = JSON.parse(line) as Record<string, unknown>;
