@@ -13,6 +13,8 @@ import type { PeerAuthnResult } from "../policy/peer-authn.js";
 import { acceptsConnection, effectivePeerAuthn } from "../policy/peer-authn.js";
 import type { DeclaredPort, Inventory, InventoryWorkload } from "./inventory.js";
 import { declaredPorts } from "./inventory.js";
+import { meshFromResources } from "../mesh-config/sources.js";
+import type { MeshConfig } from "../translate/snapshot-types.js";
 
 export type AuthzTarget =
   { pod: string; namespace: string } | { namespace: string; labels: Record<string, string> };
@@ -86,12 +88,25 @@ function protocolFor(decls: DeclaredPort[], port: number): { protocol: "tcp" | "
   };
 }
 
+/**
+ * `mesh`: the mesh config to decide under; a string is the root namespace alone; absent = the `istio`
+ * ConfigMap among the resources, else Istio's defaults (what the cluster's proxies run with).
+ */
 export function checkAuthz(
   inv: Inventory,
   w: InventoryWorkload,
   q: AuthzQuery,
-  rootNamespace = "istio-system",
+  mesh?: string | Partial<MeshConfig>,
 ): AuthzCheckResult {
+  const fromResources = meshFromResources(inv.byKind("ConfigMap")).mesh;
+  const m: MeshConfig =
+    typeof mesh === "string" ? { ...fromResources, rootNamespace: mesh } : { ...fromResources, ...mesh };
+  const rootNamespace = m.rootNamespace;
+  const authzOptions = {
+    rootNamespace,
+    pathNormalization: m.pathNormalization,
+    trustDomains: { trustDomain: m.trustDomain, aliases: m.trustDomainAliases },
+  };
   const policies = inv.byKind("AuthorizationPolicy") as unknown as AuthorizationPolicy[];
   const peerPolicies = inv.byKind("PeerAuthentication") as unknown as PeerAuthentication[];
   const detected = protocolFor(declaredPorts(inv, w), q.port);
@@ -150,7 +165,7 @@ export function checkAuthz(
     sni: q.sni,
     http,
   };
-  const index = compileAuthz(policies, w, { rootNamespace });
+  const index = compileAuthz(policies, w, authzOptions);
   const d = evaluate(index, request, { explain: true });
   return {
     ...base,

@@ -19,6 +19,8 @@ import { claimPidFile, releasePidFile } from "./pidfile.js";
 import type { ClusterRuntime } from "./runtime-port.js";
 import { parseSelector } from "./selector.js";
 import { stateFiles } from "./state-dir.js";
+import type { MeshDocument } from "../mesh-config/mesh-config.js";
+import { syncMeshConfig } from "./mesh-config-store.js";
 import { ResourceStore, writeFileDurable } from "./store.js";
 import type { ProxyStatusRow } from "./xds/status.js";
 
@@ -37,6 +39,8 @@ export interface DaemonOptions {
   mesh?: MeshDebug;
   /** Serve the Kubernetes API (HTTPS on 127.0.0.1) too; `port` 0 picks one, absent reuses the kept one. */
   kubeApi?: { port?: number; exec?: PodExec; bookmarkMs?: number };
+  /** meshConfig settings given to `shoal up`, merged over the kept ones (the `istio` ConfigMap). */
+  meshConfig?: MeshDocument;
 }
 
 export interface MeshDebug {
@@ -124,6 +128,7 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
     for (const ns of BUILTIN_NAMESPACES)
       if (!store.get({ kind: "Namespace", name: ns }))
         await store.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });
+    await syncMeshConfig(store, options.meshConfig, log);
     // Pods a previous daemon left running (after kill -9) keep running and are adopted by the runtime's
     // first apply, so they stay ready and every proxy gets its full endpoints on reconnecting. Any other
     // pod is not ready until the runtime has started it (so no Service sends traffic to it). A runtime

@@ -84,7 +84,12 @@ test("Istio resources are sorted by namespace/name and the snapshot is deeply fr
   assert.deepEqual(snap.mesh, {
     rootNamespace: "istio-system",
     trustDomain: "example.org",
+    trustDomainAliases: [],
     outboundTrafficPolicy: "ALLOW_ANY",
+    pathNormalization: "BASE",
+    accessLogFile: "/dev/stdout",
+    accessLogEncoding: "TEXT",
+    accessLogFormat: "",
   });
   assert.ok(Object.isFrozen(snap.authorizationPolicies[0]?.metadata));
   assert.ok(!Object.isFrozen(input[0]), "the caller's resources are not frozen");

@@ -19,7 +19,8 @@ import type {
   ServiceEndpoint,
   ServicePortInfo,
 } from "../translate/snapshot-types.js";
-import { CLUSTER_DOMAIN, DEFAULT_MESH_CONFIG } from "../translate/snapshot-types.js";
+import { CLUSTER_DOMAIN } from "../translate/snapshot-types.js";
+import { meshFromResources } from "../mesh-config/sources.js";
 
 /** The container kube-inject adds; its presence is what makes a pod part of the data plane. */
 export const SIDECAR_CONTAINER = "istio-proxy";
@@ -236,7 +237,8 @@ export function buildSnapshot(
     .filter((s): s is MeshService => s !== undefined)
     .sort((a, b) => (a.fqdn < b.fqdn ? -1 : a.fqdn > b.fqdn ? 1 : 0));
   return deepFreeze({
-    mesh: { ...DEFAULT_MESH_CONFIG, ...mesh },
+    // The mesh config lives in the `istio` ConfigMap of istio-system, as Istio keeps it; `mesh` overrides.
+    mesh: { ...meshFromResources(resources).mesh, ...mesh },
     services,
     workloads,
     serviceEntries: ofKind<ServiceEntry>(resources, "ServiceEntry"),

@@ -30,12 +30,16 @@ import type { PathNormalization } from "./path.js";
 import { DEFAULT_PATH_NORMALIZATION } from "./path.js";
 import type { PolicyOptions, Workload } from "./workload.js";
 import { policyId } from "./workload.js";
+import type { TrustDomainBundle } from "./trust-domain.js";
+import { expandPrincipals } from "./trust-domain.js";
 
 export type { RuleNote } from "./authz-load.js";
 
 export interface AuthzOptions extends PolicyOptions {
   /** Mesh `pathNormalization` (default BASE, Istio's). */
   pathNormalization?: PathNormalization;
+  /** Mesh trustDomain + trustDomainAliases: principals are rewritten for each (absent: as written). */
+  trustDomains?: TrustDomainBundle;
 }
 
 /** Why each policy applies (in evaluation order), for `shoal x authz check` and reports. */
@@ -92,17 +96,23 @@ const OPERATION_FIELDS = [
   "notPaths",
 ] as const;
 
-function sourceData(s: AuthzSource | undefined, ns: string, http: boolean): AuthzSourceMatch {
+function sourceData(
+  s: AuthzSource | undefined,
+  ns: string,
+  http: boolean,
+  td: TrustDomainBundle | undefined,
+): AuthzSourceMatch {
   const out: AuthzSourceMatch = {};
   for (const k of SOURCE_FIELDS) {
     const v = s?.[k];
     if (v === undefined) continue;
     if (!http && (HTTP_ONLY_SOURCE_FIELDS as readonly string[]).includes(k)) continue;
     // serviceAccounts: `ns/sa`; a bare `sa` means the policy's namespace.
-    out[k] =
-      k === "serviceAccounts" || k === "notServiceAccounts"
-        ? v.map((a) => (a.includes("/") ? a : `${ns}/${a}`))
-        : [...v];
+    if (k === "serviceAccounts" || k === "notServiceAccounts")
+      out[k] = v.map((a) => (a.includes("/") ? a : `${ns}/${a}`));
+    // Principals under the local trust domain (or `cluster.local`) match under each alias too.
+    else if (k === "principals" || k === "notPrincipals") out[k] = expandPrincipals(v, td);
+    else out[k] = [...v];
   }
   return out;
 }
@@ -119,17 +129,27 @@ function operationData(o: AuthzOperation | undefined, http: boolean): AuthzOpera
 }
 
 /** The rule as a port of this kind enforces it: a TCP port keeps only the TCP fields. */
-function ruleData(rule: AuthzRule, index: number, ns: string, http: boolean): AuthzRuleData {
+function ruleData(
+  rule: AuthzRule,
+  index: number,
+  ns: string,
+  http: boolean,
+  td?: TrustDomainBundle,
+): AuthzRuleData {
   const out: AuthzRuleData = { rule: index };
-  if (rule.from) out.from = rule.from.map((f) => sourceData(f.source, ns, http));
+  if (rule.from) out.from = rule.from.map((f) => sourceData(f.source, ns, http, td));
   if (rule.to) out.to = rule.to.map((t) => operationData(t.operation, http));
   const when = (rule.when ?? [])
     .filter((c) => http || !isHttpOnlyConditionKey(c.key))
-    .map((c) => ({
-      key: c.key,
-      ...(c.values ? { values: [...c.values] } : {}),
-      ...(c.notValues ? { notValues: [...c.notValues] } : {}),
-    }));
+    .map((c) => {
+      // `source.principal` values name principals like `principals` does.
+      const p = (v: readonly string[]) => (c.key === "source.principal" ? expandPrincipals(v, td) : [...v]);
+      return {
+        key: c.key,
+        ...(c.values ? { values: p(c.values) } : {}),
+        ...(c.notValues ? { notValues: p(c.notValues) } : {}),
+      };
+    });
   if (when.length > 0) out.when = when;
   return out;
 }
@@ -139,6 +159,7 @@ function compilePolicy(
   kind: PortKind,
   notes: RuleNote[],
   it: Interner,
+  td?: TrustDomainBundle,
 ): AuthzPolicyData {
   const id = policyId(policy.metadata);
   const action = policy.spec.action ?? "ALLOW";
@@ -151,7 +172,7 @@ function compilePolicy(
     const used = kind === "tcp" ? httpOnlyFields(r) : [];
     // HTTP-only field on a TCP port: an ALLOW rule is dropped whole (fail closed) ...
     if (used.length > 0 && action === "ALLOW") return note(i, "dropped", used);
-    const data = ruleData(r, i, ns, kind === "http");
+    const data = ruleData(r, i, ns, kind === "http", td);
     try {
       ruleMatch(data, ns, it);
     } catch (e) {
@@ -170,9 +191,14 @@ function compilePolicy(
   return out;
 }
 
-function compileSet(policies: readonly AuthorizationPolicy[], kind: PortKind, it: Interner): AuthzRuleSet {
+function compileSet(
+  policies: readonly AuthorizationPolicy[],
+  kind: PortKind,
+  it: Interner,
+  td?: TrustDomainBundle,
+): AuthzRuleSet {
   const notes: RuleNote[] = [];
-  const out = policies.map((p) => compilePolicy(p, kind, notes, it));
+  const out = policies.map((p) => compilePolicy(p, kind, notes, it, td));
   return { policies: out, notes };
 }
 
@@ -221,8 +247,8 @@ export function compileApplicable(
   return {
     // Istio's default normalization is BASE: `//` is kept, so an exact `/app//` can match.
     pathNormalization: options?.pathNormalization ?? DEFAULT_PATH_NORMALIZATION,
-    http: compileSet(sorted, "http", it),
-    tcp: compileSet(sorted, "tcp", it),
+    http: compileSet(sorted, "http", it, options?.trustDomains),
+    tcp: compileSet(sorted, "tcp", it, options?.trustDomains),
   };
 }
 

@@ -3,7 +3,8 @@
 import type { Socket } from "node:net";
 import type { SecureContext } from "node:tls";
 import type { TcpLogEntry } from "./access-log.js";
-import { formatTcpLine, hostPort } from "./access-log.js";
+import { hostPort } from "./access-log.js";
+import { formatterFor } from "./access-log-format.js";
 import type { OriginalDstLookup } from "../native/original-dst.js";
 import type { RoutingTable } from "./routing-table.js";
 import type { Counters, ProxyStats } from "./stats.js";
@@ -72,7 +73,8 @@ export class ConnectionRecord {
     if (outcome.failed) c.failed++;
     c.bytesReceived += this.entry.bytesReceived;
     c.bytesSent += this.entry.bytesSent;
-    this.rt.log(formatTcpLine(this.entry));
+    const line = formatterFor(this.rt.table()?.config.mesh).tcp(this.entry);
+    if (line !== undefined) this.rt.log(line);
   }
 
   /** Refuses the connection: flag and details go to the log; the downstream is destroyed. */

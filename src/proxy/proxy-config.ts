@@ -3,7 +3,7 @@
 // control plane. Types are inferred from the schema (written in the small schema language of
 // config-schema.ts, cheap to load), and the proxy checks every config it receives with `parseProxyConfig`
 // (a bad config is NACKed and the last good one kept). Authorization arrives compiled (authz-config.ts).
-import { authzConfigSchema } from "./authz-config.js";
+import { PATH_NORMALIZATION, authzConfigSchema } from "./authz-config.js";
 import * as s from "./config-schema.js";
 
 export * from "./authz-config.js";
@@ -364,6 +364,19 @@ export const proxyConfigSchema = s.object({
     trustDomain: s.string(),
     rootNamespace: s.string(),
     outboundTrafficPolicy: s.literal("ALLOW_ANY", "REGISTRY_ONLY"),
+    /** meshConfig.pathNormalization for outbound requests (inbound: `inbound.authz.pathNormalization`);
+     *  absent = BASE, Istio's default. */
+    pathNormalization: PATH_NORMALIZATION.optional(),
+    /** meshConfig access log settings; absent = Envoy's default text line on stdout. */
+    accessLog: s
+      .object({
+        /** `/dev/stdout`; `""` turns the access log off. */
+        file: s.string(),
+        encoding: s.literal("TEXT", "JSON"),
+        /** Empty: the default text line (TEXT) or Istio's default JSON keys (JSON). */
+        format: s.string().optional(),
+      })
+      .optional(),
   }),
   inbound: s.object({
     chains: s.array(inboundChainSchema),

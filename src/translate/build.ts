@@ -8,6 +8,7 @@ import { canonicalJson, hashText } from "./hash.js";
 import { buildGateway } from "./gateway.js";
 import { buildInbound } from "./inbound.js";
 import { meshIndex } from "./mesh-index.js";
+import { proxyMesh } from "./proxy-mesh.js";
 import { buildOutbound } from "./outbound.js";
 import type { MeshSnapshot, MeshWorkload } from "./snapshot-types.js";
 import { CLUSTER_DOMAIN, DEFAULT_MESH_CONFIG } from "./snapshot-types.js";
@@ -91,7 +92,7 @@ export function failClosedConfig(snapshot: MeshSnapshot, ref: ProxyRef): ProxyCo
   };
   const body = {
     node,
-    mesh: { ...snapshot.mesh, outboundTrafficPolicy: "REGISTRY_ONLY" as const },
+    mesh: proxyMesh(snapshot.mesh, "REGISTRY_ONLY"),
     inbound: { chains: [], authz: emptyAuthz() },
     outbound: { listeners: [], defaultCluster: BLACKHOLE_CLUSTER as "BlackHoleCluster" },
     clusters: fixedClusters(),
@@ -128,7 +129,7 @@ function buildOrThrow(snapshot: MeshSnapshot, ref: ProxyRef): BuildResult {
   );
   const clusters: ProxyCluster[] = mergeByName(outbound.clusters, inboundClusters);
   const node = nodeOf(w, parsed.kind);
-  const mesh = { ...snapshot.mesh, outboundTrafficPolicy: outbound.outboundTrafficPolicy };
+  const mesh = proxyMesh(snapshot.mesh, outbound.outboundTrafficPolicy);
   const own = {
     node,
     mesh,
@@ -161,7 +162,7 @@ function buildGatewayConfig(
   diagnostics.push(...index.viewDiagnostics, ...gw.diagnostics);
   const body = {
     node: nodeOf(w, "gateway"),
-    mesh: { ...snapshot.mesh },
+    mesh: proxyMesh(snapshot.mesh),
     inbound: { chains: [], authz: inbound.authz },
     outbound: { listeners: gw.listeners, defaultCluster: BLACKHOLE_CLUSTER as "BlackHoleCluster" },
     clusters: gw.clusters,

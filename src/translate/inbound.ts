@@ -103,6 +103,11 @@ export function buildInbound(index: MeshIndex, w: MeshWorkload): InboundPart {
   // Only the workload's namespace and the root namespace hold policies that can apply to it; the policy
   // engine selects, sorts and narrows them per port kind here, so the proxy only evaluates.
   const workload = { namespace: w.namespace, labels: w.labels, serviceAccount: w.serviceAccount };
-  const authz = compileAuthzConfig(index.authzCandidates(w.namespace), workload, { rootNamespace: root });
+  const mesh = index.snapshot.mesh;
+  const authz = compileAuthzConfig(index.authzCandidates(w.namespace), workload, {
+    rootNamespace: root,
+    pathNormalization: mesh.pathNormalization,
+    trustDomains: { trustDomain: mesh.trustDomain, aliases: mesh.trustDomainAliases },
+  });
   return { chains, clusters, authz, diagnostics };
 }

@@ -9,21 +9,37 @@ import type { ServiceEntry } from "../api/istio/service-entry.js";
 import type { Sidecar } from "../api/istio/sidecar.js";
 import type { VirtualService } from "../api/istio/virtual-service.js";
 import type { PortProtocol } from "../api/protocol.js";
+import type { PathNormalization } from "../policy/path.js";
 
 export type Labels = Readonly<Record<string, string>>;
 
+/** The mesh-wide settings translation reads (Istio's meshConfig, flattened; src/mesh-config reads them). */
 export interface MeshConfig {
   readonly rootNamespace: string;
   readonly trustDomain: string;
+  /** Other trust domains principals in policies also match (trust domain migration). */
+  readonly trustDomainAliases?: readonly string[] | undefined;
   readonly outboundTrafficPolicy: "ALLOW_ANY" | "REGISTRY_ONLY";
+  /** How request paths are normalized before authorization and routing; absent = BASE. */
+  readonly pathNormalization?: PathNormalization | undefined;
+  /** Where access log lines go: `/dev/stdout` (absent = that); `""` = no access log. */
+  readonly accessLogFile?: string | undefined;
+  readonly accessLogEncoding?: "TEXT" | "JSON" | undefined;
+  /** Envoy command operators (TEXT) or a JSON object of key → operators (JSON); empty = the default. */
+  readonly accessLogFormat?: string | undefined;
 }
 
-/** Istio's mesh defaults (DESIGN.md §4). */
+/** Istio's mesh defaults (DESIGN.md §4); Shoal logs access to stdout by default. */
 export const DEFAULT_MESH_CONFIG: MeshConfig = Object.freeze({
   rootNamespace: "istio-system",
   trustDomain: "cluster.local",
+  trustDomainAliases: Object.freeze([]) as readonly string[],
   outboundTrafficPolicy: "ALLOW_ANY",
-});
+  pathNormalization: "BASE",
+  accessLogFile: "/dev/stdout",
+  accessLogEncoding: "TEXT",
+  accessLogFormat: "",
+} as const);
 
 /** Kubernetes' cluster DNS suffix: services are `NAME.NS.svc.cluster.local`. */
 export { CLUSTER_DOMAIN } from "../api/hosts.js";

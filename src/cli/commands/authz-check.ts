@@ -6,12 +6,13 @@ import { checkAuthz, findWorkload, formatAuthzCheck } from "../../analyze/authz-
 import { buildInventory } from "../../analyze/inventory.js";
 import type { Command } from "../io.js";
 import { UsageError } from "../io.js";
+import { meshArgs } from "./mesh-args.js";
 import { parseLabels, parseNameNs, parsePort, readResources } from "./what-if-input.js";
 
 const USAGE = `Usage: shoal x authz check -f FILE|DIR ... (--pod NAME.NS | --namespace NS --labels k=v,...) --port N
          [--protocol tcp|http] [--from-principal cluster.local/ns/X/sa/Y | --plaintext]
          [--source-ip IP] [--remote-ip IP] [--method M] [--path P] [--host H] [--header k=v]... [--sni S]
-         [-n NS] [-o json]
+         [-n NS] [-o json] [--mesh-config FILE]... [--set meshConfig.X=V]...
 
 Decides one request the way the workload's sidecar would, from the manifests given, and explains why.
   --pod NAME.NS       a Pod or Deployment in the manifests (resources without a namespace are taken to be in NS)
@@ -19,7 +20,10 @@ Decides one request the way the workload's sidecar would, from the manifests giv
   --protocol          default: what the Service declaring the port says (name prefix / appProtocol), else tcp
   --from-principal    the client's identity (mTLS); --plaintext for a client without a sidecar (the default)
   -n NS               namespace for resources that name none (default: the target's namespace)
-  -o json             {"decision","policy","rule","reason","mtlsMode","trace",...}`;
+  -o json             {"decision","policy","rule","reason","mtlsMode","trace",...}
+  --mesh-config FILE  mesh settings (an IstioOperator, the istio ConfigMap, or a meshConfig mapping; \`shoal x
+                      mesh-config\` prints the cluster's); default: the istio ConfigMap among the manifests
+  --set meshConfig.X=V  one mesh setting, over the ones above (e.g. meshConfig.pathNormalization.normalization=MERGE_SLASHES)`;
 
 export const authzCheckCommand: Command = {
   path: ["x", "authz", "check"],
@@ -46,6 +50,8 @@ export const authzCheckCommand: Command = {
         sni: { type: "string" },
         n: { type: "string", short: "n" },
         output: { type: "string", short: "o" },
+        "mesh-config": { type: "string", multiple: true },
+        set: { type: "string", multiple: true },
       },
       strict: true,
     });
@@ -92,7 +98,9 @@ export const authzCheckCommand: Command = {
       sni: v.sni,
       http: { method: v.method, path: v.path, host: v.host, headers },
     };
-    const result = checkAuthz(inv, workload, query);
+    const mesh = await meshArgs(v["mesh-config"], v.set, resources, io);
+    if (!mesh) return 1;
+    const result = checkAuthz(inv, workload, query, mesh);
     if (v.output === "json") {
       const { decision, policy, rule, reason, mtlsMode, trace } = result;
       io.stdout(

@@ -85,6 +85,11 @@ export const COMMANDS: CommandEntry[] = [
     load: async () => (await import("./ca.js")).caRotateRootCommand,
   },
   {
+    path: ["x", "mesh-config"],
+    summary: "Show the mesh-wide settings (meshConfig) the cluster runs with",
+    load: async () => (await import("./mesh-config.js")).meshConfigCommand,
+  },
+  {
     path: ["x", "mtls-report"],
     summary: "Which clients still send plaintext, and whether STRICT mTLS is safe per workload",
     load: async () => (await import("./mtls-report.js")).mtlsReportCommand,

@@ -16,6 +16,7 @@ import { build } from "../../translate/build.js";
 import type { MeshSnapshot } from "../../translate/snapshot-types.js";
 import type { DaemonContext, DaemonExtension } from "../daemon.js";
 import { buildSnapshot } from "../snapshot.js";
+import { meshFromResources } from "../../mesh-config/sources.js";
 import { createPushServer } from "../xds/push-server.js";
 import type { PushServer } from "../xds/push-server.js";
 import { bootstrapTokenVerifier } from "../xds/hello-auth.js";
@@ -83,6 +84,8 @@ export function createLocalMesh(): LocalMesh {
   }
 
   async function start(ctx: DaemonContext): Promise<{ stop(): Promise<void> }> {
+    // The CA issues identities in the mesh config's trust domain (the `istio` ConfigMap).
+    const { trustDomain } = meshFromResources(ctx.store.list({ kind: "ConfigMap" })).mesh;
     const keys = await loadOrCreateTokenKey(ctx.stateDir);
     // Tokens are bound to a pod's UID: one for a deleted (or deleted and re-created) pod is refused.
     const pods: PodLookup = (namespace, name) => {
@@ -92,6 +95,7 @@ export function createLocalMesh(): LocalMesh {
     const late: { push?: PushServer } = {}; // set below: the CA and the push server need each other
     const meshCa = await startMeshCa({
       stateDir: ctx.stateDir,
+      trustDomain,
       now: new Date(),
       pods,
       tokenKeys: [keys.publicKey],

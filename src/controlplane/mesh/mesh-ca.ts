@@ -36,6 +36,8 @@ export interface MeshCa {
 
 export interface MeshCaDeps {
   stateDir: string;
+  /** The mesh config's trust domain: the one identities are issued in. */
+  trustDomain?: string;
   now: Date;
   pods: PodLookup;
   /** The control plane's bootstrap-token verification keys. */
@@ -52,7 +54,7 @@ export interface MeshCaDeps {
 const shortHash = (text: string) => createHash("sha256").update(text).digest("hex").slice(0, 12);
 
 export async function startMeshCa(d: MeshCaDeps): Promise<MeshCa> {
-  const roots = await MeshRoots.load(d.stateDir, { now: d.now });
+  const roots = await MeshRoots.load(d.stateDir, { now: d.now, trustDomain: d.trustDomain });
   if (roots.phase !== "none")
     d.log("root rotation in progress", {
       phase: roots.phase,

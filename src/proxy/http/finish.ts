@@ -1,7 +1,7 @@
 // The end of every exchange, exactly once: the access log line (flags in Envoy's canonical order) and
 // the Istio request metrics, on the inbound side against the peer, on the outbound side against the
 // cluster the request was routed to (no cluster, no metrics).
-import { formatHttpLine } from "../http-log.js";
+import { formatterFor } from "../access-log-format.js";
 import { PEER_METADATA_HEADER, inboundGroup, outboundGroup } from "../metrics-labels.js";
 import type { Exchange } from "./exchange.js";
 
@@ -19,8 +19,10 @@ export function finish(x: Exchange): void {
   const entry = x.entry;
   entry.durationMs = performance.now() - x.t0;
   sortFlags(entry.flags);
-  x.rt.log(formatHttpLine(entry));
   const table = x.table;
+  // meshConfig access log: encoding, format, or off (accessLogFile "").
+  const line = formatterFor(table?.config.mesh).http(entry);
+  if (line !== undefined) x.rt.log(line);
   if (!table) return;
   const protocol = x.grpc ? "grpc" : "http";
   let g;

@@ -1,6 +1,6 @@
 // Step: the config this request is judged by, its request id, and its path normalized once for every
-// later step (authorization, routing, the upstream): `/a/../b` → `/b`, `%2e` → `.`. Inbound uses the
-// normalization the workload's policies ask for; outbound Istio's mesh-wide default.
+// later step (authorization, routing, the upstream): `/a/../b` → `/b`, `%2e` → `.`. Both directions use
+// the mesh's pathNormalization (inbound as compiled with the workload's policies).
 import { normalizePath } from "../../policy/path.js";
 import { httpAuthzIndex } from "../http-authz.js";
 import { requestId } from "../http-headers.js";
@@ -21,7 +21,11 @@ export function normalize(x: Exchange): boolean {
     });
   const raw = x.rawPath;
   const q = raw.search(/[?#]/);
-  x.path = inbound ? normalizePath(raw, httpAuthzIndex(table).pathNormalization) : normalizePath(raw);
+  // meshConfig.pathNormalization applies to both directions (absent: BASE).
+  x.path = normalizePath(
+    raw,
+    inbound ? httpAuthzIndex(table).pathNormalization : table.config.mesh.pathNormalization,
+  );
   x.query = q >= 0 ? raw.slice(q + 1) : "";
   x.pathWithQuery = q >= 0 ? x.path + raw.slice(q) : x.path;
   x.entry.path = x.pathWithQuery;
