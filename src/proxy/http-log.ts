@@ -65,7 +65,12 @@ export function startHttpLogEntry(
     xff: header("x-forwarded-for"),
     userAgent: header("user-agent"),
     authority: request.authority,
-    ...connection,
+    // Named one by one (no spread): one object of one shape per request.
+    requestId: connection.requestId,
+    upstreamCluster: connection.upstreamCluster,
+    downstreamLocal: connection.downstreamLocal,
+    downstreamRemote: connection.downstreamRemote,
+    sni: connection.sni,
   };
 }
 
