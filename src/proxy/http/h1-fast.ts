@@ -26,7 +26,7 @@ class H1Connection implements FastDownstream {
   readonly queue: FastExchange[] = [];
   /** The request whose message is being read (the queue's last, until its message completes). */
   reading: FastExchange | undefined;
-  #raw: string[] = [];
+  #raw: string[] = NO_FIELDS;
   #url = "";
   #fields = 0;
   #rejected: 400 | 408 | 431 | undefined;
@@ -90,7 +90,7 @@ class H1Connection implements FastDownstream {
 
   #begin(): void {
     this.#inHead = true;
-    this.#raw = [];
+    this.#raw = NO_FIELDS;
     this.#url = "";
     this.#fields = 0;
   }
@@ -99,6 +99,7 @@ class H1Connection implements FastDownstream {
     if (url) this.#url += url;
     this.#fields += h.length / 2;
     if (this.#fields > HTTP1_LIMITS.maxHeaderCount) this.#refuse(431, "HEADERS_TOO_MANY");
+    else if (this.#raw === NO_FIELDS) this.#raw = h.slice();
     else for (const v of h) this.#raw.push(v);
   }
 
@@ -113,7 +114,12 @@ class H1Connection implements FastDownstream {
   ): number {
     this.#clearHeadTimer();
     this.#inHead = false;
-    if (h) this.#headers(h, url);
+    // A head read in one piece: llhttp's own list is the raw header list (no copy).
+    if (h && this.#fields === 0 && h.length / 2 <= HTTP1_LIMITS.maxHeaderCount) {
+      this.#fields = h.length / 2;
+      this.#raw = h;
+      if (url) this.#url += url;
+    } else if (h) this.#headers(h, url);
     else if (url) this.#url += url;
     const name = METHODS[method] ?? "GET";
     // CONNECT is not proxied by an HTTP listener.
@@ -238,6 +244,9 @@ class H1Connection implements FastDownstream {
     this.parser.close();
   }
 }
+
+/** The raw header list before any field was read (never written to). */
+const NO_FIELDS: string[] = [];
 
 function startNext(c: H1Connection): void {
   c.startNext();
