@@ -43,7 +43,8 @@ export function logRejected(
     { method: "-", path: "-", protocol: "HTTP/1.1", headers: {}, authority: undefined },
     {
       requestId: undefined,
-      upstreamCluster: conn?.inbound?.chain.name,
+      // No route was picked, so no upstream cluster either.
+      upstreamCluster: undefined,
       downstreamLocal: conn?.local,
       downstreamRemote: conn?.remote,
       sni: conn?.inbound?.sni,
