@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { MeshCluster } from "../src/testing/mesh-e2e.js";
 import { SAMPLES, startMeshCluster } from "../src/testing/mesh-e2e.js";
+import { parseWrk, sumCpuUs } from "./bench-support.js";
 
 const NS = "bench";
 
@@ -32,6 +33,7 @@ spec:
 
 export interface ClusterRound {
   rps: number;
+  requests: number;
   p50: number;
   p99: number;
   cpuUsPerReq: number;
@@ -51,27 +53,6 @@ function proxiesIn(netns: string): number[] {
     }
   }
   return pids;
-}
-
-function cpuUs(pids: number[]): number {
-  let sum = 0;
-  for (const pid of pids) {
-    try {
-      const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-      const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
-      sum += ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-    } catch {
-      // exited
-    }
-  }
-  return sum;
-}
-
-function toMs(v: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v);
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n;
 }
 
 /** A cluster with details (server) and curl (client) injected, the ALLOW policy applied. */
@@ -105,21 +86,16 @@ export async function clusterWrk(
   seconds: number,
   strict = true,
 ): Promise<ClusterRound> {
-  const c0 = cpuUs(sidecars);
+  const c0 = sumCpuUs(sidecars);
   const r = await c.sh(
     "curl",
     NS,
     `wrk -c50 -t2 -d${seconds}s --timeout 10s --latency http://details:9080/details/0`,
   );
-  const c1 = cpuUs(sidecars);
+  const c1 = sumCpuUs(sidecars);
   const out = r.stdout;
   if (r.code !== 0 || (strict && /Non-2xx|Socket errors/.test(out)))
     throw new Error(`wrk in the cluster failed (${r.code}):\n${out}${r.stderr}`);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    p50: toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? ""),
-    p99: toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? ""),
-    cpuUsPerReq: requests > 0 ? (c1 - c0) / requests : NaN,
-  };
+  const w = parseWrk(out);
+  return { ...w, cpuUsPerReq: w.requests > 0 ? (c1 - c0) / w.requests : NaN };
 }

@@ -15,9 +15,8 @@
 // and startProxy) except for capture: without iptables the original destination of each accepted
 // connection is fixed per process instead of read with SO_ORIGINAL_DST (one getsockopt per connection).
 import { execFileSync, spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
@@ -30,6 +29,20 @@ import { parseProxyConfig } from "../src/proxy/proxy-config.js";
 import { startProxy } from "../src/proxy/proxy.js";
 import { detailsViewer } from "../src/testing/http-harness.js";
 import type { MeshCluster } from "../src/testing/mesh-e2e.js";
+import type { CpuTimes } from "./bench-support.js";
+import {
+  Children,
+  cpuTimes,
+  freePort,
+  median,
+  nproc,
+  parseWrk,
+  procCpuUs,
+  stealPct,
+  sumCpuUs,
+  waitListening,
+  warmUp,
+} from "./bench-support.js";
 import type { ClusterRound } from "./dataplane-cluster.js";
 import { clusterWrk, startBenchCluster } from "./dataplane-cluster.js";
 import { inboundChain, testConfig } from "../src/testing/proxy-harness.js";
@@ -104,25 +117,9 @@ async function runSidecar(configFile: string, certDir: string, dstAddress: strin
 // ---------------------------------------------------------------------------------------------------
 // Measuring
 
-type CpuTimes = number[];
-const cpuTimes = (): CpuTimes =>
-  readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
-/** Steal as a percentage of all CPU time between two /proc/stat samples. */
-function stealPct(a: CpuTimes, b: CpuTimes): number {
-  const total = b.reduce((s, v) => s + v, 0) - a.reduce((s, v) => s + v, 0);
-  return total > 0 ? Math.round((((b[7] ?? 0) - (a[7] ?? 0)) / total) * 1000) / 10 : 0;
-}
-/** user + system CPU of a process so far, in µs (with its waited-for children's, like wrk's, if asked). */
-function procCpuUs(pid: number | "self", children = false): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
-  const own = Number(fields[11]) + Number(fields[12]);
-  return ((own + (children ? Number(fields[13]) + Number(fields[14]) : 0)) * 1e6) / 100;
-}
-
 /** CPU used by everything this benchmark started (and by wrk, once it has exited), in µs. */
 const benchCpuUs = () =>
-  procs.reduce(
+  children.procs.reduce(
     (sum, p) => sum + (p.pid && p.exitCode === null ? procCpuUs(p.pid) : 0),
     procCpuUs("self", true),
   );
@@ -152,21 +149,7 @@ function noiseWindow(): () => Noise {
 const rssMiB = (pid: number) =>
   Math.round(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) / 102.4) /
   10;
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 const round3 = (x: number) => Math.round(x * 1000) / 1000;
-
-/** wrk prints latencies as 812.00us / 1.23ms / 1.02s. */
-function toMs(v: string): number {
-  const m = /^([\d.]+)(us|ms|s)$/.exec(v);
-  if (!m) return NaN;
-  const n = Number(m[1]);
-  return m[2] === "us" ? n / 1000 : m[2] === "s" ? n * 1000 : n;
-}
 
 interface HttpRound {
   rps: number;
@@ -181,7 +164,7 @@ interface HttpRound {
  *  see a cold proxy's slow first requests time out on a loaded machine, is not strict). */
 function wrk(port: number, seconds: number, pids: number[], strict = true): HttpRound {
   const window = noiseWindow();
-  const c0 = pids.reduce((s, p) => s + procCpuUs(p), 0);
+  const c0 = sumCpuUs(pids);
   const out = execFileSync(
     "wrk",
     [
@@ -198,19 +181,12 @@ function wrk(port: number, seconds: number, pids: number[], strict = true): Http
     ],
     { encoding: "utf8", timeout: (seconds + 30) * 1000 },
   );
-  const c1 = pids.reduce((s, p) => s + procCpuUs(p), 0);
+  const c1 = sumCpuUs(pids);
   const noise = window();
   if (strict && /Non-2xx|Socket errors/.test(out))
     throw new Error(`wrk reported errors on port ${port}:\n${out}`);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    requests,
-    p50: toMs(/\s50%\s+(\S+)/.exec(out)?.[1] ?? ""),
-    p99: toMs(/\s99%\s+(\S+)/.exec(out)?.[1] ?? ""),
-    noise,
-    cpuUsPerReq: pids.length ? (c1 - c0) / requests : NaN,
-  };
+  const r = parseWrk(out);
+  return { ...r, noise, cpuUsPerReq: pids.length ? (c1 - c0) / r.requests : NaN };
 }
 
 interface BulkRound {
@@ -258,53 +234,13 @@ async function bulk(port: number, mib: number): Promise<BulkRound> {
 // ---------------------------------------------------------------------------------------------------
 // Set-up
 
-const procs: ChildProcess[] = [];
-let pidFile: string | undefined;
-
-function track(proc: ChildProcess): void {
-  procs.push(proc);
-  if (pidFile && proc.pid) appendFileSync(pidFile, `${proc.pid}\n`);
-}
+const children = new Children();
 
 async function nodeChild(args: string[]): Promise<{ pid: number; line: string }> {
   // BENCH_CPU_PROF=DIR: each sidecar writes a V8 CPU profile there when it stops.
   const prof = process.env["BENCH_CPU_PROF"];
   const flags = prof && args[0] === "sidecar" ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
-  const proc = spawn(process.execPath, [...flags, self, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  track(proc);
-  const [chunk] = (await Promise.race([
-    once(proc.stdout as NodeJS.ReadableStream, "data"),
-    once(proc, "exit").then(() => {
-      throw new Error(`child ${args[0]} exited before it was ready`);
-    }),
-  ])) as [Buffer];
-  return { pid: proc.pid as number, line: chunk.toString().trim() };
-}
-
-/** A free loopback port (bound, then released: the next process binds it at once). */
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as AddressInfo).port;
-  s.close();
-  await once(s, "close");
-  return port;
-}
-
-async function waitListening(port: number, proc: ChildProcess): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (proc.exitCode !== null) throw new Error(`haproxy exited (${proc.exitCode}) before listening`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`);
+  return children.node(self, args, flags);
 }
 
 function haproxyConfig(o: {
@@ -338,7 +274,7 @@ async function haproxy(dir: string, name: string, cfg: string, port: number): Pr
   const file = join(dir, `${name}.cfg`);
   writeFileSync(file, cfg);
   const proc = spawn("haproxy", ["-db", "-f", file], { stdio: ["ignore", "ignore", "inherit"] });
-  track(proc);
+  children.track(proc);
   await waitListening(port, proc);
   return proc.pid as number;
 }
@@ -355,7 +291,7 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[3] ?? 4);
   const mib = Number(process.argv[4] ?? 256);
   const dir = process.env["BENCH_DIR"] ?? mkdtempSync(join(tmpdir(), "shoal-dataplane-"));
-  pidFile = join(dir, "pids");
+  children.pidFile = join(dir, "pids");
   const load0 = loadavg()[0] as number;
   const nofile = Number(execFileSync("sh", ["-c", "ulimit -n"], { encoding: "utf8" }).trim());
   // haproxy refuses a maxconn its fd limit cannot hold (~2 fds per proxied connection plus listeners).
@@ -522,16 +458,18 @@ async function main(): Promise<void> {
     { name: "haproxy", port: hapTcp.port, pids: [hapTcp.client, hapTcp.server] },
   ];
 
-  // Warm-up: JIT, pooled sidecar-to-sidecar connections, TLS sessions.
-  // A Node proxy needs a few seconds of traffic before its hot paths are optimised.
-  for (const p of httpPaths) wrk(p.port, p.pids.length ? 3 : 1, [], false);
+  // Warm-up: JIT, pooled sidecar-to-sidecar connections, TLS sessions. A Node proxy needs some
+  // WARM_REQUESTS of traffic before its hot paths are optimised (on a loaded machine that takes longer).
+  for (const p of httpPaths)
+    if (p.pids.length) await warmUp(() => wrk(p.port, 3, [], false).requests);
+    else wrk(p.port, 1, [], false);
   for (const p of bulkPaths) await bulk(p.port, Math.min(mib, 128));
 
   // BENCH_CLUSTER=1: the real cluster path as well (root; a local cluster of its own).
   const bench = process.env["BENCH_CLUSTER"] === "1" ? await startBenchCluster() : undefined;
   if (bench) {
     activeCluster = bench.cluster;
-    await clusterWrk(bench.cluster, bench.sidecars, 3, false);
+    await warmUp(async () => (await clusterWrk(bench.cluster, bench.sidecars, 3, false)).requests);
   }
   const clusterR: ClusterRound[] = [];
 
@@ -581,7 +519,7 @@ async function main(): Promise<void> {
   });
   console.log(
     `${rounds} rounds, rotating order, medians; HTTP: wrk -c50 -t2 -d${seconds}s keep-alive GET /details/0; ` +
-      `bulk: ${mib} MiB per round; loopback, ${execFileSync("nproc", { encoding: "utf8" }).trim()} CPUs, load average ${load0.toFixed(2)} before / ` +
+      `bulk: ${mib} MiB per round; loopback, ${nproc()} CPUs, load average ${load0.toFixed(2)} before / ` +
       `${(loadavg()[0] as number).toFixed(2)} after; haproxy maxconn ${maxconn}, nbthread 1`,
   );
   console.table(rows);
@@ -653,10 +591,7 @@ async function stopChildren(): Promise<void> {
   const c = activeCluster;
   activeCluster = undefined;
   if (c) await c.close().catch((err: Error) => console.error(`cluster teardown: ${err.message}`));
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
-  await Promise.all(
-    procs.map((p) => (p.exitCode === null && p.signalCode === null ? once(p, "exit") : null)),
-  );
+  await children.stop();
 }
 
 const [mode, ...rest] = process.argv.slice(2);
@@ -683,6 +618,6 @@ if (mode === "app" || mode === "sink" || mode === "sidecar") {
     process.exitCode = 1;
   } finally {
     await stopChildren();
-    if (ownDir && pidFile) rmSync(join(pidFile, ".."), { recursive: true, force: true });
+    if (ownDir && children.pidFile) rmSync(join(children.pidFile, ".."), { recursive: true, force: true });
   }
 }

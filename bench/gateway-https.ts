@@ -9,11 +9,9 @@
 // One thread each (haproxy nbthread 1, one Node process). Several rounds in alternating order, medians,
 // CPU steal beside each figure. Started by bench/gateway-https.sh, which checks the tools and cleans up.
 import { execFileSync, spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
-import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -22,6 +20,17 @@ import { testIdentity, testRoot } from "../src/ca/test-support.js";
 import { parseProxyConfig } from "../src/proxy/proxy-config.js";
 import { startProxy } from "../src/proxy/proxy.js";
 import { testConfig } from "../src/testing/proxy-harness.js";
+import {
+  Children,
+  cpuTimes,
+  freePort,
+  median,
+  parseWrk,
+  procCpuUs,
+  stealPct,
+  waitListening,
+  warmUp,
+} from "./bench-support.js";
 
 const self = fileURLToPath(import.meta.url);
 const HOST = "httpbin.example.com";
@@ -123,26 +132,9 @@ async function runGateway(configFile: string, port: string): Promise<void> {
 
 // ---------------------------------------------------------------------------------------------------
 
-type CpuTimes = number[];
-const cpuTimes = (): CpuTimes =>
-  readFileSync("/proc/stat", "utf8").split("\n")[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
-function stealPct(a: CpuTimes, b: CpuTimes): number {
-  const total = b.reduce((s, v) => s + v, 0) - a.reduce((s, v) => s + v, 0);
-  return total > 0 ? Math.round((((b[7] ?? 0) - (a[7] ?? 0)) / total) * 1000) / 10 : 0;
-}
-function procCpuUs(pid: number): number {
-  const f = readFileSync(`/proc/${pid}/stat`, "utf8");
-  const fields = f.slice(f.lastIndexOf(")") + 2).split(" ");
-  return ((Number(fields[11]) + Number(fields[12])) * 1e6) / 100;
-}
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
-};
-
 interface Round {
   rps: number;
+  requests: number;
   cpuUsPerReq: number;
   steal: number;
 }
@@ -166,12 +158,8 @@ function wrk(port: number, seconds: number, pid: number, close: boolean): Round 
   );
   const c1 = procCpuUs(pid);
   if (/Non-2xx/.test(out)) throw new Error(`wrk got non-2xx answers on port ${port}:\n${out}`);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  return {
-    rps: Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]),
-    cpuUsPerReq: (c1 - c0) / requests,
-    steal: stealPct(t0, cpuTimes()),
-  };
+  const { rps, requests } = parseWrk(out);
+  return { rps, requests, cpuUsPerReq: (c1 - c0) / requests, steal: stealPct(t0, cpuTimes()) };
 }
 
 /** One request with curl: the status code for a Host (checks both proxies route alike before measuring). */
@@ -192,57 +180,16 @@ function status(port: number, host: string): string {
   );
 }
 
-const procs: ChildProcess[] = [];
-let pidFile: string | undefined;
+const children = new Children();
 /** The temp dir main made itself (run without bench/gateway-https.sh), removed at the end. */
 let ownDir: string | undefined;
-function track(proc: ChildProcess): void {
-  procs.push(proc);
-  if (pidFile && proc.pid) appendFileSync(pidFile, `${proc.pid}\n`);
-}
-
-async function nodeChild(args: string[]): Promise<{ pid: number; line: string }> {
-  const proc = spawn(process.execPath, [self, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  track(proc);
-  const [chunk] = (await Promise.race([
-    once(proc.stdout as NodeJS.ReadableStream, "data"),
-    once(proc, "exit").then(() => {
-      throw new Error(`child ${args[0]} exited before it was ready`);
-    }),
-  ])) as [Buffer];
-  return { pid: proc.pid as number, line: chunk.toString().trim() };
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as AddressInfo).port;
-  s.close();
-  await once(s, "close");
-  return port;
-}
-
-async function waitListening(port: number, proc: ChildProcess): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (proc.exitCode !== null) throw new Error(`haproxy exited (${proc.exitCode}) before listening`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`);
-}
+const nodeChild = (args: string[]) => children.node(self, args);
 
 async function main(): Promise<void> {
   const rounds = Number(process.argv[2] ?? 5);
   const seconds = Number(process.argv[3] ?? 4);
   const dir = process.env["BENCH_DIR"] ?? (ownDir = mkdtempSync(join(tmpdir(), "shoal-gateway-https-")));
-  pidFile = join(dir, "pids");
+  children.pidFile = join(dir, "pids");
 
   // The Secure Gateways task's certificates, P-256: a root for example.com and httpbin.example.com's.
   const sh = (cmd: string) =>
@@ -288,7 +235,7 @@ async function main(): Promise<void> {
   const haproxy = spawn("haproxy", ["-db", "-f", join(dir, "haproxy.cfg")], {
     stdio: ["ignore", "ignore", "inherit"],
   });
-  track(haproxy);
+  children.track(haproxy);
   await waitListening(haPort, haproxy);
   const ha = { name: "haproxy", port: haPort, pid: haproxy.pid as number };
 
@@ -298,8 +245,10 @@ async function main(): Promise<void> {
       throw new Error(`${p.name}: expected 200,404 for the two hosts, got ${got.join(",")}`);
   }
 
-  // Warm-up (JIT, connection set-up) before anything is measured.
-  for (const p of [shoal, ha]) wrk(p.port, 2, p.pid, false);
+  // Warm-up (JIT, connection set-up) before anything is measured: the Node proxy until it has served
+  // WARM_REQUESTS.
+  await warmUp(() => wrk(shoal.port, 2, shoal.pid, false).requests);
+  wrk(ha.port, 2, ha.pid, false);
   const modes = process.env["BENCH_NEW_CONN"] === "1" ? [false, true] : [false];
   const lines: string[] = [];
   for (const close of modes) {
@@ -341,11 +290,6 @@ async function main(): Promise<void> {
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
-async function stopAll(): Promise<void> {
-  for (const p of procs) if (p.exitCode === null) p.kill("SIGTERM");
-  await Promise.all(procs.map((p) => (p.exitCode === null ? once(p, "exit") : undefined)));
-}
-
 const [role, ...rest] = process.argv.slice(2);
 if (role === "app") await runApp();
 else if (role === "gateway") await runGateway(rest[0]!, rest[1]!);
@@ -353,6 +297,6 @@ else
   try {
     await main();
   } finally {
-    await stopAll();
+    await children.stop();
     if (ownDir) rmSync(ownDir, { recursive: true, force: true });
   }

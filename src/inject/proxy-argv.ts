@@ -38,6 +38,9 @@ export function proxyContainerArgv(
 ): ProxyLaunch {
   const files = podRunFiles(clusterId, pod.namespace, pod.name);
   return {
+    // No V8 heap flags: measured on an mTLS HTTP pair under keep-alive load, --max-semi-space-size=1
+    // saved 15-25 MiB of RSS but tripled the garbage collector's share of CPU (5-6% → 16-18%), and a
+    // larger semi-space (32 MiB) saved about 1% of CPU for up to 20 MiB more RSS; V8's default stays.
     argv: [
       paths.nodeBinary,
       paths.proxyMain,

@@ -4,6 +4,10 @@
 // also terminates mesh mTLS (sidecars reach gateway pods with auto mTLS), a passthrough port leaves the
 // bytes untouched; then the port's outbound listener decides: HTTP per request (the gateway's
 // authorization first), TLS by SNI and TCP to a cluster, after connection-level authorization.
+// HTTP/1.1 connections (plaintext or terminated TLS) are read by the sidecars' fast adapter (llhttp into
+// the pipeline); only HTTP/2 ones (prior knowledge) take the HTTP/2 server. Upstream, the fast path's one
+// criterion applies (forward.ts): Upgrade/Expect requests, mirrored routes and clusters with
+// per-connection pool limits go through Node's HTTP client instead of the raw pooled connections.
 import net from "node:net";
 import type { AddressInfo, Socket } from "node:net";
 import { once } from "node:events";

@@ -3,7 +3,6 @@
 // sessions); created on first use and closed with the proxy.
 import type { Socket } from "node:net";
 import type { ProxyRuntime } from "./connection-record.js";
-import { H1Server } from "./http/h1.js";
 import { FastH1Server } from "./http/h1-fast.js";
 import { FastUpstreamPool } from "./http/h1-pool.js";
 import { H2Server } from "./http/h2.js";
@@ -85,19 +84,19 @@ export function httpFor(rt: ProxyRuntime): HttpRuntime {
       h2: new Http2SessionPool(() => rt.identity.getSecureContext(), rt.sessions),
       fast: new FastUpstreamPool(() => rt.identity.getSecureContext(), rt.sessions),
     };
-    // Sidecar HTTP/1.1 connections take the fast adapter (llhttp straight into the pipeline); gateway
-    // ports keep Node's server.
+    // Every HTTP/1.1 connection, sidecar or gateway, plaintext or terminated TLS, takes the fast adapter
+    // (llhttp straight into the pipeline); a gateway port's connections run the outbound steps, its
+    // authorization first.
     const servers = [
       new FastH1Server(rt, pools, "inbound"),
       new FastH1Server(rt, pools, "outbound"),
       new H2Server(rt, pools, "inbound"),
       new H2Server(rt, pools, "outbound"),
-      new H1Server(rt, pools, "outbound"),
     ] as const;
     h = {
       gateway: {
         serve: (socket, conn, counterName, h2) =>
-          (h2 ? servers[3] : servers[4]).serve(socket, conn, counterName),
+          (h2 ? servers[3] : servers[1]).serve(socket, conn, counterName),
       },
       inbound: inboundSide(rt, servers[0]),
       outbound: outboundSide(servers[1]),

@@ -1,7 +1,7 @@
 // One HTTP request as every pipeline step sees it, whatever the protocol and direction: the request's
 // facts (method, normalized path, authority, headers), what the steps decided (route, cluster, upstream
 // headers, response edits), its access log entry, and the few downstream operations the protocol
-// adapters (h1.ts, h2.ts) implement: respond, write, end, reset, and reading the request body.
+// adapters (h1-fast.ts, h2.ts) implement: respond, write, end, reset, and reading the request body.
 import type { IncomingHttpHeaders } from "node:http";
 import type { ProxyRuntime } from "../connection-record.js";
 import type { HttpLogEntry } from "../http-log.js";

@@ -12,6 +12,17 @@ function sortFlags(flags: string[]): void {
   if (flags.length > 1) flags.sort((a, b) => FLAG_ORDER.indexOf(a) - FLAG_ORDER.indexOf(b));
 }
 
+/** `host:port` → `host` (a bracketed IPv6 address keeps its brackets). */
+function withoutPort(authority: string): string {
+  const i = authority.lastIndexOf(":");
+  if (i < 0 || i < authority.lastIndexOf("]")) return authority;
+  for (let k = i + 1; k < authority.length; k++) {
+    const c = authority.charCodeAt(k);
+    if (c < 48 || c > 57) return authority;
+  }
+  return i + 1 < authority.length ? authority.slice(0, i) : authority;
+}
+
 export function finish(x: Exchange): void {
   if (x.done) return;
   x.done = true;
@@ -39,7 +50,7 @@ export function finish(x: Exchange): void {
     if (!x.metricsCluster) return;
     g = outboundGroup(x.rt.stats.mesh, table, {
       cluster: x.metricsCluster,
-      host: x.authority === "" ? undefined : x.authority.replace(/:\d+$/, ""),
+      host: x.authority === "" ? undefined : withoutPort(x.authority),
       destinationPrincipal: x.destinationPrincipal,
       peerMetadata: x.peerMetadataIn,
       protocol,

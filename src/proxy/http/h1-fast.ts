@@ -13,7 +13,8 @@ import type { Direction, DownstreamConnection, HttpPools } from "./exchange.js";
 import { downstreamGone } from "./finish.js";
 import type { FastDownstream } from "./h1-fast-exchange.js";
 import { FastExchange } from "./h1-fast-exchange.js";
-import { HTTP1_LIMITS, rejection, rejectionStatus } from "./h1-limits.js";
+import { HTTP1_LIMITS, rejection, rejectionBody, rejectionStatus } from "./h1-limits.js";
+import { logRejected, rejectionDetails } from "./h1-rejected.js";
 import type { LlhttpParser, OnHeadersComplete } from "./llhttp.js";
 import { HTTPParser, METHODS } from "./llhttp.js";
 import { run } from "./run.js";
@@ -25,10 +26,12 @@ class H1Connection implements FastDownstream {
   readonly queue: FastExchange[] = [];
   /** The request whose message is being read (the queue's last, until its message completes). */
   reading: FastExchange | undefined;
-  #raw: string[] = [];
+  #raw: string[] = NO_FIELDS;
   #url = "";
   #fields = 0;
   #rejected: 400 | 408 | 431 | undefined;
+  /** Why the head was refused (llhttp's error code, or ours), for the log line. */
+  #rejectCode: string | undefined;
   #upgrade = false;
   /** A request head has begun and is not complete yet. */
   #inHead = false;
@@ -87,7 +90,7 @@ class H1Connection implements FastDownstream {
 
   #begin(): void {
     this.#inHead = true;
-    this.#raw = [];
+    this.#raw = NO_FIELDS;
     this.#url = "";
     this.#fields = 0;
   }
@@ -95,7 +98,8 @@ class H1Connection implements FastDownstream {
   #headers(h: string[], url: string | undefined): void {
     if (url) this.#url += url;
     this.#fields += h.length / 2;
-    if (this.#fields > HTTP1_LIMITS.maxHeaderCount) this.#rejected ??= 431;
+    if (this.#fields > HTTP1_LIMITS.maxHeaderCount) this.#refuse(431, "HEADERS_TOO_MANY");
+    else if (this.#raw === NO_FIELDS) this.#raw = h.slice();
     else for (const v of h) this.#raw.push(v);
   }
 
@@ -110,11 +114,16 @@ class H1Connection implements FastDownstream {
   ): number {
     this.#clearHeadTimer();
     this.#inHead = false;
-    if (h) this.#headers(h, url);
+    // A head read in one piece: llhttp's own list is the raw header list (no copy).
+    if (h && this.#fields === 0 && h.length / 2 <= HTTP1_LIMITS.maxHeaderCount) {
+      this.#fields = h.length / 2;
+      this.#raw = h;
+      if (url) this.#url += url;
+    } else if (h) this.#headers(h, url);
     else if (url) this.#url += url;
     const name = METHODS[method] ?? "GET";
     // CONNECT is not proxied by an HTTP listener.
-    if (upgrade && name === "CONNECT") this.#rejected ??= 400;
+    if (upgrade && name === "CONNECT") this.#refuse(400, "CONNECT");
     if (this.#rejected || this.closing || this.#last) return 0;
     // An Upgrade request is proxied as a plain request (the upgrade headers are hop-by-hop).
     this.#upgrade = upgrade;
@@ -154,7 +163,7 @@ class H1Connection implements FastDownstream {
     if (this.#gone) return;
     if (this.#rejected) return;
     const r = this.parser.execute(b);
-    if (typeof r !== "number") return this.reject(rejectionStatus(r.code));
+    if (typeof r !== "number") return this.reject(rejectionStatus(r.code), r.code);
     if (this.#rejected) return this.reject(this.#rejected);
     if (this.#upgrade) {
       // After an Upgrade head llhttp stops; the request is over, so the parser starts afresh.
@@ -167,14 +176,23 @@ class H1Connection implements FastDownstream {
     if (this.#inHead) this.#armHeadTimer();
   }
 
-  /** Answers a rejected request head (when no response is under way) and closes the connection. */
-  reject(status: 400 | 408 | 431): void {
+  #refuse(status: 400 | 431, code: string): void {
+    if (this.#rejected) return;
+    this.#rejected = status;
+    this.#rejectCode = code;
+  }
+
+  /** Answers a rejected request head (when no response is under way; logged and counted) and closes
+   *  the connection. */
+  reject(status: 400 | 408 | 431, code = this.#rejectCode): void {
     this.#rejected = status;
     this.closing = true;
     const s = this.socket;
     if (this.queue.length === 0 && s.writable) {
       s.end(rejection(status));
       s.destroySoon();
+      const bytes = rejectionBody(status).length;
+      logRejected(this.rt, this.direction, this.conn, status, rejectionDetails(status, code), bytes);
     } else s.destroy();
   }
 
@@ -226,6 +244,9 @@ class H1Connection implements FastDownstream {
     this.parser.close();
   }
 }
+
+/** The raw header list before any field was read (never written to). */
+const NO_FIELDS: string[] = [];
 
 function startNext(c: H1Connection): void {
   c.startNext();

@@ -1,9 +1,9 @@
-// The limits every downstream HTTP/1.1 connection gets (both adapters, both directions; HTTP/2 sessions
+// The limits every downstream HTTP/1.1 connection gets (sidecar and gateway, both directions; HTTP/2 sessions
 // apply the same header bounds), as Envoy's defaults: request headers at most 60 KiB and 100 fields (over either: 431), a request head that takes
 // too long to arrive gets 408, a malformed request (llhttp in strict mode: conflicting Content-Length /
 // Transfer-Encoding, a duplicate Content-Length, obs-fold, invalid header name or value characters, NUL,
 // CR or LF in the path) gets 400; each of these answers closes the connection. Also Node's rules for
-// turning a raw header list into a header object, so both adapters hand the pipeline the same object.
+// turning a raw header list into a header object, so the pipeline sees the same object Node's server would build.
 import type { IncomingHttpHeaders } from "node:http";
 
 export const HTTP1_LIMITS = {
@@ -32,9 +32,12 @@ const REASONS: Record<number, string> = {
   431: "Request Header Fields Too Large",
 };
 
+/** The body of the answer to a rejected request head (its length is the log line's bytes sent). */
+export const rejectionBody = (status: 400 | 408 | 431): string => REASONS[status] as string;
+
 /** The whole answer to a rejected request head (Envoy's local reply shape; the connection then closes). */
 export function rejection(status: 400 | 408 | 431): string {
-  const body = REASONS[status] as string;
+  const body = rejectionBody(status);
   return (
     `HTTP/1.1 ${status} ${body}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\n` +
     `connection: close\r\n\r\n${body}`

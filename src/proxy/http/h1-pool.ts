@@ -61,7 +61,7 @@ export class UpstreamConn {
 
   #head(h: string[] | undefined, status: number, keepAlive: boolean): number {
     const raw = h ? (this.#fields.length > 0 ? this.#fields.concat(h) : h) : this.#fields;
-    this.#fields = [];
+    if (this.#fields.length > 0) this.#fields = [];
     // 1xx (100 Continue, 103 Early Hints) is not the response; it ends with its head.
     if (status >= 100 && status < 200 && status !== 101) {
       this.#informational = true;

@@ -107,9 +107,22 @@ client.dst.current = { address: "10.96.0.30", port: 9080, family: "IPv4" };
 after(() => client.proxy.close());
 
 const SIDES = [
-  ["outbound", client.proxy.ports.outbound],
-  ["inbound", server.proxy.ports.inbound],
+  ["outbound", client.proxy.ports.outbound, client],
+  ["inbound", server.proxy.ports.inbound, server],
 ] as const;
+
+/** The proxy's request metrics in Prometheus text. */
+async function requestMetrics(p: typeof client): Promise<string[]> {
+  const res = await fetch(`http://127.0.0.1:${p.proxy.ports.prometheus}/stats/prometheus`);
+  return (await res.text()).split("\n").filter((l) => l.startsWith("istio_requests_total{"));
+}
+const countOf = (lines: string[], code: number, flags: string) =>
+  lines
+    .filter((l) => l.includes(`response_code="${code}",response_flags="${flags}"`))
+    .reduce((n, l) => n + Number(l.slice(l.lastIndexOf(" ") + 1)), 0);
+
+/** Log lines of refused heads: `"- - HTTP/1.1" CODE FLAGS DETAILS`. */
+const refusedLines = (p: typeof client) => p.lines.filter((l) => l.includes('"- - HTTP/1.1"'));
 
 const head = (lines: string[]) => `${lines.join("\r\n")}\r\n\r\n`;
 const manyFields = (n: number) => Array.from({ length: n }, (_, i) => `x-field-${i}: v`);
@@ -139,14 +152,25 @@ const REJECTED: Array<[string, string, number]> = [
   ["101 header fields", head(["GET /a HTTP/1.1", "Host: details", ...manyFields(100)]), 431],
 ];
 
-for (const [side, port] of SIDES) {
+for (const [side, port, proxy] of SIDES) {
   for (const [name, bytes, status] of REJECTED) {
     test(`${side}: ${name} → ${status}, connection closed, nothing reaches the app`, async () => {
       const before = seen.length;
+      const logged = refusedLines(proxy).length;
+      const counted = countOf(await requestMetrics(proxy), status, "DPE");
       const r = await rawExchange(port, [bytes]);
       assert.deepEqual(statuses(r.data), [status], r.data.slice(0, 200));
       assert.equal(r.closedBy, "peer", "the proxy closes the connection");
       assert.equal(seen.length, before, "the application saw nothing");
+      // Envoy logs a codec error as `"- - HTTP/1.1" 400 DPE http1.… … 0 <body bytes>` and counts it.
+      const lines = refusedLines(proxy).slice(logged);
+      assert.equal(lines.length, 1, "one access log line for the refused request");
+      const body = r.data.slice(r.data.indexOf("\r\n\r\n") + 4);
+      assert.match(
+        lines[0] as string,
+        new RegExp(`"- - HTTP/1\\.1" ${status} DPE http1\\.[a-z_]+ - "-" 0 ${body.length} `),
+      );
+      assert.equal(countOf(await requestMetrics(proxy), status, "DPE"), counted + 1, "counted once");
     });
   }
 
@@ -169,10 +193,15 @@ for (const [side, port] of SIDES) {
     HTTP1_LIMITS.headersTimeoutMs = 300;
     try {
       const before = seen.length;
+      const logged = refusedLines(proxy).length;
       const r = await rawExchange(port, ["GET /slow HTTP/1.1\r\nHost: details\r\n"], { waitMs: 10_000 });
       assert.deepEqual(statuses(r.data), [408]);
       assert.equal(r.closedBy, "peer");
       assert.equal(seen.length, before);
+      // Envoy's request header timeout: no response flag.
+      const lines = refusedLines(proxy).slice(logged);
+      assert.equal(lines.length, 1);
+      assert.match(lines[0] as string, /"- - HTTP\/1\.1" 408 - request_header_timeout /);
     } finally {
       HTTP1_LIMITS.headersTimeoutMs = saved;
     }
