@@ -4,8 +4,9 @@
 // code details, the local reply's body as the bytes sent; counted in istio_requests_total like any other
 // response. A slow head (408) is Envoy's request header timeout: no flag, details
 // `request_header_timeout`.
+import { formatterFor } from "../access-log-format.js";
 import type { ProxyRuntime } from "../connection-record.js";
-import { formatHttpLine, startHttpLogEntry } from "../http-log.js";
+import { startHttpLogEntry } from "../http-log.js";
 import { inboundGroup, outboundGroup } from "../metrics-labels.js";
 import type { Direction, DownstreamConnection } from "./exchange.js";
 
@@ -55,8 +56,10 @@ export function logRejected(
   if (status !== 408) entry.flags.push("DPE");
   entry.details = details;
   entry.bytesSent = bodyBytes;
-  rt.log(formatHttpLine(entry));
   const table = rt.table();
+  // meshConfig access log: encoding, format, or off (accessLogFile "").
+  const line = formatterFor(table?.config.mesh).http(entry);
+  if (line !== undefined) rt.log(line);
   if (!table) return;
   const flags = entry.flags.length > 0 ? entry.flags.join(",") : "-";
   // Nothing was routed: inbound counts against the peer, outbound against an unknown destination.
