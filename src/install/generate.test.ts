@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { parse } from "yaml";
 import { parseManifests } from "../api/load.js";
 import { validateDocument } from "../api/validate.js";
 import { generate, readOperatorTexts, toYaml } from "./generate.js";
@@ -163,7 +164,7 @@ test("fields shoal does not act on are named in warnings, never dropped silently
     kind: "IstioOperator",
     spec: {
       hub: "gcr.io/x",
-      meshConfig: { accessLogFile: "/dev/stdout" },
+      meshConfig: { accessLogFile: "/dev/stdout", defaultConfig: { concurrency: 2 } },
       components: {
         pilot: { enabled: true, k8s: { resources: {} } },
         cni: { enabled: false },
@@ -179,7 +180,7 @@ test("fields shoal does not act on are named in warnings, never dropped silently
   const w = generate(iop).warnings.join("\n");
   for (const want of [
     "spec.hub:",
-    "spec.meshConfig:",
+    "spec.meshConfig.defaultConfig.concurrency:",
     "spec.components.pilot.k8s: the control plane is shoal's daemon",
     'spec.components.egressGateways[0]: gateway extra-egress has no "enabled: true"',
     "spec.components.ingressGateways[0].tag:",
@@ -211,4 +212,33 @@ test("every generated object passes Shoal's own validation", () => {
     const r = validateDocument(d);
     assert.deepEqual(r.errors, [], JSON.stringify(d.object));
   }
+});
+
+test("meshConfig becomes the mesh's istio ConfigMap (Pilot), checked field by field", () => {
+  const iop = {
+    apiVersion: "install.istio.io/v1alpha1",
+    kind: "IstioOperator",
+    spec: { profile: "minimal", meshConfig: { pathNormalization: { normalization: "MERGE_SLASHES" } } },
+  };
+  const g = generate(iop, ["meshConfig.accessLogEncoding=JSON"]);
+  assert.deepEqual(g.errors, []);
+  assert.deepEqual(
+    g.components.map((c) => c.file),
+    ["Base/Pilot/Pilot.yaml"],
+  );
+  const [cm] = g.components[0]!.objects as Json[];
+  assert.equal(cm!["kind"], "ConfigMap");
+  assert.deepEqual(cm!["metadata"].name, "istio");
+  assert.deepEqual(cm!["metadata"].namespace, "istio-system");
+  const mesh = parse(cm!["data"].mesh as string) as Json;
+  assert.equal(mesh["pathNormalization"].normalization, "MERGE_SLASHES");
+  assert.equal(mesh["accessLogEncoding"], "JSON");
+  // Without meshConfig nothing is rendered for the control plane: the cluster keeps what it has.
+  assert.deepEqual(generate({ ...iop, spec: { profile: "minimal" } }).components, []);
+  const bad = generate({ ...iop, spec: { meshConfig: { pathNormalization: { normalization: "FOO" } } } });
+  assert.match(
+    bad.errors.join("\n"),
+    /spec\.meshConfig\.pathNormalization\.normalization: "FOO" is not one of/,
+  );
+  assert.ok(!bad.components.some((c) => c.component === "Pilot"));
 });

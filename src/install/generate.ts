@@ -3,6 +3,8 @@
 // layout `--output DIR` writes (istioctl's component tree: Base/Pilot/IngressGateways/…), and warnings.
 import { stringify } from "yaml";
 import { parseManifests } from "../api/load.js";
+import { readMeshConfig } from "../mesh-config/mesh-config.js";
+import { meshConfigMap } from "../mesh-config/sources.js";
 import { componentName, gatewayObjects } from "./gateway-objects.js";
 import type { InstallPlan } from "./operator.js";
 import { readOperator } from "./operator.js";
@@ -27,6 +29,7 @@ export interface Generated {
 
 /** istioctl's output tree: gateways hang under Pilot, which hangs under Base. */
 const TREE: Record<string, string> = {
+  Pilot: "Base/Pilot",
   IngressGateways: "Base/Pilot/IngressGateways",
   EgressGateways: "Base/Pilot/EgressGateways",
 };
@@ -58,6 +61,14 @@ export function generate(iop: unknown, sets: readonly string[] = []): Generated 
   const plan = readOperator(iop, sets);
   const warnings = [...plan.warnings];
   const byComponent = new Map<string, Json[]>();
+  // istioctl renders meshConfig into the control plane's `istio` ConfigMap (part of Pilot); Shoal's
+  // daemon reads the mesh config from that same ConfigMap.
+  if (plan.meshConfig !== undefined) {
+    const mesh = readMeshConfig(plan.meshConfig, "spec.meshConfig");
+    plan.errors.push(...mesh.errors);
+    warnings.push(...mesh.warnings);
+    if (mesh.errors.length === 0) byComponent.set("Pilot", [meshConfigMap(mesh.document) as Json]);
+  }
   for (const g of plan.gateways) {
     const template = g.values["injectionTemplate"];
     // Shoal runs every gateway with the gateway injection template; another template cannot be honoured.

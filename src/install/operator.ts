@@ -27,6 +27,8 @@ export interface InstallPlan {
   profile: string;
   revision: string | undefined;
   gateways: GatewayComponent[];
+  /** `spec.meshConfig` as given (after `--set`), rendered as the mesh's `istio` ConfigMap. */
+  meshConfig: unknown;
   warnings: string[];
   errors: string[];
 }
@@ -74,7 +76,7 @@ export const KNOWN_K8S = new Set([
   "replicaCount",
 ]);
 const KNOWN_COMPONENT = new Set(["name", "namespace", "enabled", "label", "k8s"]);
-const KNOWN_SPEC = new Set(["profile", "revision", "components", "values", "namespace"]);
+const KNOWN_SPEC = new Set(["profile", "revision", "components", "values", "namespace", "meshConfig"]);
 const CONTROL_PLANE_COMPONENTS = new Set(["base", "pilot", "cni", "istiodRemote", "ztunnel"]);
 
 function unknownKeys(obj: Json, known: Set<string>, where: string, warnings: string[], why: string) {
@@ -89,6 +91,7 @@ export function readOperator(iop: unknown, sets: readonly string[] = []): Instal
     profile,
     revision,
     gateways,
+    meshConfig: spec["meshConfig"],
     warnings,
     errors,
   });
