@@ -256,7 +256,7 @@ function golden(line: string): string {
     .replace(/^\[[^\]]+\]/, "[TIME]")
     .replace(/ \d+ \d+ "-" "-" "rid-/, ' DUR SVC "-" "-" "rid-')
     .replace(/ \d+ - "-" "-" "rid-/, ' DUR - "-" "-" "rid-')
-    .replace(/127\.0\.0\.1:\d+/g, "127.0.0.1:PORT")
+    .replace(/127\.0\.0\.([16]):\d+/g, "127.0.0.$1:PORT")
     .replace(/inbound\|\d+\|\|/g, "inbound|APP||");
 }
 
@@ -268,7 +268,7 @@ test("access log: one line per request in Envoy's format, on both sides", async 
   await request(out, { method: "POST", path: "/details/0", headers: { "x-request-id": "rid-denied" } });
   await eventually("4 lines", () => client.lines.length === 2 && server.lines.length === 2);
   assert.deepEqual(server.lines.map(golden), [
-    '[TIME] "GET /details/0 HTTP/1.1" 200 - via_upstream - "-" 0 82 DUR SVC "-" "-" "rid-ok" "details:9080" "127.0.0.1:PORT" inbound|APP|| 127.0.0.1:PORT 127.0.0.1:PORT 127.0.0.1:PORT outbound_.9080_._.details.default.svc.cluster.local default',
+    '[TIME] "GET /details/0 HTTP/1.1" 200 - via_upstream - "-" 0 82 DUR SVC "-" "-" "rid-ok" "details:9080" "127.0.0.1:PORT" inbound|APP|| 127.0.0.6:PORT 127.0.0.1:PORT 127.0.0.1:PORT outbound_.9080_._.details.default.svc.cluster.local default',
     '[TIME] "POST /details/0 HTTP/1.1" 403 - rbac_access_denied_matched_policy[none] - "-" 0 19 DUR - "-" "-" "rid-denied" "details:9080" "-" inbound|APP|| - 127.0.0.1:PORT 127.0.0.1:PORT outbound_.9080_._.details.default.svc.cluster.local -',
   ]);
   assert.deepEqual(client.lines.map(golden), [

@@ -9,7 +9,7 @@ import type { Socket } from "node:net";
 import type { Duplex } from "node:stream";
 import type { SecureContext } from "node:tls";
 import type { ConnectFailure, UpstreamTarget } from "./upstream-connect.js";
-import { connectUpstream } from "./upstream-connect.js";
+import { connectUpstream, targetKey } from "./upstream-connect.js";
 import type { SessionCache } from "./tls-sessions.js";
 
 export class ConnectError extends Error {
@@ -117,9 +117,8 @@ export class UpstreamPool {
   ): EndpointAgent {
     const hit = this.#byTarget.get(target);
     if (hit && hit.settings === settings) return hit.agent;
-    const t = target.tls;
     const key =
-      `${target.address}|${target.port}|${t ? `${t.mode}|${t.servername ?? ""}|${t.expectation}` : "plain"}` +
+      targetKey(target) +
       `|${settings.maxConnections ?? ""}|${settings.maxRequestsPerConnection ?? ""}|${settings.idleTimeoutMs ?? ""}`;
     let a = this.#agents.get(key);
     if (!a) {

@@ -8,7 +8,7 @@ import type { ClientHttp2Session } from "node:http2";
 import type { SecureContext } from "node:tls";
 import type { SessionCache } from "./tls-sessions.js";
 import type { ConnectFailure, UpstreamTarget } from "./upstream-connect.js";
-import { connectUpstream } from "./upstream-connect.js";
+import { connectUpstream, targetKey } from "./upstream-connect.js";
 
 /** Idle sessions are closed after this long (below common application idle timeouts). */
 const IDLE_SESSION_MS = 4_000;
@@ -37,7 +37,7 @@ export class Http2SessionPool {
   session(target: UpstreamTarget, connectTimeoutMs: number, cb: Waiter): void {
     if (this.#closed) return cb({ flag: "UF", reason: "proxy closing" }, undefined);
     const t = target.tls;
-    const key = `${target.address}|${target.port}|${t ? `${t.mode}|${t.servername ?? ""}|${t.expectation}` : "plain"}`;
+    const key = targetKey(target);
     const entry = this.#entries.get(key);
     if (entry?.session && !entry.session.closed && !entry.session.destroyed)
       return cb(undefined, entry.session);

@@ -1,8 +1,9 @@
 // What the inbound path knows about one accepted connection, worked out once when it is handed to the
 // HTTP/1.1 or HTTP/2 server: the peer's principal, the x-forwarded-client-cert value (from the verified
 // certificate), the source IP and the addresses the access log shows. Also the connect timeout of an
-// inbound chain's upstream.
+// inbound chain's upstream and the address it is connected to from.
 import { createHash } from "node:crypto";
+import { isIPv4 } from "node:net";
 import type { Socket } from "node:net";
 import { TLSSocket } from "node:tls";
 import { xfccValue } from "./http-headers.js";
@@ -10,6 +11,7 @@ import { hostPort } from "./http-log.js";
 import { selfPeer } from "./metrics-labels.js";
 import type { InboundChain } from "./proxy-config.js";
 import type { RoutingTable } from "./routing-table.js";
+import type { UpstreamTarget } from "./upstream-connect.js";
 
 /** Used when the config has no cluster for the chain (the schema's default for clusters). */
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -71,4 +73,16 @@ export function describeInboundConnection(
 /** The connect timeout for an inbound chain's application upstream. */
 export function inboundConnectTimeout(table: RoutingTable, chain: InboundChain): number {
   return table.clusters.get(chain.name)?.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+}
+
+/**
+ * Istio's InboundPassthroughBindIpv4: the inbound side connects to the application from 127.0.0.6. The
+ * capture lets `-s 127.0.0.6/32 -o lo` through, while the proxy's other loopback connections to its pod IP
+ * (a hairpin: the pod calling its own Service) are sent to the inbound listener.
+ */
+export const INBOUND_UPSTREAM_SOURCE = "127.0.0.6";
+
+/** The application behind an inbound chain on PORT, connected to from 127.0.0.6 (IPv4 addresses). */
+export function inboundAppTarget(address: string, port: number): UpstreamTarget {
+  return { address, port, tls: undefined, ...(isIPv4(address) ? { source: INBOUND_UPSTREAM_SOURCE } : {}) };
 }

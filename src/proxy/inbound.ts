@@ -17,7 +17,7 @@ import { detectProtocol } from "./protocol-detect.js";
 import type { InboundChain } from "./proxy-config.js";
 import type { RoutingTable } from "./routing-table.js";
 import { connectUpstream } from "./upstream-connect.js";
-import { inboundConnectTimeout, stripMapped } from "./inbound-connection.js";
+import { inboundAppTarget, inboundConnectTimeout, stripMapped } from "./inbound-connection.js";
 import { acceptCaptured } from "./capture-accept.js";
 
 const noop = () => undefined;
@@ -114,7 +114,7 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
     // A denied TCP connection is closed before any byte reaches the application.
     if (!decision.allow) return rec.refuse(down, { details: rbacDeniedDetails(decision), denied: true });
     const timeout = inboundConnectTimeout(table, chain);
-    const target = { address: chain.upstreamAddress, port: dst.port, tls: undefined };
+    const target = inboundAppTarget(chain.upstreamAddress, dst.port);
     rec.entry.upstreamHost = hostPort(target.address, target.port);
     const up = connectUpstream(
       target,

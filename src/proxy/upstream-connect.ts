@@ -12,6 +12,15 @@ export interface UpstreamTarget {
   address: string;
   port: number;
   tls: TlsPlan | undefined;
+  /** The local address to connect from (inbound: 127.0.0.6); the kernel picks one when absent. */
+  source?: string;
+}
+
+/** The pool key of a target: connections to the same endpoint from different sources are not shared. */
+export function targetKey(target: UpstreamTarget): string {
+  const t = target.tls;
+  const plan = t ? `${t.mode}|${t.servername ?? ""}|${t.expectation}` : "plain";
+  return `${target.address}|${target.port}|${plan}${target.source ? `|from ${target.source}` : ""}`;
 }
 
 export interface ConnectFailure {
@@ -39,16 +48,18 @@ export function connectUpstream(
     process.nextTick(cb, { flag: "UF", reason: `TLS_error:${(err as Error).message}` }, dead);
     return dead;
   }
+  const from = target.source !== undefined ? { localAddress: target.source } : {};
   let socket: Socket;
   let sessionKey: string | undefined;
   if (plan === undefined || context === undefined) {
-    socket = net.connect({ host: target.address, port: target.port, allowHalfOpen: true });
+    socket = net.connect({ host: target.address, port: target.port, allowHalfOpen: true, ...from });
   } else {
     // tls.connect honours allowHalfOpen (passed to the TLSSocket) though its type doesn't list it.
     const options: tls.ConnectionOptions & { allowHalfOpen: boolean } = {
       host: target.address,
       port: target.port,
       allowHalfOpen: true,
+      ...from,
       secureContext: context,
       rejectUnauthorized: true,
       ...(plan.servername !== undefined ? { servername: plan.servername } : {}),

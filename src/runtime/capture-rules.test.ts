@@ -19,8 +19,10 @@ const HEADER = [
 ];
 
 const OWNER_RULES = [
+  "-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -m owner --uid-owner 1337 -j ISTIO_IN_REDIRECT",
   "-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner 1337 -j RETURN",
   "-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN",
+  "-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -m owner --gid-owner 1337 -j ISTIO_IN_REDIRECT",
   "-A ISTIO_OUTPUT -o lo -m owner ! --gid-owner 1337 -j RETURN",
   "-A ISTIO_OUTPUT -m owner --gid-owner 1337 -j RETURN",
 ];
@@ -98,14 +100,18 @@ test("no included outbound ranges: no outbound capture at all", () => {
   assert.ok(out.includes("-A PREROUTING -p tcp -j ISTIO_INBOUND"));
 });
 
-test("Istio's loopback inbound redirect for the proxy's own traffic is opt-in, before the owner RETURNs", () => {
-  const out = lines({ loopbackInboundRedirect: true }).filter((l) => l.startsWith("-A ISTIO_OUTPUT"));
-  assert.deepEqual(out.slice(1, 4), [
+test("the proxy's loopback connections to its pod IP go inbound (hairpin), after 127.0.0.6 is let through", () => {
+  const out = lines().filter((l) => l.startsWith("-A ISTIO_OUTPUT"));
+  // The inbound side's own connections to the application (from 127.0.0.6) must not loop back to 15006.
+  assert.deepEqual(out.slice(0, 4), [
+    "-A ISTIO_OUTPUT -o lo -s 127.0.0.6/32 -j RETURN",
     "-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -m owner --uid-owner 1337 -j ISTIO_IN_REDIRECT",
     "-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner 1337 -j RETURN",
     "-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN",
   ]);
-  assert.doesNotMatch(rules(), /-A ISTIO_OUTPUT .*-j ISTIO_IN_REDIRECT/, "off by default");
+  const off = rules({ loopbackInboundRedirect: false });
+  assert.doesNotMatch(off, /-A ISTIO_OUTPUT .*-j ISTIO_IN_REDIRECT/, "turned off, no such rule");
+  assert.match(off, /-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner 1337 -j RETURN\n/);
 });
 
 test("other ports and proxy ids are used as given", () => {
@@ -122,7 +128,7 @@ const canRestore =
 test("iptables-restore accepts every variant (fresh network namespace)", { skip: !canRestore }, () => {
   const variants: Array<Partial<CaptureOptions>> = [
     {},
-    { loopbackInboundRedirect: true },
+    { loopbackInboundRedirect: false },
     { includeInboundPorts: [9000], excludeOutboundPorts: [3306, 5432] },
     { includeOutboundIPRanges: ["10.0.0.0/8"], excludeOutboundIPRanges: ["10.96.0.0/16"] },
     { includeInboundPorts: [], includeOutboundIPRanges: [] },

@@ -23,9 +23,8 @@ export interface CaptureOptions {
   excludeOutboundPorts: number[];
   /**
    * Istio's rule that sends the proxy's own loopback connections to a non-127.0.0.1 address (the pod IP)
-   * back through inbound capture. Envoy sources its inbound upstream connections from 127.0.0.6 so they
-   * escape that rule; a proxy that connects to the application from the pod IP would loop through 15006
-   * forever. Off by default: turn it on once the proxy binds 127.0.0.6 for inbound upstreams.
+   * to the inbound listener: a pod calling its own Service (hairpin) gets its inbound side too. The proxy
+   * connects to the application from 127.0.0.6, which the rule before it lets through. On by default.
    */
   loopbackInboundRedirect: boolean;
 }
@@ -49,7 +48,7 @@ export function defaultCaptureOptions(): CaptureOptions {
     includeOutboundIPRanges: "*",
     excludeOutboundIPRanges: [],
     excludeOutboundPorts: [],
-    loopbackInboundRedirect: false,
+    loopbackInboundRedirect: true,
   };
 }
 

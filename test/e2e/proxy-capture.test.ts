@@ -161,7 +161,7 @@ test("proxy capture: echo through both proxies over mTLS, a DENY policy closes i
     const serverLog = await log(serverPod, "istio-proxy");
     assert.match(
       serverLog,
-      /"- - -" 0 - - - "-" 3 9 \d+ - "-" "-" "-" "-" "10\.244\.0\.2:9000" inbound\|9000\|\| 10\.244\.0\.2:\d+ 10\.244\.0\.2:9000 10\.244\.1\.2:\d+ outbound_\.9000_\._\.tcp-echo\.foo\.svc\.cluster\.local -/,
+      /"- - -" 0 - - - "-" 3 9 \d+ - "-" "-" "-" "-" "10\.244\.0\.2:9000" inbound\|9000\|\| 127\.0\.0\.6:\d+ 10\.244\.0\.2:9000 10\.244\.1\.2:\d+ outbound_\.9000_\._\.tcp-echo\.foo\.svc\.cluster\.local -/,
     );
     await waitFor("client access log", async () =>
       /outbound\|9000\|\|/.test(await log(clientPod, "istio-proxy")),

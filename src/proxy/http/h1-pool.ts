@@ -7,7 +7,7 @@ import type { Socket } from "node:net";
 import type { SecureContext } from "node:tls";
 import type { SessionCache } from "../tls-sessions.js";
 import type { ConnectFailure, UpstreamTarget } from "../upstream-connect.js";
-import { connectUpstream } from "../upstream-connect.js";
+import { connectUpstream, targetKey } from "../upstream-connect.js";
 import { HTTP1_LIMITS } from "./h1-limits.js";
 import type { LlhttpParser, OnHeadersComplete } from "./llhttp.js";
 import { HTTPParser } from "./llhttp.js";
@@ -172,8 +172,7 @@ export class FastUpstreamPool {
   endpoint(target: UpstreamTarget): EndpointConns {
     const hit = this.#byTarget.get(target);
     if (hit) return hit;
-    const t = target.tls;
-    const key = `${target.address}|${target.port}|${t ? `${t.mode}|${t.servername ?? ""}|${t.expectation}` : "plain"}`;
+    const key = targetKey(target);
     let e = this.#byKey.get(key);
     if (!e) {
       e = new EndpointConns(target, this.context, this.sessions);

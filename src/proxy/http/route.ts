@@ -3,7 +3,7 @@
 // config). Inbound: the chain's application endpoint.
 import { hostPort } from "../http-log.js";
 import { compiledListener, firstRoute } from "../http-routes.js";
-import { inboundConnectTimeout } from "../inbound-connection.js";
+import { inboundAppTarget, inboundConnectTimeout } from "../inbound-connection.js";
 import { encodePeerMetadata } from "../metrics-labels.js";
 import { findListener } from "../routing-table.js";
 import type { InboundChain } from "../proxy-config.js";
@@ -43,10 +43,10 @@ export function route(x: Exchange): boolean {
 const chainTargets = new WeakMap<InboundChain, UpstreamTarget>();
 
 function appTarget(chain: InboundChain, port: number): UpstreamTarget {
-  if (chain.port !== port) return { address: chain.upstreamAddress, port, tls: undefined };
+  if (chain.port !== port) return inboundAppTarget(chain.upstreamAddress, port);
   let t = chainTargets.get(chain);
   if (!t) {
-    t = { address: chain.upstreamAddress, port, tls: undefined };
+    t = inboundAppTarget(chain.upstreamAddress, port);
     chainTargets.set(chain, t);
   }
   return t;

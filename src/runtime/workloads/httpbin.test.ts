@@ -42,6 +42,16 @@ describe("httpbin (go flavor)", () => {
     assert.deepEqual(JSON.parse(answer.body), { origin: "127.0.0.1" });
   });
 
+  test("/ip and /get name X-Forwarded-For's first address as the origin when the header is there", async () => {
+    const headers = { "x-forwarded-for": " 198.51.100.7 , 10.0.0.1" };
+    const ip = await request({ port, path: "/ip", headers });
+    assert.deepEqual(JSON.parse(ip.body), { origin: "198.51.100.7" });
+    const get = await request({ port, path: "/get", headers });
+    assert.equal(JSON.parse(get.body).origin, "198.51.100.7");
+    const empty = await request({ port, path: "/ip", headers: { "x-forwarded-for": "" } });
+    assert.deepEqual(JSON.parse(empty.body), { origin: "127.0.0.1" }, "an empty header: the peer");
+  });
+
   test("/headers prints header names canonical-cased", async () => {
     const answer = await request({
       port,
@@ -147,5 +157,16 @@ describe("httpbin (python flavor)", () => {
     assert.equal(body.headers["X-B3-Sampled"], "1");
     assert.deepEqual(body.args, { a: "1", b: ["2", "3"] });
     assert.equal(body.method, undefined);
+  });
+
+  test("/ip answers X-Forwarded-For as sent, else the caller's address", async () => {
+    const forwarded = await request({
+      port,
+      path: "/ip",
+      headers: { "x-forwarded-for": "198.51.100.7, 10.0.0.1" },
+    });
+    assert.deepEqual(JSON.parse(forwarded.body), { origin: "198.51.100.7, 10.0.0.1" });
+    const direct = await request({ port, path: "/ip" });
+    assert.deepEqual(JSON.parse(direct.body), { origin: "127.0.0.1" });
   });
 });

@@ -71,11 +71,21 @@ function queryArgs(req: http.IncomingMessage): Map<string, string[]> {
   return args;
 }
 
+/**
+ * httpbin's `origin`: the caller as X-Forwarded-For names it, else the connection's peer. go-httpbin takes
+ * the header's first address; the Python httpbin returns the header as sent.
+ */
+export function origin(req: http.IncomingMessage, flavor: HttpbinFlavor): string {
+  const forwarded = requestHeaders(req).get("X-Forwarded-For")?.join(", ");
+  if (forwarded === undefined || forwarded.trim() === "") return peerAddress(req);
+  return flavor === "go" ? forwarded.split(",")[0]!.trim() : forwarded;
+}
+
 function basics(req: http.IncomingMessage, flavor: HttpbinFlavor): Record<string, unknown> {
   return {
     args: shape(queryArgs(req), flavor),
     headers: shape(requestHeaders(req), flavor, ","),
-    origin: peerAddress(req),
+    origin: origin(req, flavor),
     url: requestUrl(req),
   };
 }
@@ -153,7 +163,7 @@ export function httpbinHandler(flavor: HttpbinFlavor): Handler {
     if (path === "/" || path === "/ip" || path === "/headers" || path === "/get" || path === "/user-agent") {
       if (gate(req, res, READ_METHODS)) return;
       if (path === "/") send(res, 200, INDEX, "text/html; charset=utf-8");
-      else if (path === "/ip") sendJson(res, 200, { origin: peerAddress(req) });
+      else if (path === "/ip") sendJson(res, 200, { origin: origin(req, flavor) });
       else if (path === "/headers") sendJson(res, 200, { headers: basics(req, flavor)["headers"] });
       else if (path === "/user-agent") sendJson(res, 200, { "user-agent": req.headers["user-agent"] ?? "" });
       else
