@@ -133,7 +133,9 @@ export async function readStore(resourceDir: string, counterPath: string): Promi
       try {
         r = JSON.parse(text) as AnyResource;
       } catch (err) {
-        throw new Error(`not valid JSON (truncated or overwritten?): ${(err as Error).message}`);
+        throw new Error(`not valid JSON (truncated or overwritten?): ${(err as Error).message}`, {
+          cause: err,
+        });
       }
       if (!r || typeof r !== "object" || typeof r.kind !== "string" || typeof r.metadata?.name !== "string")
         throw new Error("not a resource (no kind or metadata.name)");
