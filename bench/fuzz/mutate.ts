@@ -138,13 +138,51 @@ export function mutateValue(rand: Rand, value: unknown, donorPool: unknown[] = [
     } else if (op === 6 && typeof spot.value === "string") {
       parent[key] = mutateText(rand, spot.value);
     } else if (op === 6 && typeof spot.value === "number") {
-      parent[key] = pick(rand, [spot.value + 1, spot.value - 1, -spot.value, spot.value * 65536, String(spot.value)]);
+      parent[key] = pick(rand, [
+        spot.value + 1,
+        spot.value - 1,
+        -spot.value,
+        spot.value * 65536,
+        String(spot.value),
+      ]);
     } else parent[key] = hostile(rand, donors);
   }
   return root.v;
 }
 
-const TEXT_TOKENS = ["\n", "\r\n", ":", ": ", "- ", "---\n", "{", "}", "[", "]", "'", '"', "&a ", "*a", "!!binary ", "!!str ", "<<: *a\n", "? ", "|\n", ">-\n", "#", "\t", "%YAML 1.2\n", "\\", "\u0000", "\ufeff", "  ", "~", "0x", "1e9", "é"];
+const TEXT_TOKENS = [
+  "\n",
+  "\r\n",
+  ":",
+  ": ",
+  "- ",
+  "---\n",
+  "{",
+  "}",
+  "[",
+  "]",
+  "'",
+  '"',
+  "&a ",
+  "*a",
+  "!!binary ",
+  "!!str ",
+  "<<: *a\n",
+  "? ",
+  "|\n",
+  ">-\n",
+  "#",
+  "\t",
+  "%YAML 1.2\n",
+  "\\",
+  "\u0000",
+  "\ufeff",
+  "  ",
+  "~",
+  "0x",
+  "1e9",
+  "é",
+];
 
 /** 1–8 byte-level edits of a string: delete, duplicate or move a slice, insert a token, flip a char. */
 export function mutateText(rand: Rand, text: string, splice?: string): string {

@@ -23,7 +23,9 @@ const targets = values.target ?? ["yaml", "http", "config"];
 const root = fileURLToPath(new URL("../../..", import.meta.url));
 const outDir = join(tmpdir(), `shoal-fuzz-${seed}`);
 
-console.log(`fuzz: seed ${seed}, ${seconds} s per target (${targets.join(", ")}); reproduce with --seed ${seed}`);
+console.log(
+  `fuzz: seed ${seed}, ${seconds} s per target (${targets.join(", ")}); reproduce with --seed ${seed}`,
+);
 const results: TargetResult[] = [];
 for (const target of targets) {
   const t0 = performance.now();
@@ -37,12 +39,16 @@ for (const target of targets) {
           : undefined;
   if (!r) throw new Error(`unknown target ${target} (yaml, http, config)`);
   const s = ((performance.now() - t0) / 1000).toFixed(1);
-  console.log(`${r.target}: ${r.inputs} inputs in ${s} s, ${r.findings.length} findings; ${r.notes.join("; ")}`);
+  console.log(
+    `${r.target}: ${r.inputs} inputs in ${s} s, ${r.findings.length} findings; ${r.notes.join("; ")}`,
+  );
   for (const [i, f] of r.findings.entries()) {
     mkdirSync(outDir, { recursive: true });
     const file = join(outDir, `${r.target}-${i}-${f.kind}-${f.index}.txt`);
     writeFileSync(file, f.input ?? "");
-    console.log(`  ${f.kind} at input ${f.index} (${file}): ${f.message.split("\n").slice(0, 6).join("\n    ")}`);
+    console.log(
+      `  ${f.kind} at input ${f.index} (${file}): ${f.message.split("\n").slice(0, 6).join("\n    ")}`,
+    );
   }
   results.push(r);
 }

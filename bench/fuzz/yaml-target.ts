@@ -23,7 +23,9 @@ export function yamlInput(seeds: string[], objects: unknown[], seed: number, ind
 function generate(seeds: string[], objects: unknown[], seed: number, index: number): string {
   const rand = inputRand(seed, index);
   if (rand() < 0.5) return mutateText(rand, pick(rand, seeds), pick(rand, seeds));
-  const docs = Array.from({ length: 1 + int(rand, 3) }, () => mutateValue(rand, pick(rand, objects), objects));
+  const docs = Array.from({ length: 1 + int(rand, 3) }, () =>
+    mutateValue(rand, pick(rand, objects), objects),
+  );
   return docs
     .map((d) => {
       try {
@@ -40,7 +42,8 @@ export function runYamlInput(text: string): string | undefined {
   try {
     const r = validateApply({ documents: [{ text, source: "fuzz.yaml" }] }, () => true);
     for (const e of r.errors)
-      if (typeof e.message !== "string" || e.message === "") return `an error diagnostic with no message: ${JSON.stringify(e)}`;
+      if (typeof e.message !== "string" || e.message === "")
+        return `an error diagnostic with no message: ${JSON.stringify(e)}`;
     return undefined;
   } catch (err) {
     if (isShoalError(err)) return undefined;
