@@ -72,7 +72,14 @@ class ScriptedControlPlane {
         resolve(r);
       };
       this.waiters.push(wait);
-      this.stream!.write(message);
+      try {
+        this.stream!.write(message);
+      } catch {
+        // Not even a message on the wire (null): nothing reaches the proxy.
+        clearTimeout(timer);
+        this.waiters.splice(this.waiters.indexOf(wait), 1);
+        resolve({ type: "unsendable" });
+      }
     });
   }
 }
@@ -170,6 +177,10 @@ export async function fuzzConfig(seed: number, seconds: number): Promise<TargetR
         await host.stop();
         host = await startProxyProcess(target);
         if (!(await pushGood())) break;
+        continue;
+      }
+      if (reply.type === "unsendable") {
+        inputs--;
         continue;
       }
       if (reply.type === "nack") {

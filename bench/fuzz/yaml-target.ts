@@ -10,7 +10,10 @@ import type { Finding, TargetResult } from "./report.js";
 import { inputRand, int, mutateText, mutateValue, pick } from "./mutate.js";
 import { manifestObjects, manifestSeeds } from "./seeds.js";
 
-const HANG_MS = 2000;
+/** A hang: one input using more than 2 s of CPU (the process's CPU is the worker's: the main thread
+ *  only polls), or 30 s of wall time. CPU, not wall time, because the machine may be shared. */
+const HANG_CPU_MS = 2000;
+const HANG_WALL_MS = 30_000;
 /** Inputs are cut to this size: a manifest is a few KiB, and the YAML library alone parses ~100 KiB/s
  *  on a loaded machine, so a bigger input measures the machine, not a hang. */
 export const MAX_INPUT = 64 * 1024;
@@ -50,6 +53,8 @@ export function runYamlInput(text: string): string | undefined {
     return `${(err as Error)?.stack ?? String(err)}`;
   }
 }
+
+const cpuMs = (u: NodeJS.CpuUsage) => (u.user + u.system) / 1000;
 
 interface WorkerData {
   root: string;
@@ -102,6 +107,7 @@ export async function fuzzYaml(root: string, seed: number, seconds: number): Pro
     while (!ready && !crashed && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     let last = -1;
     let since = Date.now();
+    let cpuSince = process.cpuUsage();
     let hung = false;
     while (Date.now() < deadline && !crashed) {
       await new Promise((r) => setTimeout(r, 100));
@@ -110,7 +116,8 @@ export async function fuzzYaml(root: string, seed: number, seconds: number): Pro
       if (finished > current || current !== last) {
         last = current;
         since = Date.now();
-      } else if (Date.now() - since > HANG_MS) {
+        cpuSince = process.cpuUsage();
+      } else if (cpuMs(process.cpuUsage(cpuSince)) > HANG_CPU_MS || Date.now() - since > HANG_WALL_MS) {
         hung = true;
         break;
       }
@@ -122,7 +129,9 @@ export async function fuzzYaml(root: string, seed: number, seconds: number): Pro
       findings.push({
         kind: hung ? "hang" : "crash",
         index: current,
-        message: hung ? `no answer in ${HANG_MS} ms` : String(crashed?.stack ?? crashed),
+        message: hung
+          ? `no answer after ${cpuMs(process.cpuUsage(cpuSince)).toFixed(0)} ms of CPU, ${Date.now() - since} ms`
+          : String(crashed?.stack ?? crashed),
         input: yamlInput(seeds, objects, seed, current),
       });
       from = current + 1;
