@@ -127,6 +127,7 @@ export async function fuzzConfig(seed: number, seconds: number): Promise<TargetR
   let host: ProxyProcess = await startProxyProcess(target);
   const counts = { acked: 0, nacked: 0, checks: 0 };
   let inputs = 0;
+  let unsendable = 0;
   let good = 0;
   const base = (appPort: number) => goodConfig("base", appPort) as Record<string, unknown>;
   /** Pushes a fresh version of the good config; true once the proxy ACKed it. */
@@ -180,7 +181,7 @@ export async function fuzzConfig(seed: number, seconds: number): Promise<TargetR
         continue;
       }
       if (reply.type === "unsendable") {
-        inputs--;
+        unsendable++;
         continue;
       }
       if (reply.type === "nack") {
@@ -224,12 +225,13 @@ export async function fuzzConfig(seed: number, seconds: number): Promise<TargetR
   }
   return {
     target: "config",
-    inputs,
+    inputs: inputs - unsendable,
     findings,
     notes: [
       `${counts.nacked} NACKed, ${counts.acked} ACKed (valid mutations, then the good config pushed back)`,
       `${counts.checks} checks that the last good config decides (/ok 200, /deny 403)`,
       `${cp.streams} config streams`,
+      `${unsendable} mutated messages could not be sent at all (null)`,
     ],
   };
 }
