@@ -91,20 +91,19 @@ export function validateDocument(doc: LoadedDocument, options: ValidateOptions =
     report("error", ["metadata"], "missing metadata (a resource needs metadata.name)");
     return { ref, errors, warnings };
   }
-  if (rawName === undefined || rawName === "") {
-    report("error", ["metadata", "name"], "missing name");
-  }
+  const nameMissing = rawName === undefined || rawName === null || rawName === "";
+  if (nameMissing) report("error", ["metadata", "name"], "missing name");
 
   const parsed = def.schema.safeParse(raw);
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const path = issue.path.map((p) => (typeof p === "symbol" ? String(p) : p));
       // The name was already reported above with a clearer message.
-      if (path.length === 2 && path[0] === "metadata" && path[1] === "name" && !rawName) continue;
+      if (path.length === 2 && path[0] === "metadata" && path[1] === "name" && nameMissing) continue;
       report("error", path, describeIssue(issue));
     }
   }
-  if (errors.length > 0) return { ref, errors, warnings };
+  if (errors.length > 0 || !parsed.success) return { ref, errors, warnings };
 
   const resource = parsed.data as AnyResource;
   if (def.namespaced) resource.metadata = { ...resource.metadata, namespace };

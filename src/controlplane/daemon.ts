@@ -124,7 +124,6 @@ export async function startDaemon(options: DaemonOptions): Promise<DaemonHandle>
   try {
     const clusterId = await loadClusterId(stateDir, options.clusterId);
     const store = await ResourceStore.open(stateDir);
-    if (store.skipped.length > 0) log("unreadable resource files skipped", { files: store.skipped });
     for (const ns of BUILTIN_NAMESPACES)
       if (!store.get({ kind: "Namespace", name: ns }))
         await store.put({ apiVersion: "v1", kind: "Namespace", metadata: { name: ns } });

@@ -4,6 +4,7 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
+import { isShoalError } from "../api/errors.js";
 import type { AnyResource } from "../api/meta.js";
 import { parseSelector } from "./selector.js";
 import type { WatchEvent } from "./store.js";
@@ -80,24 +81,38 @@ test("everything is restored on open, and resourceVersion keeps increasing after
   });
 });
 
-test("a crash mid-write (temp file left behind, truncated file) never corrupts the store", async () => {
+test("a temp file left by a write that never reached its rename is removed and the old version wins", async () => {
   await withDir(async (dir) => {
     const s = await ResourceStore.open(dir);
-    await s.put(policy("a"));
-    // A write that died before its rename leaves a temp file: the old version must win.
+    const a = await s.put(policy("a"));
     await writeFile(
       join(s.resourceDir, ".AuthorizationPolicy_foo_a.json.999.deadbeef.tmp"),
       '{"kind": "Auth',
     );
-    // A torn file (written in place by something else) is skipped, not fatal.
-    await writeFile(join(s.resourceDir, "AuthorizationPolicy_foo_torn.json"), '{"apiVersion": "secur');
     const s2 = await ResourceStore.open(dir);
-    assert.deepEqual(
-      s2.list().map((r) => r.metadata.name),
-      ["a"],
-    );
-    assert.deepEqual(s2.skipped, ["AuthorizationPolicy_foo_torn.json"]);
+    assert.deepEqual(s2.get({ kind: "AuthorizationPolicy", namespace: "foo", name: "a" }), a.resource);
     assert.ok(!(await readdir(s.resourceDir)).some((f) => f.endsWith(".tmp")));
+  });
+});
+
+test("a torn resource file stops the open, naming the file and its resource, and changes nothing", async () => {
+  await withDir(async (dir) => {
+    const s = await ResourceStore.open(dir);
+    await s.put(policy("a"));
+    const torn = join(s.resourceDir, "AuthorizationPolicy_foo_torn.json");
+    await writeFile(torn, '{"apiVersion": "secur');
+    const before = (await readdir(s.resourceDir)).sort();
+    await assert.rejects(ResourceStore.open(dir), (err: Error) => {
+      assert.ok(isShoalError(err, "STORE_CORRUPT"));
+      assert.match(
+        err.message,
+        new RegExp(`${torn.replace(/[/.]/g, "\\$&")} \\(AuthorizationPolicy foo/torn\\)`),
+      );
+      assert.match(err.message, /not valid JSON/);
+      assert.match(err.message, /mv .*torn\.json .*torn\.json\.bad/);
+      return true;
+    });
+    assert.deepEqual((await readdir(s.resourceDir)).sort(), before);
   });
 });
 
@@ -212,7 +227,6 @@ test("a writer killed -9 mid-stream leaves a store that opens cleanly with every
     });
     await new Promise((r) => child.once("close", r));
     const s = await ResourceStore.open(dir);
-    assert.deepEqual(s.skipped, []);
     const names = new Set(s.list({ kind: "ConfigMap" }).map((r) => r.metadata.name));
     for (const name of acked) assert.ok(names.has(name), `${name} was acknowledged, so it is stored`);
     const versions = s.list().map((r) => Number(r.metadata.resourceVersion));

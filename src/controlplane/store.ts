@@ -1,13 +1,26 @@
-// The durable, versioned, watchable resource store: one JSON file per resource in a state directory,
-// each write made durable (temp file, fsync, rename, fsync directory) before it is acknowledged.
+// The durable, versioned, watchable resource store: one JSON file per resource in a state directory.
+// A write is acknowledged (its promise resolves, watchers hear of it) only once it is durable: temp file,
+// fsync, rename, fsync directory (store-files.ts). Per-resource files rather than an append-only log:
+// the state directory stays readable and repairable by hand, a torn write can only ever hit one
+// resource, and nothing needs compaction. Cost: one file fsync and one directory fsync per apply.
 // Callers validate; the store assigns uid, creationTimestamp, resourceVersion and generation.
 import { randomUUID } from "node:crypto";
-import { mkdir, open, readFile, readdir, rename, rm, unlink } from "node:fs/promises";
+import { mkdir, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { ShoalError } from "../api/errors.js";
 import type { AnyResource } from "../api/meta.js";
 import { matchesSelector } from "./selector.js";
 import type { LabelSelector } from "./selector.js";
+import {
+  CLUSTER_SCOPE,
+  describeKey,
+  readStore,
+  storeWriteError,
+  syncDir,
+  writeFileDurable,
+} from "./store-files.js";
+
+export { writeFileDurable } from "./store-files.js";
 
 export type WatchEventType = "ADDED" | "MODIFIED" | "DELETED";
 export interface WatchEvent {
@@ -43,7 +56,6 @@ export interface PutResult {
 
 const COUNTER_FILE = "resource-version";
 const RESOURCE_DIR = "resources";
-const CLUSTER_SCOPE = "_";
 
 /** `Kind_namespace_name`: '_' never appears in kinds, namespaces (DNS labels) or names (subdomains). */
 export function keyOf(k: ResourceKey): string {
@@ -76,29 +88,6 @@ function canonical(value: unknown): unknown {
   return value;
 }
 
-/** Writes `data` to `path` so that a crash leaves either the old file or the new one, never a mix. */
-export async function writeFileDurable(dir: string, file: string, data: string): Promise<void> {
-  const tmp = join(dir, `.${file}.${process.pid}.${randomUUID().slice(0, 8)}.tmp`);
-  const fh = await open(tmp, "w", 0o600);
-  try {
-    await fh.writeFile(data);
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
-  await rename(tmp, join(dir, file));
-  await syncDir(dir);
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const dh = await open(dir, "r");
-  try {
-    await dh.sync();
-  } finally {
-    await dh.close();
-  }
-}
-
 export class ResourceStore {
   private readonly items = new Map<string, AnyResource>();
   private readonly listeners = new Set<WatchListener>();
@@ -108,8 +97,6 @@ export class ResourceStore {
   private committed = 0;
   /** Writes run one at a time, in order. */
   private queue: Promise<unknown> = Promise.resolve();
-  /** Files that could not be read on open (a crash mid-write of an older, non-atomic writer). */
-  readonly skipped: string[] = [];
 
   private constructor(private readonly dir: string) {}
 
@@ -117,41 +104,16 @@ export class ResourceStore {
     return join(this.dir, RESOURCE_DIR);
   }
 
-  /** Opens (creating if needed) the store in `stateDir` and restores every resource in it. */
+  /** Opens (creating if needed) the store in `stateDir` and restores every resource in it. A file that
+   *  cannot be read throws STORE_CORRUPT naming it (and its resource) and how to fix it. */
   static async open(stateDir: string): Promise<ResourceStore> {
     const store = new ResourceStore(stateDir);
     await mkdir(store.resourceDir, { recursive: true, mode: 0o700 });
-    await store.restore();
+    const { resources, maxVersion } = await readStore(store.resourceDir, join(stateDir, COUNTER_FILE));
+    for (const r of resources) store.items.set(keyOf(refOf(r)), r);
+    store.version = maxVersion;
+    store.committed = maxVersion;
     return store;
-  }
-
-  private async restore(): Promise<void> {
-    let maxSeen = 0;
-    try {
-      maxSeen = Number((await readFile(join(this.dir, COUNTER_FILE), "utf8")).trim()) || 0;
-    } catch {
-      // no counter yet: a new store
-    }
-    for (const name of (await readdir(this.resourceDir)).sort()) {
-      const path = join(this.resourceDir, name);
-      if (name.endsWith(".tmp")) {
-        // A write that never reached its rename: the previous version (if any) is still in place.
-        await rm(path, { force: true });
-        continue;
-      }
-      if (!name.endsWith(".json")) continue;
-      try {
-        const r = JSON.parse(await readFile(path, "utf8")) as AnyResource;
-        if (!r || typeof r.kind !== "string" || !r.metadata?.name) throw new Error("not a resource");
-        if (`${keyOf(refOf(r))}.json` !== name) throw new Error("file name does not match the resource");
-        this.items.set(keyOf(refOf(r)), r);
-        maxSeen = Math.max(maxSeen, Number(r.metadata.resourceVersion) || 0);
-      } catch {
-        this.skipped.push(name);
-      }
-    }
-    this.version = maxSeen;
-    this.committed = maxSeen;
   }
 
   /** The resourceVersion of the latest change visible in `list` and `get`: a snapshot taken at this
@@ -229,10 +191,13 @@ export class ResourceStore {
     return next;
   }
 
-  private async nextVersion(): Promise<string> {
+  /**
+   * Versions never repeat across restarts: on open the store takes the highest of the counter file and
+   * every resource's version. A put's version is durable in its own file, so only a delete (whose
+   * version no file keeps) writes the counter, before the file goes away.
+   */
+  private nextVersion(): string {
     this.version += 1;
-    // The counter is durable before any resource carries the version, so versions never repeat.
-    await writeFileDurable(this.dir, COUNTER_FILE, `${this.version}\n`);
     return String(this.version);
   }
 
@@ -265,9 +230,14 @@ export class ResourceStore {
       uid: existing?.metadata.uid ?? randomUUID(),
       creationTimestamp: existing?.metadata.creationTimestamp ?? new Date().toISOString(),
       generation,
-      resourceVersion: await this.nextVersion(),
+      resourceVersion: this.nextVersion(),
     };
-    await writeFileDurable(this.resourceDir, `${key}.json`, `${JSON.stringify(next, null, 2)}\n`);
+    const what = describeKey(next.kind, next.metadata.namespace, next.metadata.name);
+    try {
+      await writeFileDurable(this.resourceDir, `${key}.json`, `${JSON.stringify(next, null, 2)}\n`);
+    } catch (err) {
+      throw storeWriteError(what, this.resourceDir, err);
+    }
     this.items.set(key, next);
     this.committed = Number(next.metadata.resourceVersion);
     this.emit({ type: existing ? "MODIFIED" : "ADDED", resource: next });
@@ -276,15 +246,21 @@ export class ResourceStore {
 
   private async deleteNow(r: AnyResource): Promise<void> {
     const key = keyOf(refOf(r));
-    try {
-      await unlink(join(this.resourceDir, `${key}.json`));
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
-    }
-    await syncDir(this.resourceDir);
-    this.items.delete(key);
     const gone = structuredClone(r);
-    gone.metadata.resourceVersion = await this.nextVersion();
+    gone.metadata.resourceVersion = this.nextVersion();
+    const what = `the deletion of ${describeKey(r.kind, r.metadata.namespace, r.metadata.name)}`;
+    try {
+      await writeFileDurable(this.dir, COUNTER_FILE, `${gone.metadata.resourceVersion}\n`);
+      try {
+        await unlink(join(this.resourceDir, `${key}.json`));
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+      }
+      await syncDir(this.resourceDir);
+    } catch (err) {
+      throw storeWriteError(what, this.dir, err);
+    }
+    this.items.delete(key);
     this.committed = Number(gone.metadata.resourceVersion);
     this.emit({ type: "DELETED", resource: gone });
   }
