@@ -84,8 +84,15 @@ async function runSidecar(configFile: string, certDir: string, dstAddress: strin
 // ---------------------------------------------------------------------------------------------------
 // Measuring
 
+interface BulkRound {
+  mbps: number;
+  /** CPU the pair spent per MiB carried, in µs (less sensitive than MB/s to a busy machine). */
+  cpuUsPerMiB: number;
+}
+
 /** Pushes `mib` MiB (64 KiB writes, back-pressure respected); MB/s once the sink has counted them. */
-async function bulk(port: number, mib: number): Promise<number> {
+async function bulk(port: number, mib: number, pids: number[]): Promise<BulkRound> {
+  const c0 = pids.reduce((s, p) => s + procCpuUs(p), 0);
   const total = mib * 1024 * 1024;
   const chunk = Buffer.alloc(65536, 120);
   const start = process.hrtime.bigint();
@@ -117,7 +124,8 @@ async function bulk(port: number, mib: number): Promise<number> {
   });
   const secs = Number(process.hrtime.bigint() - start) / 1e9;
   if (got !== total) throw new Error(`bulk on port ${port}: sink counted ${got} of ${total} bytes`);
-  return Math.round(total / 1e6 / secs);
+  const cpu = pids.reduce((s, p) => s + procCpuUs(p), 0) - c0;
+  return { mbps: Math.round(total / 1e6 / secs), cpuUsPerMiB: pids.length ? Math.round(cpu / mib) : NaN };
 }
 
 interface ChurnRound {
@@ -181,10 +189,13 @@ async function freePort(): Promise<number> {
 }
 
 async function waitListening(port: number, proc: ChildProcess): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 400; i++) {
     if (proc.exitCode !== null) throw new Error(`haproxy exited (${proc.exitCode}) before listening`);
     const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: "127.0.0.1", port }, () => resolve(!s.destroy()));
+      const s = net.connect({ host: "127.0.0.1", port }, () => {
+        s.destroy();
+        resolve(true);
+      });
       s.on("error", () => resolve(false));
     });
     if (ok) return;
@@ -329,16 +340,16 @@ async function main(): Promise<void> {
   ];
   const only = process.env["BENCH_ONLY"]; // bulk | churn
   // Warm-up: JIT, TLS sessions, pooled connections.
-  if (only !== "churn") for (const p of bulkPaths) await bulk(p.port, Math.min(mib, 64));
+  if (only !== "churn") for (const p of bulkPaths) await bulk(p.port, Math.min(mib, 64), []);
   if (only !== "bulk") for (const p of churnPaths) churn(p.port, 2, []);
 
-  const bulkR = new Map<string, number[]>(bulkPaths.map((p) => [p.name, []]));
+  const bulkR = new Map<string, BulkRound[]>(bulkPaths.map((p) => [p.name, []]));
   const churnR = new Map<string, ChurnRound[]>(churnPaths.map((p) => [p.name, []]));
   for (let i = 0; i < rounds; i++) {
     if (only !== "churn")
       for (let k = 0; k < bulkPaths.length; k++) {
         const p = bulkPaths[(k + i) % bulkPaths.length] as Path;
-        bulkR.get(p.name)?.push(await bulk(p.port, mib));
+        bulkR.get(p.name)?.push(await bulk(p.port, mib, p.pids));
       }
     if (only !== "bulk")
       for (let k = 0; k < churnPaths.length; k++) {
@@ -355,12 +366,19 @@ async function main(): Promise<void> {
   );
   const within = (xs: number[], ys: number[]) => median(xs.map((x, i) => x / (ys[i] ?? NaN))).toFixed(2);
   if (only !== "churn") {
-    const b = (n: string) => bulkR.get(n) ?? [];
+    const b = (n: string) => (bulkR.get(n) ?? []).map((r) => r.mbps);
+    const cpu = (n: string) => (bulkR.get(n) ?? []).map((r) => r.cpuUsPerMiB);
     console.table(
-      bulkPaths.map((p) => ({ path: p.name, "MB/s": median(b(p.name)), rounds: b(p.name).join(" ") })),
+      bulkPaths.map((p) => ({
+        path: p.name,
+        "MB/s": median(b(p.name)),
+        "pair CPU µs/MiB": p.pids.length ? median(cpu(p.name)) : "-",
+        rounds: b(p.name).join(" "),
+      })),
     );
     console.log(
-      `bulk shoal/haproxy ${within(b("shoal"), b("haproxy"))}, shoal/direct ${within(b("shoal"), b("direct"))}`,
+      `bulk shoal/haproxy: MB/s ${within(b("shoal"), b("haproxy"))}, CPU per MiB ${within(cpu("shoal"), cpu("haproxy"))}; ` +
+        `shoal/direct MB/s ${within(b("shoal"), b("direct"))}`,
     );
   }
   if (only !== "bulk") {
