@@ -1,5 +1,5 @@
-// The TCP bridge on loopback: megabytes both ways arrive intact and in order (several chunks of one tick
-// written together), each direction's FIN is passed on separately, and the byte counts come out right.
+// The TCP bridge on loopback: megabytes both ways arrive intact and in order (many small writes and
+// large ones), each direction's FIN is passed on separately, and the byte counts come out right.
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import net from "node:net";
