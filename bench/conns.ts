@@ -12,151 +12,20 @@
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
+import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { testIdentity, testRoot } from "../src/ca/test-support.js";
-import { fileIdentity } from "../src/proxy/file-identity.js";
-import { parseProxyConfig } from "../src/proxy/proxy-config.js";
-import { startProxy } from "../src/proxy/proxy.js";
 import { detailsViewer } from "../src/testing/http-harness.js";
 import { inboundChain, testConfig } from "../src/testing/proxy-harness.js";
-import { haproxyConfig, median, procCpuUs } from "./conns-support.js";
+import type { BulkRound, ChurnRound } from "./conns-support.js";
+import { bulk, churn, haproxyConfig, median } from "./conns-support.js";
 
-const self = fileURLToPath(import.meta.url);
+const child = fileURLToPath(new URL("./conns-child.js", import.meta.url));
 const SERVER_ID = "spiffe://cluster.local/ns/default/sa/bookinfo-details";
-
-// ---------------------------------------------------------------------------------------------------
-// Children: the HTTP app, the bulk sink, one sidecar.
-
-async function runApp(): Promise<void> {
-  const body = JSON.stringify({ id: 0, author: "William Shakespeare", year: 1595 });
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
-    res.end(body);
-  });
-  server.listen({ port: 0, host: "127.0.0.1", backlog: 4096 });
-  await once(server, "listening");
-  process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
-}
-
-/** A connection starts with an 8-byte length L; the sink counts L bytes and answers the count. */
-async function runSink(): Promise<void> {
-  const server = net.createServer((s) => {
-    s.on("error", () => undefined);
-    let header = Buffer.alloc(0);
-    let want = -1;
-    let got = 0;
-    s.on("data", (d: Buffer) => {
-      if (want < 0) {
-        header = Buffer.concat([header, d]);
-        if (header.length < 8) return;
-        want = Number(header.readBigUInt64BE(0));
-        got = header.length - 8;
-      } else got += d.length;
-      if (want >= 0 && got >= want) s.end(`${got}\n`);
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
-}
-
-async function runSidecar(configFile: string, certDir: string, dstAddress: string, dstPort: string) {
-  const parsed = parseProxyConfig(JSON.parse(readFileSync(configFile, "utf8")));
-  if (!parsed.ok) throw new Error(`${configFile}: ${parsed.errors.join("; ")}`);
-  const dst = { address: dstAddress, port: Number(dstPort), family: "IPv4" as const };
-  const proxy = await startProxy({
-    config: parsed.config,
-    identity: fileIdentity(certDir),
-    originalDst: () => dst,
-    ports: { inbound: 0, outbound: 0, admin: null, prometheus: null },
-    host: "127.0.0.1",
-    log: () => undefined, // no access logs, like the haproxy pair
-  });
-  process.stdout.write(`${proxy.ports.inbound} ${proxy.ports.outbound}\n`);
-}
-
-// ---------------------------------------------------------------------------------------------------
-// Measuring
-
-interface BulkRound {
-  mbps: number;
-  /** CPU the pair spent per MiB carried, in µs (less sensitive than MB/s to a busy machine). */
-  cpuUsPerMiB: number;
-}
-
-/** Pushes `mib` MiB (64 KiB writes, back-pressure respected); MB/s once the sink has counted them. */
-async function bulk(port: number, mib: number, pids: number[]): Promise<BulkRound> {
-  const c0 = pids.reduce((s, p) => s + procCpuUs(p), 0);
-  const total = mib * 1024 * 1024;
-  const chunk = Buffer.alloc(65536, 120);
-  const start = process.hrtime.bigint();
-  const got = await new Promise<number>((resolve, reject) => {
-    const s = net.connect({ host: "127.0.0.1", port }, () => {
-      const header = Buffer.alloc(8);
-      header.writeBigUInt64BE(BigInt(total));
-      s.write(header);
-      let sent = 0;
-      const write = () => {
-        while (sent < total) {
-          sent += chunk.length;
-          if (!s.write(chunk)) return void s.once("drain", write);
-        }
-      };
-      write();
-    });
-    let reply = "";
-    s.setEncoding("utf8");
-    s.on("data", (d: string) => {
-      reply += d;
-      if (reply.endsWith("\n")) {
-        s.destroy();
-        resolve(Number(reply.trim()));
-      }
-    });
-    s.on("error", reject);
-    s.on("close", () => reject(new Error(`bulk on port ${port}: closed before the sink's count`)));
-  });
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  if (got !== total) throw new Error(`bulk on port ${port}: sink counted ${got} of ${total} bytes`);
-  const cpu = pids.reduce((s, p) => s + procCpuUs(p), 0) - c0;
-  return { mbps: Math.round(total / 1e6 / secs), cpuUsPerMiB: pids.length ? Math.round(cpu / mib) : NaN };
-}
-
-interface ChurnRound {
-  cps: number;
-  errors: number;
-  cpuUsPerConn: number;
-}
-
-/** wrk, one request per connection: connections/s (= requests/s) and the pair's CPU per connection. */
-function churn(port: number, seconds: number, pids: number[]): ChurnRound {
-  const c0 = pids.reduce((s, p) => s + procCpuUs(p), 0);
-  const out = execFileSync(
-    "wrk",
-    ["-c32", "-t2", `-d${seconds}s`, "--timeout", "10s", "-H", "Connection: close"].concat([
-      "-H",
-      "Host: details:9080",
-      `http://127.0.0.1:${port}/details/0`,
-    ]),
-    { encoding: "utf8", timeout: (seconds + 30) * 1000 },
-  );
-  const c1 = pids.reduce((s, p) => s + procCpuUs(p), 0);
-  const requests = Number(/(\d+) requests in/.exec(out)?.[1]);
-  const errors = /Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/.exec(out);
-  const non2xx = Number(/Non-2xx or 3xx responses: (\d+)/.exec(out)?.[1] ?? 0);
-  return {
-    cps: Math.round(Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1])),
-    // A read error is the server closing first, which wrk counts though the answer arrived.
-    errors: non2xx + (errors ? Number(errors[1]) + Number(errors[4]) : 0),
-    cpuUsPerConn: pids.length ? Math.round((c1 - c0) / requests) : NaN,
-  };
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Set-up
@@ -167,7 +36,7 @@ let pidFile: string | undefined;
 async function nodeChild(args: string[]): Promise<{ pid: number; line: string }> {
   const prof = process.env["BENCH_CPU_PROF"];
   const flags = prof && args[0] === "sidecar" ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
-  const proc = spawn(process.execPath, [...flags, self, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  const proc = spawn(process.execPath, [...flags, child, ...args], { stdio: ["ignore", "pipe", "inherit"] });
   procs.push(proc);
   if (pidFile && proc.pid) appendFileSync(pidFile, `${proc.pid}\n`);
   const [chunk] = (await Promise.race([
@@ -420,23 +289,15 @@ async function stopChildren(): Promise<void> {
   );
 }
 
-const [mode, ...rest] = process.argv.slice(2);
-if (mode === "app" || mode === "sink" || mode === "sidecar") {
-  process.once("SIGTERM", () => process.exit(0));
-  if (mode === "app") await runApp();
-  else if (mode === "sink") await runSink();
-  else await runSidecar(rest[0] as string, rest[1] as string, rest[2] as string, rest[3] as string);
-} else {
-  process.once("SIGINT", () => void stopChildren().then(() => process.exit(130)));
-  process.once("SIGTERM", () => void stopChildren().then(() => process.exit(143)));
-  const ownDir = !process.env["BENCH_DIR"];
-  try {
-    await main();
-  } catch (err) {
-    console.error(`conns bench failed: ${(err as Error).message}`);
-    process.exitCode = 1;
-  } finally {
-    await stopChildren();
-    if (ownDir && pidFile) rmSync(join(pidFile, ".."), { recursive: true, force: true });
-  }
+process.once("SIGINT", () => void stopChildren().then(() => process.exit(130)));
+process.once("SIGTERM", () => void stopChildren().then(() => process.exit(143)));
+const ownDir = !process.env["BENCH_DIR"];
+try {
+  await main();
+} catch (err) {
+  console.error(`conns bench failed: ${(err as Error).message}`);
+  process.exitCode = 1;
+} finally {
+  await stopChildren();
+  if (ownDir && pidFile) rmSync(join(pidFile, ".."), { recursive: true, force: true });
 }
