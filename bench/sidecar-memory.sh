@@ -24,7 +24,9 @@ if (($(ulimit -n) < want)); then
   ulimit -n "$want" 2>/dev/null || ulimit -n "$(ulimit -Hn)"
   max=$((($(ulimit -n) - 200) / 2))
   if ((CONNECTIONS > max)); then
-    echo "sidecar-memory.sh: the open-file limit is $(ulimit -n): measuring $max connections instead of $CONNECTIONS" >&2
+    # The sidecar itself needs two descriptors per connection: past the hard limit only a process with
+    # CAP_SYS_RESOURCE can go (e.g. run the benchmark as a root that has it, or raise the hard limit first).
+    echo "sidecar-memory.sh: the open-file limit is $(ulimit -n) (hard $(ulimit -Hn)): measuring $max connections instead of $CONNECTIONS" >&2
     CONNECTIONS=$max
   fi
 fi

@@ -13,7 +13,7 @@ import { startProxy } from "./proxy.js";
 import { runXdsMode } from "./xds-mode.js";
 
 const USAGE =
-  "usage: main.js --config FILE [--cert-dir DIR] [--idle-timeout-ms N] [--inbound-port N] [--outbound-port N] [--admin-port N]\n" +
+  "usage: main.js --config FILE [--cert-dir DIR] [--idle-timeout-ms N] [--max-connections N] [--inbound-port N] [--outbound-port N] [--admin-port N]\n" +
   "       main.js --xds unix:PATH --token-file FILE --pod-name P --pod-namespace NS --pod-ip IP [--admin-socket PATH] [--gateway]";
 
 async function main(): Promise<void> {
@@ -22,6 +22,7 @@ async function main(): Promise<void> {
       config: { type: "string" },
       "cert-dir": { type: "string" },
       "idle-timeout-ms": { type: "string" },
+      "max-connections": { type: "string" },
       "inbound-port": { type: "string" },
       "outbound-port": { type: "string" },
       "admin-port": { type: "string" },
@@ -68,6 +69,8 @@ async function main(): Promise<void> {
     originalDst,
     log: (line) => out.write(line + "\n"),
     idleTimeoutMs: num(values["idle-timeout-ms"]),
+    // Default: sized from the open-file limit (connection-limit.ts).
+    maxConnections: num(values["max-connections"]),
     ports: {
       inbound: num(values["inbound-port"]),
       outbound: num(values["outbound-port"]),

@@ -4,12 +4,14 @@
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { once } from "node:events";
+import { readFileSync } from "node:fs";
 import type http from "node:http";
 import { ShoalError } from "../common/errors.js";
 import type { OriginalDstLookup } from "../native/original-dst.js";
 import { adminServer } from "./admin.js";
 import type { CertificateInfo } from "./certificates.js";
 import { describeCertificates } from "./certificates.js";
+import { ConnectionLimit, defaultConnectionLimit, openFileLimit } from "./connection-limit.js";
 import type { ProxyIdentity, ProxyRuntime } from "./connection-record.js";
 import { inboundHandler } from "./inbound.js";
 import { closeHttp } from "./http-runtime.js";
@@ -50,6 +52,11 @@ export interface StartProxyOptions {
   idleTimeoutMs?: number;
   /** How long a silent client may wait before it is treated as plaintext (default 1 s). */
   detectTimeoutMs?: number;
+  /** Most downstream connections open at once over all listeners; over it a new one is closed at once.
+   *  Default: sized from the process's open-file limit (see connection-limit.ts). */
+  maxConnections?: number;
+  /** Writes one structured event line (default: stderr); used for the connection limit's warnings. */
+  warn?: (line: string) => void;
   /** Gateway mode: no capture listeners; the config's gateway ports instead. */
   gateway?: {
     /** Config port → port to bind (tests bind 0); default the config's port. */
@@ -105,12 +112,18 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
   };
   const inbound = inboundHandler(rt);
   const sockets = new Set<net.Socket>();
+  const host = o.host ?? "0.0.0.0";
+  const limit = new ConnectionLimit(o.maxConnections ?? defaultConnectionLimit(ownOpenFileLimit()));
+  const refuse = overflowReporter(limit, stats, host, o.warn ?? ((line) => console.error(line)));
   const track = (handler: (s: net.Socket) => void) => (s: net.Socket) => {
+    if (!limit.admit()) return refuse(s);
     sockets.add(s);
-    s.once("close", () => sockets.delete(s));
+    s.once("close", () => {
+      sockets.delete(s);
+      limit.release();
+    });
     handler(s);
   };
-  const host = o.host ?? "0.0.0.0";
   const inServer = net.createServer({ allowHalfOpen: true }, track(inbound.onConnection));
   const outServer = net.createServer({ allowHalfOpen: true }, track(outboundHandler(rt)));
   const certificates = (): CertificateInfo[] => {
@@ -186,4 +199,47 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
     closeHttp(rt);
     throw err;
   }
+}
+
+function ownOpenFileLimit(): number | undefined {
+  try {
+    return openFileLimit(readFileSync("/proc/self/limits", "utf8"));
+  } catch {
+    return undefined;
+  }
+}
+
+/** How many refusals between two warnings at most, and how long at least. */
+const WARN_EVERY_MS = 10_000;
+
+/** Closes a connection over the limit at once, counts it for its listener, and warns (rate-limited: a
+ *  flood of refusals writes one line per interval with the count since the last line). */
+function overflowReporter(
+  limit: ConnectionLimit,
+  stats: ProxyStats,
+  host: string,
+  warn: (l: string) => void,
+) {
+  let lastWarn = -Infinity;
+  let since = 0;
+  return (s: net.Socket) => {
+    const listener = `${host}_${s.localPort ?? 0}`;
+    s.on("error", () => undefined);
+    s.destroy();
+    stats.listenerOverflow(listener);
+    since++;
+    const now = performance.now();
+    if (now - lastWarn < WARN_EVERY_MS) return;
+    lastWarn = now;
+    warn(
+      JSON.stringify({
+        event: "connection_limit_reached",
+        listener,
+        limit: limit.max,
+        active: limit.active,
+        refused: since,
+      }),
+    );
+    since = 0;
+  };
 }

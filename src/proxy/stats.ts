@@ -19,6 +19,13 @@ export class ProxyStats {
   readonly #byName = new Map<string, Counters>();
   /** mTLS connections accepted per inbound chain and peer SPIFFE id (Istio's source_principal). */
   readonly #peers = new Map<string, number>();
+  /** Connections refused by the proxy-wide connection limit, per listener (`0.0.0.0_15006`). */
+  readonly #overflow = new Map<string, number>();
+
+  /** Envoy's `listener.NAME.downstream_global_cx_overflow`. */
+  listenerOverflow(listener: string): void {
+    this.#overflow.set(listener, (this.#overflow.get(listener) ?? 0) + 1);
+  }
 
   peerOpened(chain: string, spiffeId: string): void {
     const key = `${chain}.source_principal.${spiffeId}`;
@@ -60,6 +67,8 @@ export class ProxyStats {
       );
     }
     for (const [key, n] of Object.entries(this.peers())) lines.push(`${key}.cx_opened: ${n}`);
+    for (const [name, n] of this.#overflow)
+      lines.push(`listener.${name}.downstream_global_cx_overflow: ${n}`);
     return lines.join("\n") + (lines.length > 0 ? "\n" : "");
   }
 }
