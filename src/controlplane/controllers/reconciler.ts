@@ -227,7 +227,8 @@ export class Reconciler {
       const next = unschedulablePod(u, now);
       if (next !== undefined) await this.update(u.pod, next);
     }
-    for (const b of placement.bound) await this.update(b.pod, boundPod(b, now));
+    // Queued together: the store writes them one after another without a turn of this loop between.
+    await Promise.all(placement.bound.map((b) => this.update(b.pod, boundPod(b, now))));
     for (const { service, ip } of assignClusterIPs(this.store.list({ kind: "Service" }))) {
       const spec = (service["spec"] ?? {}) as Record<string, unknown>;
       await this.update(service, { ...service, spec: { ...spec, clusterIP: ip, clusterIPs: [ip] } });
@@ -285,6 +286,8 @@ export class Reconciler {
     const state = this.runtime.podStarted ? this.target : this.current;
     if (state === undefined) return;
     const wanted = new Map(state.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
+    const now = new Date().toISOString();
+    const writes: Array<Promise<void>> = [];
     for (const pod of this.store.list({ kind: "Pod" })) {
       const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
       const p = wanted.get(key);
@@ -292,20 +295,25 @@ export class Reconciler {
         continue;
       if (!(this.runtime.podStarted?.(key) ?? true)) continue;
       const status = (pod["status"] ?? {}) as Record<string, unknown>;
-      const now = new Date().toISOString();
       const { reason: _r, message: _m, ...rest } = status;
-      await this.update(pod, {
-        ...pod,
-        status: {
-          ...rest,
-          phase: "Running",
-          startTime: status["startTime"] ?? now,
-          conditions: [
-            { type: "PodScheduled", status: "True", lastTransitionTime: now },
-            { type: "Ready", status: "True", lastTransitionTime: now },
-          ],
-        },
-      });
+      writes.push(
+        this.update(pod, {
+          ...pod,
+          status: {
+            ...rest,
+            phase: "Running",
+            startTime: status["startTime"] ?? now,
+            conditions: [
+              { type: "PodScheduled", status: "True", lastTransitionTime: now },
+              { type: "Ready", status: "True", lastTransitionTime: now },
+            ],
+          },
+        }),
+      );
     }
+    // Queued together, so no write of a pass slips in between (the store writes one at a time).
+    const results = await Promise.allSettled(writes);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 }
