@@ -83,8 +83,10 @@ export class Reconciler {
     return new Promise((r) => this.idleWaiters.push(r));
   }
 
+  /** Nothing running, and nothing pending that will run (after stop() nothing will). */
   private isIdle(): boolean {
-    return !this.running && !this.dirty && !this.readyRunning && !this.readyDirty;
+    if (this.running || this.readyRunning) return false;
+    return this.stopped || (!this.dirty && !this.readyDirty);
   }
 
   schedule(): void {
