@@ -1,6 +1,6 @@
 // apply(plan, previous?): makes the machine match a NetworkPlan, touching only the difference.
 // Namespaces the plan no longer names are deleted; new ones are created in batches (network-create.ts:
-// one `ip` process adds them all, then one per namespace and one per host namespace and group); a
+// one `ip` process adds them all, then one shell sets up each group of them); a
 // namespace whose plan is unchanged since `previous` is left alone, and of a changed one only the parts
 // that changed are converged, with idempotent commands (`addr replace`, `route replace`,
 // iptables-restore of whole tables, hosts files rewritten in place). Each process costs milliseconds,
