@@ -4,6 +4,7 @@
 // pods with sidecars. Goals on a 2-core machine: < 3 s and < 15 s. Each round runs on a fresh cluster
 // that is removed afterwards, also on failure.
 // Run (under the machine's e2e lock): npx tsc -p tsconfig.json && node dist/bench/pods-start.js [rounds] [s2|fleet]
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { DaemonClient } from "../src/cli/daemon-client.js";
 import { isReady } from "../src/controlplane/controllers/cluster-state.js";
@@ -84,11 +85,20 @@ async function round(work: (c: MeshCluster) => Promise<number>): Promise<number>
 }
 
 const results: Record<string, number[]> = { "S2 pods (5)": [], "50 pods with sidecars": [] };
+/** The machine's 1-minute load average as each round starts: numbers from a busy machine say so. */
+const loads: number[] = [];
 for (let i = 0; i < ROUNDS; i++) {
-  if (ONLY !== "fleet") results["S2 pods (5)"]!.push(await round(s2));
-  if (ONLY !== "s2") results["50 pods with sidecars"]!.push(await round((c) => fleet(c, 50)));
+  if (ONLY !== "fleet") {
+    loads.push(loadavg()[0]!);
+    results["S2 pods (5)"]!.push(await round(s2));
+  }
+  if (ONLY !== "s2") {
+    loads.push(loadavg()[0]!);
+    results["50 pods with sidecars"]!.push(await round((c) => fleet(c, 50)));
+  }
 }
 for (const [name, xs] of Object.entries(results).filter(([, xs]) => xs.length > 0))
   console.log(
     `${name.padEnd(24)} median ${(median(xs) / 1000).toFixed(2)} s  (rounds: ${xs.map((x) => (x / 1000).toFixed(2)).join(", ")})`,
   );
+console.log(`load average (1 min) as the rounds started: ${loads.map((l) => l.toFixed(1)).join(", ")}`);

@@ -5,6 +5,7 @@
 // one slow pod (or a whole batch) never holds back the pods of the next apply. After `resume` (a daemon
 // restart) the first apply adopts the pods a previous daemon left running (their records are in the
 // cluster's run directory) instead of starting them, and kills recorded pods that are no longer wanted.
+// A pod whose namespace this apply creates starts as soon as that namespace is complete.
 import { join } from "node:path";
 import type { ClusterState, PodState } from "../runtime/cluster-state.js";
 import type { BeforeStart } from "../runtime/container-runner.js";
@@ -105,7 +106,17 @@ export class LocalRuntime implements ClusterRuntime {
       }
     }
     const networkPlan = plan(state);
-    await applyNetwork(networkPlan, this.previousPlan);
+    // A new pod starts as soon as its own namespace is complete, while the next ones are being made;
+    // not before the outside world's servers have started, though (they write the trust store that
+    // containers are given at start).
+    const early = !this.outside || this.outsideStarted;
+    const byNetns = new Map(state.pods.map((p) => [p.netns, p]));
+    await applyNetwork(networkPlan, this.previousPlan, {
+      onCreated: (ns) => {
+        const p = byNetns.get(ns.name);
+        if (early && p !== undefined && !this.started.has(podKey(p))) this.launch(p);
+      },
+    });
     this.previousPlan = networkPlan;
     // The outside world's servers run once its namespace exists, for the cluster's whole life.
     if (this.outside && !this.outsideStarted) {

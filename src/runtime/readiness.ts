@@ -1,5 +1,8 @@
 // Waits for a started container to say it is ready: GET a path over a unix socket it serves until the
 // answer is 200, polling, within a deadline. Used to start application containers after the sidecar.
+// Until the socket file exists a poll is one stat, not a request: with dozens of proxies starting at
+// once, requests that can only fail would cost the daemon more than the answer is worth.
+import { access } from "node:fs/promises";
 import http from "node:http";
 import type { ReadinessGate } from "./cluster-state.js";
 
@@ -24,7 +27,11 @@ export async function waitReady(
 ): Promise<boolean> {
   const deadline = Date.now() + gate.timeoutMs;
   while (!cancelled()) {
-    if (await probeOnce(gate.socketPath, gate.path)) return true;
+    const listening = await access(gate.socketPath).then(
+      () => true,
+      () => false,
+    );
+    if (listening && (await probeOnce(gate.socketPath, gate.path))) return true;
     if (Date.now() >= deadline) return false;
     await new Promise((r) => setTimeout(r, POLL_MS));
   }

@@ -1,25 +1,24 @@
 // The daemon's control loop: on every store change, register the nodes, run the Deployment controller,
-// schedule pods onto nodes and hand out pod IPs (from their node's range) and ClusterIPs, compute the
-// desired ClusterState and converge the runtime to it, then record which pods are running. Changes are
-// coalesced; one pass runs at a time; a failed runtime apply is retried.
+// place pods onto nodes with IPs from their node's range and hand out ClusterIPs (placement.ts), compute
+// the desired ClusterState and converge the runtime to it, then record which pods cannot run. Changes
+// are coalesced; one pass runs at a time; a failed runtime apply is retried. Pods turn Ready in a loop
+// of their own, driven by the runtime's reports, so a pod that came up never waits for a pass (and the
+// network changes it is converging) to be written Ready, as a kubelet reports status on its own.
 import { arch, release } from "node:os";
 import { isShoalError } from "../../api/errors.js";
 import type { AnyResource } from "../../api/meta.js";
 import type { ClusterConfig } from "../../runtime/cluster-config.js";
 import { defaultClusterConfig } from "../../runtime/cluster-config.js";
 import { nodeStates } from "../../runtime/cluster-nodes.js";
-import { SERVICE_CIDR } from "../../runtime/cluster-state.js";
 import type { ClusterState } from "../../runtime/cluster-state.js";
 import type { ClusterRuntime } from "../runtime-port.js";
 import type { ResourceStore } from "../store.js";
 import { buildClusterState, isReady, podIP } from "./cluster-state.js";
 import type { ContainerResolver } from "./containers.js";
 import { ownedBy, ownerName, planDeployment } from "./deployments.js";
-import { Ipam, inRange, rangeOf } from "./ipam.js";
 import type { NodeFacts } from "./nodes.js";
-import { internalIP, nodeFacts, nodeObject, nodeStatusFor, schedNode } from "./nodes.js";
-import type { SchedPodSpec } from "./scheduler.js";
-import { schedule } from "./scheduler.js";
+import { internalIP, nodeFacts, nodeObject, nodeStatusFor } from "./nodes.js";
+import { assignClusterIPs, boundPod, placePods, unschedulablePod } from "./placement.js";
 
 export type Log = (event: string, fields?: Record<string, unknown>) => void;
 
@@ -34,11 +33,6 @@ const KUBE_ARCH: Record<string, string> = {
   s390x: "s390x",
 };
 
-const nodeNameOf = (pod: AnyResource): string | undefined => {
-  const n = (pod["spec"] as { nodeName?: unknown } | undefined)?.nodeName;
-  return typeof n === "string" && n !== "" ? n : undefined;
-};
-
 export class Reconciler {
   private running = false;
   private dirty = false;
@@ -47,6 +41,11 @@ export class Reconciler {
   private retry: NodeJS.Timeout | undefined;
   private idleWaiters: Array<() => void> = [];
   private lastApplied: string | undefined;
+  /** The Ready loop: running, and asked to look again. */
+  private readyRunning = false;
+  private readyDirty = false;
+  /** The state last handed to the runtime (its pods may be up before the apply returns). */
+  private target: ClusterState | undefined;
   /** The state the runtime was last converged to. */
   current: ClusterState | undefined;
 
@@ -66,8 +65,8 @@ export class Reconciler {
 
   start(): void {
     this.unwatch = this.store.watch(() => this.schedule());
-    // A pod that finished starting becomes Ready on the next pass.
-    this.runtime.onPodStarted?.(() => this.schedule());
+    // A pod that finished starting is written Ready at once, whatever pass is running.
+    this.runtime.onPodStarted?.(() => this.markReadySoon());
     this.schedule();
   }
 
@@ -78,10 +77,16 @@ export class Reconciler {
     this.flushIdle();
   }
 
-  /** Resolves once no pass is running or pending. */
+  /** Resolves once no pass (and no Ready update) is running or pending. */
   idle(): Promise<void> {
-    if (!this.running && !this.dirty) return Promise.resolve();
+    if (this.isIdle()) return Promise.resolve();
     return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Nothing running, and nothing pending that will run (after stop() nothing will). */
+  private isIdle(): boolean {
+    if (this.running || this.readyRunning) return false;
+    return this.stopped || (!this.dirty && !this.readyDirty);
   }
 
   schedule(): void {
@@ -104,7 +109,7 @@ export class Reconciler {
       }
     }
     this.running = false;
-    this.flushIdle();
+    if (this.isIdle()) this.flushIdle();
   }
 
   private flushIdle(): void {
@@ -125,12 +130,14 @@ export class Reconciler {
     );
     const text = JSON.stringify(state);
     if (text !== this.lastApplied) {
+      this.target = state;
       await this.runtime.apply(state);
       this.lastApplied = text;
       this.current = state;
       this.log("cluster converged", { pods: state.pods.length, services: state.services.length });
     }
-    await this.podStatus(state, problems);
+    this.markReadySoon();
+    await this.cannotRun(problems);
     await this.deploymentStatus();
   }
 
@@ -143,7 +150,7 @@ export class Reconciler {
       await this.store.put(next, { expectResourceVersion: read.metadata.resourceVersion ?? "" });
     } catch (err) {
       if (!isShoalError(err, "CONFLICT")) throw err;
-      this.dirty = true;
+      this.schedule();
     }
   }
 
@@ -211,130 +218,88 @@ export class Reconciler {
   }
 
   /**
-   * Binds pods to nodes (the scheduler) and gives each bound pod an IP from its node's range; a pod no
-   * node fits stays Pending with PodScheduled=False and the scheduler's reason. Then Service ClusterIPs.
+   * Binds pods to nodes and gives each an IP from its node's range (placement.ts); a pod no node fits
+   * stays Pending with PodScheduled=False and the scheduler's reason. Then Service ClusterIPs.
    */
   private async addresses(): Promise<void> {
-    const pods = this.store.list({ kind: "Pod" });
     const storedNodes = new Map(this.store.list({ kind: "Node" }).map((n) => [n.metadata.name, n]));
-    const nodes = this.nodes.filter((n) => storedNodes.has(n.name));
-    const load = new Map(nodes.map((n) => [n.name, 0]));
-    for (const p of pods) {
-      const n = nodeNameOf(p);
-      if (n !== undefined && load.has(n)) load.set(n, load.get(n)! + 1);
+    const placement = placePods(this.store.list({ kind: "Pod" }), this.nodes, storedNodes);
+    const now = new Date().toISOString();
+    for (const u of placement.unschedulable) {
+      const next = unschedulablePod(u, now);
+      if (next !== undefined) await this.update(u.pod, next);
     }
-    const used = pods.map(podIP).filter((ip): ip is string => !!ip);
-    const ipams = new Map(
-      nodes.map((n) => {
-        const range = rangeOf(n.podCIDR);
-        return [
-          n.name,
-          new Ipam(
-            range,
-            used.filter((ip) => inRange(range, ip)),
-          ),
-        ];
-      }),
-    );
-    for (const p of pods) {
-      if (podIP(p)) continue;
-      let nodeName = nodeNameOf(p);
-      const status = (p["status"] ?? {}) as Record<string, unknown>;
-      if (nodeName === undefined) {
-        const result = schedule(
-          (p["spec"] ?? {}) as SchedPodSpec,
-          nodes.map((n) => schedNode(storedNodes.get(n.name)!, load.get(n.name) ?? 0)),
-        );
-        if ("unschedulable" in result) {
-          await this.markUnschedulable(p, status, result.unschedulable);
-          continue;
-        }
-        nodeName = result.node;
-        load.set(nodeName, (load.get(nodeName) ?? 0) + 1);
-      }
-      const ipam = ipams.get(nodeName);
-      if (ipam === undefined) {
-        // A pod bound by hand (spec.nodeName) to a node this cluster does not have never starts.
-        await this.markUnschedulable(p, status, `node "${nodeName}" is not a node of this cluster`);
-        continue;
-      }
-      const ip = ipam.allocate();
-      const hostIP = internalIP(storedNodes.get(nodeName)) ?? "";
-      const { reason: _r, message: _m, ...rest } = status;
-      await this.update(p, {
-        ...p,
-        spec: { ...((p["spec"] as object) ?? {}), nodeName },
+    // Queued together: the store writes them one after another without a turn of this loop between.
+    await Promise.all(placement.bound.map((b) => this.update(b.pod, boundPod(b, now))));
+    for (const { service, ip } of assignClusterIPs(this.store.list({ kind: "Service" }))) {
+      const spec = (service["spec"] ?? {}) as Record<string, unknown>;
+      await this.update(service, { ...service, spec: { ...spec, clusterIP: ip, clusterIPs: [ip] } });
+    }
+  }
+
+  /** Pods the runtime cannot run say why (Pending, reason CannotRun). */
+  private async cannotRun(problems: Array<{ namespace: string; name: string; message: string }>) {
+    for (const { namespace, name, message } of problems) {
+      const pod = this.store.get({ kind: "Pod", namespace, name });
+      if (pod === undefined) continue;
+      const status = (pod["status"] ?? {}) as Record<string, unknown>;
+      if (status["message"] === message) continue;
+      await this.update(pod, {
+        ...pod,
         status: {
-          ...rest,
+          ...status,
           phase: "Pending",
-          podIP: ip,
-          podIPs: [{ ip }],
-          hostIP,
-          hostIPs: [{ ip: hostIP }],
-          conditions: [
-            { type: "PodScheduled", status: "True", lastTransitionTime: new Date().toISOString() },
-          ],
+          reason: "CannotRun",
+          message,
+          conditions: [{ type: "Ready", status: "False", reason: "CannotRun" }],
         },
       });
     }
-    const services = this.store.list({ kind: "Service" });
-    const ipOf = (s: AnyResource) => (s["spec"] as { clusterIP?: string } | undefined)?.clusterIP;
-    const svcIpam = new Ipam(
-      rangeOf(SERVICE_CIDR),
-      services.map(ipOf).filter((ip): ip is string => !!ip && ip !== "None"),
-    );
-    for (const s of services) {
-      const spec = (s["spec"] ?? {}) as { clusterIP?: string; type?: string };
-      if ((spec.clusterIP && spec.clusterIP !== "") || spec.type === "ExternalName") continue;
-      const ip = svcIpam.allocate();
-      await this.update(s, { ...s, spec: { ...spec, clusterIP: ip, clusterIPs: [ip] } });
+  }
+
+  /** Runs the Ready loop (now, or again once its current round ends). */
+  private markReadySoon(): void {
+    if (this.stopped) return;
+    this.readyDirty = true;
+    if (this.readyRunning) return;
+    this.readyRunning = true;
+    setImmediate(() => void this.readyLoop());
+  }
+
+  private async readyLoop(): Promise<void> {
+    while (this.readyDirty && !this.stopped) {
+      this.readyDirty = false;
+      try {
+        await this.markReady();
+      } catch (err) {
+        this.log("pod status update failed", { error: (err as Error).message });
+      }
     }
+    this.readyRunning = false;
+    if (this.isIdle()) this.flushIdle();
   }
 
-  /** kube-scheduler's verdict on a pod no node fits: Pending, PodScheduled=False, reason Unschedulable. */
-  private async markUnschedulable(
-    pod: AnyResource,
-    status: Record<string, unknown>,
-    message: string,
-  ): Promise<void> {
-    const conditions = (status["conditions"] ?? []) as Array<Record<string, unknown>>;
-    if (conditions.some((c) => c["type"] === "PodScheduled" && c["message"] === message)) return;
-    await this.update(pod, {
-      ...pod,
-      status: {
-        ...status,
-        phase: "Pending",
-        conditions: [
-          {
-            type: "PodScheduled",
-            status: "False",
-            reason: "Unschedulable",
-            message,
-            lastTransitionTime: new Date().toISOString(),
-          },
-        ],
-      },
-    });
-  }
-
-  /** Pods the runtime now runs are Running and Ready; pods it cannot run say why. */
-  private async podStatus(
-    state: ClusterState,
-    problems: Array<{ namespace: string; name: string; message: string }>,
-  ): Promise<void> {
-    const running = new Set(
-      state.pods
-        .map((p) => `${p.namespace}/${p.name}`)
-        .filter((key) => this.runtime.podStarted?.(key) ?? true),
-    );
-    const why = new Map(problems.map((p) => [`${p.namespace}/${p.name}`, p.message]));
+  /**
+   * Pods the runtime now runs are Running and Ready: each pod of the state handed to the runtime that
+   * it reports started, when the stored pod is still that very pod (same uid and IP).
+   */
+  private async markReady(): Promise<void> {
+    // Without start reports a runtime starts pods within apply: only a finished apply counts.
+    const state = this.runtime.podStarted ? this.target : this.current;
+    if (state === undefined) return;
+    const wanted = new Map(state.pods.map((p) => [`${p.namespace}/${p.name}`, p]));
+    const now = new Date().toISOString();
+    const writes: Array<Promise<void>> = [];
     for (const pod of this.store.list({ kind: "Pod" })) {
       const key = `${pod.metadata.namespace}/${pod.metadata.name}`;
+      const p = wanted.get(key);
+      if (p === undefined || isReady(pod) || p.uid !== (pod.metadata.uid ?? "") || p.ip !== podIP(pod))
+        continue;
+      if (!(this.runtime.podStarted?.(key) ?? true)) continue;
       const status = (pod["status"] ?? {}) as Record<string, unknown>;
-      if (running.has(key) && !isReady(pod)) {
-        const now = new Date().toISOString();
-        const { reason: _r, message: _m, ...rest } = status;
-        await this.update(pod, {
+      const { reason: _r, message: _m, ...rest } = status;
+      writes.push(
+        this.update(pod, {
           ...pod,
           status: {
             ...rest,
@@ -345,19 +310,12 @@ export class Reconciler {
               { type: "Ready", status: "True", lastTransitionTime: now },
             ],
           },
-        });
-      } else if (why.has(key) && status["message"] !== why.get(key)) {
-        await this.update(pod, {
-          ...pod,
-          status: {
-            ...status,
-            phase: "Pending",
-            reason: "CannotRun",
-            message: why.get(key),
-            conditions: [{ type: "Ready", status: "False", reason: "CannotRun" }],
-          },
-        });
-      }
+        }),
+      );
     }
+    // Queued together, so no write of a pass slips in between (the store writes one at a time).
+    const results = await Promise.allSettled(writes);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+    if (failed) throw failed.reason;
   }
 }
