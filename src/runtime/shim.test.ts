@@ -105,3 +105,29 @@ test("a record names one process: a live shim is found again, a reused PID is no
   assert.deepEqual(readExit(files), { code: null, signal: "SIGKILL" });
   assert.equal(readFileSync(files.state, "utf8").includes(`"restarts":2`), true);
 });
+
+test("the container gets the hard open-file limit as its soft one", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "shoal-shim-"));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  resetShimDir(shimFiles(dir));
+  const out = join(dir, "limits");
+  // The shim starts from a low soft limit, as a daemon started from a login shell might have.
+  const child = spawn(
+    "sh",
+    [
+      "-c",
+      `ulimit -S -n 256 && exec sh -c "$0" "$@"`,
+      SHIM_SCRIPT,
+      SHIM_NAME,
+      dir,
+      "sh",
+      "-c",
+      `echo "$(ulimit -S -n) $(ulimit -H -n)" > ${out}`,
+    ],
+    { stdio: "ignore" },
+  );
+  assert.equal(await new Promise((r) => child.once("exit", r)), 0);
+  const [soft, hard] = readFileSync(out, "utf8").trim().split(" ");
+  assert.equal(soft, hard);
+  assert.notEqual(soft, "256");
+});

@@ -37,6 +37,9 @@ import { isRunning, startTime } from "./proc.js";
 /** The shim itself: $1 is its state directory, the rest is the command it runs. */
 export const SHIM_SCRIPT = [
   "dir=$1; shift",
+  // Containers get the hard open-file limit as their soft one, as container runtimes give them a high
+  // limit: a proxy's default connection limit is sized from it (a soft 1024 would cap it at 448).
+  'ulimit -n "$(ulimit -H -n)" 2>/dev/null',
   "trap : TERM INT HUP",
   '"$@" </dev/null &',
   "pid=$!",
