@@ -1,13 +1,16 @@
-// What the loopback benchmarks share (dataplane.ts, dataplane-cluster.ts, gateway-https.ts): CPU read
-// from /proc (per process, machine-wide, steal), medians, wrk's output parsed, child processes started
-// and listed by PID (so the shell wrapper can clean up after a killed run), free ports, and a warm-up
-// that goes on until a proxy has served enough requests for its hot paths to be optimised.
+// What the loopback benchmarks share (dataplane.ts, dataplane-cluster.ts, gateway-https.ts, conns.ts):
+// CPU read from /proc (per process, machine-wide, steal), medians, wrk's output parsed, child processes
+// started and listed by PID (so the shell wrapper can clean up after a killed run), free ports, a warm-up
+// that goes on until a proxy has served enough requests for its hot paths to be optimised, the mesh
+// certificates as files, the haproxy pair, one bulk transfer to the sink, and the orchestrator's run.
 import { execFileSync, spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { appendFileSync, readFileSync } from "node:fs";
+import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
 import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { testIdentity, testRoot } from "../src/ca/test-support.js";
 
 export type CpuTimes = number[];
 
@@ -128,9 +131,10 @@ export async function freePort(): Promise<number> {
   return port;
 }
 
-/** Waits until something accepts connections on the port (`proc` exiting first is an error). */
-export async function waitListening(port: number, proc: ChildProcess): Promise<void> {
-  for (let i = 0; i < 100; i++) {
+/** Waits until something accepts connections on the port (`proc` exiting first is an error), trying
+ *  every 50 ms up to `tries` times. */
+export async function waitListening(port: number, proc: ChildProcess, tries = 100): Promise<void> {
+  for (let i = 0; i < tries; i++) {
     if (proc.exitCode !== null) throw new Error(`haproxy exited (${proc.exitCode}) before listening`);
     const ok = await new Promise<boolean>((resolve) => {
       const s = net.connect({ host: "127.0.0.1", port }, () => {
@@ -147,3 +151,165 @@ export async function waitListening(port: number, proc: ChildProcess): Promise<v
 
 /** The number of CPUs, as `nproc` says. */
 export const nproc = (): string => execFileSync("nproc", { encoding: "utf8" }).trim();
+
+/** Node flags for a child: with BENCH_CPU_PROF=DIR each sidecar writes a V8 CPU profile there when it
+ *  stops. */
+export function cpuProfFlags(args: readonly string[]): string[] {
+  const prof = process.env["BENCH_CPU_PROF"];
+  return prof && args[0] === "sidecar" ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
+}
+
+/** Starts a sidecar child (bench-children.ts) with `config` written to `dir`/`name`.json, the certificates
+ *  of `side` and a fixed original destination; its PID and ports. */
+export async function startSidecar(
+  start: (args: string[]) => Promise<{ pid: number; line: string }>,
+  dir: string,
+  name: string,
+  config: unknown,
+  side: string,
+  dst: [string, number],
+): Promise<{ pid: number; inbound: number; outbound: number }> {
+  const file = join(dir, `${name}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  const c = await start(["sidecar", file, join(dir, side), dst[0], String(dst[1])]);
+  const [inbound, outbound] = c.line.split(" ").map(Number) as [number, number];
+  return { pid: c.pid, inbound, outbound };
+}
+
+/** The mesh root and two workload identities (client: productpage, server: details) written to `dir` as
+ *  file-mode cert dirs (`client/`, `server/`) and haproxy PEM bundles (`client-bundle.pem`, …); returns the
+ *  root certificate's file. */
+export async function writeMeshCerts(dir: string): Promise<string> {
+  const ca = await testRoot();
+  const ids = {
+    client: await testIdentity(ca, "default", "bookinfo-productpage"),
+    server: await testIdentity(ca, "default", "bookinfo-details"),
+  };
+  const nl = (s: string) => (s.endsWith("\n") ? s : `${s}\n`);
+  for (const [side, pem] of Object.entries(ids)) {
+    mkdirSync(join(dir, side));
+    writeFileSync(join(dir, side, "cert-chain.pem"), nl(pem.cert));
+    writeFileSync(join(dir, side, "key.pem"), nl(pem.key), { mode: 0o600 });
+    writeFileSync(join(dir, side, "root-cert.pem"), nl(pem.ca));
+    writeFileSync(join(dir, `${side}-bundle.pem`), nl(pem.cert) + nl(pem.key), { mode: 0o600 });
+  }
+  return join(dir, "client", "root-cert.pem");
+}
+
+/** One side of an haproxy pair: one thread, mTLS with the mesh certificates on the side that has it. */
+export function haproxyConfig(o: {
+  mode: "http" | "tcp";
+  listen: number;
+  bindSsl?: string;
+  upstream: number;
+  serverSsl?: string;
+  maxconn?: number;
+}): string {
+  return [
+    "global",
+    `  maxconn ${o.maxconn ?? 2000}`,
+    "  nbthread 1",
+    "defaults",
+    `  mode ${o.mode}`,
+    "  timeout connect 5s",
+    "  timeout client 120s",
+    "  timeout server 120s",
+    ...(o.mode === "http" ? ["  option http-keep-alive", "  http-reuse always"] : []),
+    "frontend in",
+    `  bind 127.0.0.1:${o.listen}${o.bindSsl ?? ""}`,
+    "  default_backend up",
+    "backend up",
+    `  server up 127.0.0.1:${o.upstream}${o.serverSsl ?? ""}`,
+    "",
+  ].join("\n");
+}
+
+/** Starts haproxy with `cfg` (written to `dir`/`name`.cfg) and waits until it listens on `port`. */
+export async function startHaproxy(
+  children: Children,
+  dir: string,
+  name: string,
+  cfg: string,
+  port: number,
+  tries?: number,
+): Promise<number> {
+  const file = join(dir, `${name}.cfg`);
+  writeFileSync(file, cfg);
+  const proc = spawn("haproxy", ["-db", "-f", file], { stdio: ["ignore", "ignore", "inherit"] });
+  children.track(proc);
+  await waitListening(port, proc, tries);
+  return proc.pid as number;
+}
+
+/** Pushes `mib` MiB to the bulk sink on `port` (64 KiB writes, back-pressure respected) and waits for
+ *  the sink's count; MB/s. */
+export async function bulkMbps(port: number, mib: number): Promise<number> {
+  const total = mib * 1024 * 1024;
+  const chunk = Buffer.alloc(65536, 120);
+  const start = process.hrtime.bigint();
+  const got = await new Promise<number>((resolve, reject) => {
+    const s = net.connect({ host: "127.0.0.1", port }, () => {
+      const header = Buffer.alloc(8);
+      header.writeBigUInt64BE(BigInt(total));
+      s.write(header);
+      let sent = 0;
+      const write = () => {
+        while (sent < total) {
+          sent += chunk.length;
+          if (!s.write(chunk)) return void s.once("drain", write);
+        }
+      };
+      write();
+    });
+    let reply = "";
+    s.setEncoding("utf8");
+    s.on("data", (d: string) => {
+      reply += d;
+      if (reply.endsWith("\n")) {
+        s.destroy();
+        resolve(Number(reply.trim()));
+      }
+    });
+    s.on("error", reject);
+    s.on("close", () => reject(new Error(`bulk on port ${port}: closed before the sink's count`)));
+  });
+  const secs = Number(process.hrtime.bigint() - start) / 1e9;
+  if (got !== total) throw new Error(`bulk on port ${port}: sink counted ${got} of ${total} bytes`);
+  return Math.round(total / 1e6 / secs);
+}
+
+/** Runs an orchestrator's `main`: SIGINT/SIGTERM stop the children (and `beforeStop` first) and exit
+ *  (130/143); a failure is reported as `<name> bench failed`; at the end the children are stopped and
+ *  the temp dir (the pid file's) is removed unless the caller's BENCH_DIR is in use. */
+export async function runBench(
+  name: string,
+  children: Children,
+  main: () => Promise<void>,
+  beforeStop: () => Promise<void> = async () => undefined,
+): Promise<void> {
+  let interrupted = false;
+  const stopAll = async () => {
+    await beforeStop();
+    await children.stop();
+  };
+  for (const [signal, code] of [
+    ["SIGINT", 130],
+    ["SIGTERM", 143],
+  ] as const)
+    process.once(signal, () => {
+      interrupted = true;
+      void stopAll().then(() => process.exit(code));
+    });
+  const ownDir = !process.env["BENCH_DIR"];
+  try {
+    await main();
+  } catch (err) {
+    console.error(
+      interrupted ? `${name} bench: interrupted` : `${name} bench failed: ${(err as Error).message}`,
+    );
+    process.exitCode = 1;
+  } finally {
+    await stopAll();
+    if (ownDir && children.pidFile) rmSync(join(children.pidFile, ".."), { recursive: true, force: true });
+  }
+}

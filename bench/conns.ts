@@ -9,20 +9,26 @@
 // Several rounds in rotating order, medians, the load average, and ratios taken within each round.
 // Started by bench/conns.sh, which checks the tools and cleans up. Loopback only.
 //   usage: node dist/bench/conns.js [ROUNDS=3] [SECONDS=4] [BULK_MIB=256]
-import { execFileSync, spawn } from "node:child_process";
-import type { ChildProcess } from "node:child_process";
-import { once } from "node:events";
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import net from "node:net";
-import type { AddressInfo } from "node:net";
+import { mkdtempSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { testIdentity, testRoot } from "../src/ca/test-support.js";
 import { detailsViewer } from "../src/testing/http-harness.js";
 import { inboundChain, testConfig } from "../src/testing/proxy-harness.js";
+import {
+  Children,
+  cpuProfFlags,
+  freePort,
+  haproxyConfig,
+  median,
+  nproc,
+  runBench,
+  startHaproxy,
+  startSidecar,
+  writeMeshCerts,
+} from "./bench-support.js";
 import type { BulkRound, ChurnRound } from "./conns-support.js";
-import { bulk, churn, haproxyConfig, median } from "./conns-support.js";
+import { bulk, churn } from "./conns-support.js";
 
 const child = fileURLToPath(new URL("./conns-child.js", import.meta.url));
 const SERVER_ID = "spiffe://cluster.local/ns/default/sa/bookinfo-details";
@@ -30,48 +36,8 @@ const SERVER_ID = "spiffe://cluster.local/ns/default/sa/bookinfo-details";
 // ---------------------------------------------------------------------------------------------------
 // Set-up
 
-const procs: ChildProcess[] = [];
-let pidFile: string | undefined;
-
-async function nodeChild(args: string[]): Promise<{ pid: number; line: string }> {
-  const prof = process.env["BENCH_CPU_PROF"];
-  const flags = prof && args[0] === "sidecar" ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
-  const proc = spawn(process.execPath, [...flags, child, ...args], { stdio: ["ignore", "pipe", "inherit"] });
-  procs.push(proc);
-  if (pidFile && proc.pid) appendFileSync(pidFile, `${proc.pid}\n`);
-  const [chunk] = (await Promise.race([
-    once(proc.stdout as NodeJS.ReadableStream, "data"),
-    once(proc, "exit").then(() => {
-      throw new Error(`child ${args[0]} exited before it was ready`);
-    }),
-  ])) as [Buffer];
-  return { pid: proc.pid as number, line: chunk.toString().trim() };
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as AddressInfo).port;
-  s.close();
-  await once(s, "close");
-  return port;
-}
-
-async function waitListening(port: number, proc: ChildProcess): Promise<void> {
-  for (let i = 0; i < 400; i++) {
-    if (proc.exitCode !== null) throw new Error(`haproxy exited (${proc.exitCode}) before listening`);
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ host: "127.0.0.1", port }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on("error", () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`nothing listens on 127.0.0.1:${port}`);
-}
+const children = new Children();
+const nodeChild = (args: string[]) => children.node(child, args, cpuProfFlags(args));
 
 interface Path {
   name: string;
@@ -84,33 +50,15 @@ async function main(): Promise<void> {
   const seconds = Number(process.argv[3] ?? 4);
   const mib = Number(process.argv[4] ?? 256);
   const dir = process.env["BENCH_DIR"] ?? mkdtempSync(join(tmpdir(), "shoal-conns-"));
-  pidFile = join(dir, "pids");
+  children.pidFile = join(dir, "pids");
   const load0 = loadavg()[0] as number;
 
-  const ca = await testRoot();
-  const ids = {
-    client: await testIdentity(ca, "default", "bookinfo-productpage"),
-    server: await testIdentity(ca, "default", "bookinfo-details"),
-  };
-  const nl = (s: string) => (s.endsWith("\n") ? s : `${s}\n`);
-  for (const [side, pem] of Object.entries(ids)) {
-    mkdirSync(join(dir, side));
-    writeFileSync(join(dir, side, "cert-chain.pem"), nl(pem.cert));
-    writeFileSync(join(dir, side, "key.pem"), nl(pem.key), { mode: 0o600 });
-    writeFileSync(join(dir, side, "root-cert.pem"), nl(pem.ca));
-    writeFileSync(join(dir, `${side}-bundle.pem`), nl(pem.cert) + nl(pem.key), { mode: 0o600 });
-  }
-  const rootFile = join(dir, "client", "root-cert.pem");
+  const rootFile = await writeMeshCerts(dir);
   const appPort = Number((await nodeChild(["app"])).line);
   const sinkPort = Number((await nodeChild(["sink"])).line);
 
-  const sidecar = async (name: string, config: unknown, side: string, dst: number) => {
-    const file = join(dir, `${name}.json`);
-    writeFileSync(file, JSON.stringify(config));
-    const c = await nodeChild(["sidecar", file, join(dir, side), "127.0.0.1", String(dst)]);
-    const [inbound, outbound] = c.line.split(" ").map(Number) as [number, number];
-    return { pid: c.pid, inbound, outbound };
-  };
+  const sidecar = (name: string, config: unknown, side: string, dst: number) =>
+    startSidecar(nodeChild, dir, name, config, side, ["127.0.0.1", dst]);
   const serverConfig = (port: number, protocol: "tcp" | "http") => {
     const cfg = testConfig({
       namespace: "default",
@@ -171,15 +119,8 @@ async function main(): Promise<void> {
   const bindSsl = (side: string) =>
     ` ssl crt ${join(dir, `${side}-bundle.pem`)} ca-file ${rootFile} verify required`;
   const hap = async (mode: "http" | "tcp", upstream: number) => {
-    const start = async (name: string, cfg: string, port: number) => {
-      const file = join(dir, `${name}.cfg`);
-      writeFileSync(file, cfg);
-      const proc = spawn("haproxy", ["-db", "-f", file], { stdio: ["ignore", "ignore", "inherit"] });
-      procs.push(proc);
-      if (proc.pid) appendFileSync(pidFile as string, `${proc.pid}\n`);
-      await waitListening(port, proc);
-      return proc.pid as number;
-    };
+    const start = (name: string, cfg: string, port: number) =>
+      startHaproxy(children, dir, name, cfg, port, 400);
     const serverPort = await freePort();
     const server = await start(
       `haproxy-${mode}-${upstream}-server`,
@@ -227,7 +168,7 @@ async function main(): Promise<void> {
       }
     process.stderr.write(`round ${i + 1}/${rounds} done\n`);
   }
-  const cpus = execFileSync("nproc", { encoding: "utf8" }).trim();
+  const cpus = nproc();
   console.log(
     `${rounds} rounds, rotating order, medians; bulk ${mib} MiB per round; churn: wrk -c32 -t2 -d${seconds}s ` +
       `"Connection: close"; loopback, ${cpus} CPUs, load average ${load0.toFixed(2)} before / ` +
@@ -282,22 +223,4 @@ async function main(): Promise<void> {
   );
 }
 
-async function stopChildren(): Promise<void> {
-  for (const p of procs) if (p.exitCode === null && p.signalCode === null) p.kill("SIGTERM");
-  await Promise.all(
-    procs.map((p) => (p.exitCode === null && p.signalCode === null ? once(p, "exit") : null)),
-  );
-}
-
-process.once("SIGINT", () => void stopChildren().then(() => process.exit(130)));
-process.once("SIGTERM", () => void stopChildren().then(() => process.exit(143)));
-const ownDir = !process.env["BENCH_DIR"];
-try {
-  await main();
-} catch (err) {
-  console.error(`conns bench failed: ${(err as Error).message}`);
-  process.exitCode = 1;
-} finally {
-  await stopChildren();
-  if (ownDir && pidFile) rmSync(join(pidFile, ".."), { recursive: true, force: true });
-}
+await runBench("conns", children, main);

@@ -11,37 +11,34 @@
 // client routes through VirtualService-style routes (matches, timeout, retries, header edit); with
 // BENCH_CPU_PROF=DIR each Shoal sidecar writes a V8 CPU profile (.cpuprofile) into DIR when it stops.
 //
-// The Shoal sidecars are the file-mode proxy (`--config`, `--cert-dir`: same config parsing, file identity
-// and startProxy) except for capture: without iptables the original destination of each accepted
-// connection is fixed per process instead of read with SO_ORIGINAL_DST (one getsockopt per connection).
-import { execFileSync, spawn } from "node:child_process";
-import { once } from "node:events";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import http from "node:http";
-import net from "node:net";
-import type { AddressInfo } from "node:net";
+// The children (app, sink, Shoal sidecars) are bench-children.ts, run by this same file.
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { testIdentity, testRoot } from "../src/ca/test-support.js";
-import { fileIdentity } from "../src/proxy/file-identity.js";
-import { parseProxyConfig } from "../src/proxy/proxy-config.js";
-import { startProxy } from "../src/proxy/proxy.js";
+import { runChild } from "./bench-children.js";
 import { detailsViewer } from "../src/testing/http-harness.js";
 import type { MeshCluster } from "../src/testing/mesh-e2e.js";
 import type { CpuTimes } from "./bench-support.js";
 import {
   Children,
+  bulkMbps,
+  cpuProfFlags,
   cpuTimes,
   freePort,
+  haproxyConfig,
   median,
   nproc,
   parseWrk,
   procCpuUs,
+  runBench,
+  startHaproxy,
+  startSidecar,
   stealPct,
   sumCpuUs,
-  waitListening,
   warmUp,
+  writeMeshCerts,
 } from "./bench-support.js";
 import type { ClusterRound } from "./dataplane-cluster.js";
 import { clusterWrk, startBenchCluster } from "./dataplane-cluster.js";
@@ -56,63 +53,6 @@ const BODY = JSON.stringify({
   pages: 200,
 });
 const SERVER_ID = "spiffe://cluster.local/ns/default/sa/bookinfo-details";
-
-// ---------------------------------------------------------------------------------------------------
-// Children
-
-/** The HTTP application: GET anything → a small JSON record, keep-alive. */
-async function runApp(): Promise<void> {
-  const server = http.createServer((_req, res) => {
-    res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(BODY) });
-    res.end(BODY);
-  });
-  server.keepAliveTimeout = 120_000;
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
-}
-
-/**
- * The bulk sink: a connection starts with an 8-byte big-endian length L; the sink counts the L bytes that
- * follow and answers the count as a line. No half-close is needed, so every proxy carries it the same way.
- */
-async function runSink(): Promise<void> {
-  const server = net.createServer((s) => {
-    s.on("error", () => undefined);
-    let header = Buffer.alloc(0);
-    let want = -1;
-    let got = 0;
-    s.on("data", (d: Buffer) => {
-      if (want < 0) {
-        header = Buffer.concat([header, d]);
-        if (header.length < 8) return;
-        want = Number(header.readBigUInt64BE(0));
-        got = header.length - 8;
-      } else got += d.length;
-      if (want >= 0 && got >= want) s.end(`${got}\n`);
-    });
-  });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  process.stdout.write(`${(server.address() as AddressInfo).port}\n`);
-}
-
-/** One Shoal sidecar: file-mode config and certificates, a fixed original destination. */
-async function runSidecar(configFile: string, certDir: string, dstAddress: string, dstPort: string) {
-  const parsed = parseProxyConfig(JSON.parse(readFileSync(configFile, "utf8")));
-  if (!parsed.ok) throw new Error(`${configFile}: ${parsed.errors.join("; ")}`);
-  const dst = { address: dstAddress, port: Number(dstPort), family: "IPv4" as const };
-  const proxy = await startProxy({
-    config: parsed.config,
-    identity: fileIdentity(certDir),
-    originalDst: () => dst,
-    ports: { inbound: 0, outbound: 0, admin: null, prometheus: null },
-    host: "127.0.0.1",
-    // Access logs off, like the haproxy pair (no `log` lines): this measures the forwarding path.
-    log: () => undefined,
-  });
-  process.stdout.write(`${proxy.ports.inbound} ${proxy.ports.outbound}\n`);
-}
 
 // ---------------------------------------------------------------------------------------------------
 // Measuring
@@ -194,41 +134,11 @@ interface BulkRound {
   noise: Noise;
 }
 
-/** Pushes `mib` MiB (64 KiB writes, back-pressure respected) and waits for the sink's count. */
+/** Pushes `mib` MiB to the sink and waits for its count. */
 async function bulk(port: number, mib: number): Promise<BulkRound> {
-  const total = mib * 1024 * 1024;
-  const chunk = Buffer.alloc(65536, 120);
   const window = noiseWindow();
-  const start = process.hrtime.bigint();
-  const got = await new Promise<number>((resolve, reject) => {
-    const s = net.connect({ host: "127.0.0.1", port }, () => {
-      const header = Buffer.alloc(8);
-      header.writeBigUInt64BE(BigInt(total));
-      s.write(header);
-      let sent = 0;
-      const write = () => {
-        while (sent < total) {
-          sent += chunk.length;
-          if (!s.write(chunk)) return void s.once("drain", write);
-        }
-      };
-      write();
-    });
-    let reply = "";
-    s.setEncoding("utf8");
-    s.on("data", (d: string) => {
-      reply += d;
-      if (reply.endsWith("\n")) {
-        s.destroy();
-        resolve(Number(reply.trim()));
-      }
-    });
-    s.on("error", reject);
-    s.on("close", () => reject(new Error(`bulk on port ${port}: closed before the sink's count`)));
-  });
-  const secs = Number(process.hrtime.bigint() - start) / 1e9;
-  if (got !== total) throw new Error(`bulk on port ${port}: sink counted ${got} of ${total} bytes`);
-  return { mbps: Math.round(total / 1e6 / secs), noise: window() };
+  const mbps = await bulkMbps(port, mib);
+  return { mbps, noise: window() };
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -236,48 +146,12 @@ async function bulk(port: number, mib: number): Promise<BulkRound> {
 
 const children = new Children();
 
-async function nodeChild(args: string[]): Promise<{ pid: number; line: string }> {
-  // BENCH_CPU_PROF=DIR: each sidecar writes a V8 CPU profile there when it stops.
-  const prof = process.env["BENCH_CPU_PROF"];
-  const flags = prof && args[0] === "sidecar" ? ["--cpu-prof", `--cpu-prof-dir=${prof}`] : [];
-  return children.node(self, args, flags);
-}
+/** A child of this same file (bench-children.ts); BENCH_CPU_PROF=DIR: each sidecar writes a V8 CPU
+ *  profile there when it stops. */
+const nodeChild = (args: string[]) => children.node(self, args, cpuProfFlags(args));
 
-function haproxyConfig(o: {
-  mode: "http" | "tcp";
-  listen: number;
-  bindSsl?: string;
-  upstream: number;
-  serverSsl?: string;
-  maxconn: number;
-}): string {
-  return [
-    "global",
-    `  maxconn ${o.maxconn}`,
-    "  nbthread 1",
-    "defaults",
-    `  mode ${o.mode}`,
-    "  timeout connect 5s",
-    "  timeout client 120s",
-    "  timeout server 120s",
-    ...(o.mode === "http" ? ["  option http-keep-alive", "  http-reuse always"] : []),
-    "frontend in",
-    `  bind 127.0.0.1:${o.listen}${o.bindSsl ?? ""}`,
-    "  default_backend up",
-    "backend up",
-    `  server up 127.0.0.1:${o.upstream}${o.serverSsl ?? ""}`,
-    "",
-  ].join("\n");
-}
-
-async function haproxy(dir: string, name: string, cfg: string, port: number): Promise<number> {
-  const file = join(dir, `${name}.cfg`);
-  writeFileSync(file, cfg);
-  const proc = spawn("haproxy", ["-db", "-f", file], { stdio: ["ignore", "ignore", "inherit"] });
-  children.track(proc);
-  await waitListening(port, proc);
-  return proc.pid as number;
-}
+const haproxy = (dir: string, name: string, cfg: string, port: number) =>
+  startHaproxy(children, dir, name, cfg, port);
 
 interface Path {
   name: string;
@@ -298,32 +172,14 @@ async function main(): Promise<void> {
   const maxconn = Math.max(200, Math.min(4096, Math.floor((nofile - 64) / 2)));
 
   // Mesh root and the two workload identities, as file-mode cert dirs and haproxy PEM bundles.
-  const ca = await testRoot();
-  const ids = {
-    client: await testIdentity(ca, "default", "bookinfo-productpage"),
-    server: await testIdentity(ca, "default", "bookinfo-details"),
-  };
-  const nl = (s: string) => (s.endsWith("\n") ? s : `${s}\n`);
-  for (const [side, pem] of Object.entries(ids)) {
-    mkdirSync(join(dir, side));
-    writeFileSync(join(dir, side, "cert-chain.pem"), nl(pem.cert));
-    writeFileSync(join(dir, side, "key.pem"), nl(pem.key), { mode: 0o600 });
-    writeFileSync(join(dir, side, "root-cert.pem"), nl(pem.ca));
-    writeFileSync(join(dir, `${side}-bundle.pem`), nl(pem.cert) + nl(pem.key), { mode: 0o600 });
-  }
-  const rootFile = join(dir, "client", "root-cert.pem");
+  const rootFile = await writeMeshCerts(dir);
 
   const appPort = Number((await nodeChild(["app"])).line);
   const sinkPort = Number((await nodeChild(["sink"])).line);
 
   // Shoal: an HTTP pair (L7) for wrk and a tcp pair (L4) for bulk.
-  const sidecar = async (name: string, config: unknown, side: string, dst: [string, number]) => {
-    const file = join(dir, `${name}.json`);
-    writeFileSync(file, JSON.stringify(config));
-    const c = await nodeChild(["sidecar", file, join(dir, side), dst[0], String(dst[1])]);
-    const [inbound, outbound] = c.line.split(" ").map(Number) as [number, number];
-    return { pid: c.pid, inbound, outbound };
-  };
+  const sidecar = (name: string, config: unknown, side: string, dst: [string, number]) =>
+    startSidecar(nodeChild, dir, name, config, side, dst);
   const withLabels = (cfg: ReturnType<typeof testConfig>) => ({
     ...cfg,
     node: { ...cfg.node, labels: { app: "details" }, serviceAccount: "bookinfo-details" },
@@ -587,37 +443,9 @@ async function main(): Promise<void> {
 
 let activeCluster: MeshCluster | undefined;
 
-async function stopChildren(): Promise<void> {
-  const c = activeCluster;
-  activeCluster = undefined;
-  if (c) await c.close().catch((err: Error) => console.error(`cluster teardown: ${err.message}`));
-  await children.stop();
-}
-
-const [mode, ...rest] = process.argv.slice(2);
-if (mode === "app" || mode === "sink" || mode === "sidecar") {
-  process.once("SIGTERM", () => process.exit(0));
-  if (mode === "app") await runApp();
-  else if (mode === "sink") await runSink();
-  else await runSidecar(rest[0] as string, rest[1] as string, rest[2] as string, rest[3] as string);
-} else {
-  let interrupted = false;
-  const stop = () => {
-    interrupted = true;
-    void stopChildren().then(() => process.exit(130));
-  };
-  process.once("SIGINT", stop);
-  process.once("SIGTERM", stop);
-  const ownDir = !process.env["BENCH_DIR"];
-  try {
-    await main();
-  } catch (err) {
-    console.error(
-      interrupted ? "dataplane bench: interrupted" : `dataplane bench failed: ${(err as Error).message}`,
-    );
-    process.exitCode = 1;
-  } finally {
-    await stopChildren();
-    if (ownDir && children.pidFile) rmSync(join(children.pidFile, ".."), { recursive: true, force: true });
-  }
-}
+if (!(await runChild(process.argv.slice(2), BODY)))
+  await runBench("dataplane", children, main, async () => {
+    const c = activeCluster;
+    activeCluster = undefined;
+    if (c) await c.close().catch((err: Error) => console.error(`cluster teardown: ${err.message}`));
+  });

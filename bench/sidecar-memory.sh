@@ -9,13 +9,12 @@ set -euo pipefail
 
 CONNECTIONS=${1:-10000}
 FLAG_SETS=${2:-all}
-ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-JS="$ROOT/dist/bench/sidecar-memory.js"
-if [[ ! -f "$JS" ]]; then
-  echo "sidecar-memory.sh: $JS not found; run \`npm run build\` first" >&2
-  exit 2
-fi
-[[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || { echo "usage: bash bench/sidecar-memory.sh [CONNECTIONS] [all|default]" >&2; exit 2; }
+BENCH_NAME=sidecar-memory.sh
+# shellcheck source=bench/bench-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/bench-lib.sh"
+JS="$BENCH_ROOT/dist/bench/sidecar-memory.js"
+bench_need_js "$JS"
+bench_positive_ints "bash bench/sidecar-memory.sh [CONNECTIONS] [all|default]" "$CONNECTIONS"
 # Each connection is two file descriptors in the sidecar (client side and app side) and two in this
 # benchmark (client and app): raise the limit as far as allowed, and open fewer connections if it is
 # lower than that needs (the figure is an average per connection either way; the output says how many).
@@ -31,28 +30,4 @@ if (($(ulimit -n) < want)); then
   fi
 fi
 
-BENCH_DIR=$(mktemp -d "${TMPDIR:-/tmp}/shoal-sidecar-memory.XXXXXX")
-export BENCH_DIR
-BENCH_PID=""
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n "$BENCH_PID" ]] && kill -0 "$BENCH_PID" 2>/dev/null; then
-    kill -TERM "$BENCH_PID" 2>/dev/null || true
-    for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$BENCH_PID" 2>/dev/null || break; sleep 0.2; done
-    kill -KILL "$BENCH_PID" 2>/dev/null || true
-  fi
-  if [[ -f "$BENCH_DIR/pids" ]]; then
-    local pids
-    mapfile -t pids <"$BENCH_DIR/pids"
-    for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
-  fi
-  rm -rf "$BENCH_DIR"
-  exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-node "$JS" "$CONNECTIONS" "$FLAG_SETS" &
-BENCH_PID=$!
-wait "$BENCH_PID"
+bench_run 10 node "$JS" "$CONNECTIONS" "$FLAG_SETS"

@@ -1,19 +1,11 @@
 // Seeded mutation for the fuzz targets: a small PRNG (so an input is reproduced from its seed and index),
 // byte-level mutations of text and buffers, and structural mutations of JSON-like values (replace a
 // value somewhere with one of a list of hostile values, drop a key, duplicate an array item, nest deep).
-export type Rand = () => number;
+import type { Rand } from "../../src/testing/prng.js";
+import { prng } from "../../src/testing/prng.js";
 
-/** mulberry32. */
-export function prng(seed: number): Rand {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export type { Rand };
+export { prng };
 
 /** The PRNG for input `index` of a run with `seed`: any input can be regenerated alone. */
 export function inputRand(seed: number, index: number): Rand {

@@ -9,6 +9,7 @@ import { open, readdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AnyResource } from "../api/meta.js";
+import { prng } from "../testing/prng.js";
 import { ResourceStore } from "./store.js";
 
 /** The lines the writer prints: the write it is about to make, and each write once acknowledged. */
@@ -22,17 +23,8 @@ export interface AckedWrite {
 
 export const sha = (s: string) => createHash("sha256").update(s).digest("hex").slice(0, 16);
 
-/** mulberry32: a small seeded PRNG, so a failing round can be replayed from its seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG (a failing round can be replayed from its seed), re-exported for the test. */
+export { prng };
 
 export function configMap(name: string, body: string): AnyResource {
   return {

@@ -80,26 +80,31 @@ export const ISTIO_JSON_KEYS: Readonly<Record<string, string>> = {
 const flagsOf = (f: string[]): string | undefined => (f.length > 0 ? f.join(",") : undefined);
 const duration = (ms: number): number => Math.max(0, Math.round(ms));
 
-function httpFields(e: HttpLogEntry): Fields {
+/** What both kinds of entry carry: the connection's bytes, timing, upstream and addresses. */
+type ConnectionEntry = Pick<
+  TcpLogEntry & HttpLogEntry,
+  | "start"
+  | "flags"
+  | "upstreamTransportFailure"
+  | "bytesReceived"
+  | "bytesSent"
+  | "durationMs"
+  | "upstreamHost"
+  | "upstreamCluster"
+  | "upstreamLocal"
+  | "downstreamLocal"
+  | "downstreamRemote"
+  | "sni"
+>;
+
+function connectionFields(e: ConnectionEntry): Fields {
   return {
     START_TIME: e.start.toISOString(),
-    "REQ(:METHOD)": e.method,
-    "REQ(X-ENVOY-ORIGINAL-PATH?:PATH)": e.path,
-    "REQ(:PATH)": e.path,
-    PROTOCOL: e.protocol,
-    RESPONSE_CODE: e.code,
     RESPONSE_FLAGS: flagsOf(e.flags),
-    RESPONSE_CODE_DETAILS: e.details,
     UPSTREAM_TRANSPORT_FAILURE_REASON: e.upstreamTransportFailure,
     BYTES_RECEIVED: e.bytesReceived,
     BYTES_SENT: e.bytesSent,
     DURATION: duration(e.durationMs),
-    "RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)":
-      e.upstreamServiceTime === undefined ? undefined : String(e.upstreamServiceTime),
-    "REQ(X-FORWARDED-FOR)": e.xff,
-    "REQ(USER-AGENT)": e.userAgent,
-    "REQ(X-REQUEST-ID)": e.requestId,
-    "REQ(:AUTHORITY)": e.authority,
     UPSTREAM_HOST: e.upstreamHost,
     UPSTREAM_CLUSTER: e.upstreamCluster,
     UPSTREAM_CLUSTER_RAW: e.upstreamCluster,
@@ -107,6 +112,24 @@ function httpFields(e: HttpLogEntry): Fields {
     DOWNSTREAM_LOCAL_ADDRESS: e.downstreamLocal,
     DOWNSTREAM_REMOTE_ADDRESS: e.downstreamRemote,
     REQUESTED_SERVER_NAME: e.sni,
+  };
+}
+
+function httpFields(e: HttpLogEntry): Fields {
+  return {
+    ...connectionFields(e),
+    "REQ(:METHOD)": e.method,
+    "REQ(X-ENVOY-ORIGINAL-PATH?:PATH)": e.path,
+    "REQ(:PATH)": e.path,
+    PROTOCOL: e.protocol,
+    RESPONSE_CODE: e.code,
+    RESPONSE_CODE_DETAILS: e.details,
+    "RESP(X-ENVOY-UPSTREAM-SERVICE-TIME)":
+      e.upstreamServiceTime === undefined ? undefined : String(e.upstreamServiceTime),
+    "REQ(X-FORWARDED-FOR)": e.xff,
+    "REQ(USER-AGENT)": e.userAgent,
+    "REQ(X-REQUEST-ID)": e.requestId,
+    "REQ(:AUTHORITY)": e.authority,
     ROUTE_NAME: e.routeName,
   };
 }
@@ -114,21 +137,9 @@ function httpFields(e: HttpLogEntry): Fields {
 /** A TCP connection has no request: method, path and protocol are absent, the response code is 0. */
 function tcpFields(e: TcpLogEntry): Fields {
   return {
-    START_TIME: e.start.toISOString(),
+    ...connectionFields(e),
     RESPONSE_CODE: 0,
-    RESPONSE_FLAGS: flagsOf(e.flags),
     CONNECTION_TERMINATION_DETAILS: e.terminationDetails,
-    UPSTREAM_TRANSPORT_FAILURE_REASON: e.upstreamTransportFailure,
-    BYTES_RECEIVED: e.bytesReceived,
-    BYTES_SENT: e.bytesSent,
-    DURATION: duration(e.durationMs),
-    UPSTREAM_HOST: e.upstreamHost,
-    UPSTREAM_CLUSTER: e.upstreamCluster,
-    UPSTREAM_CLUSTER_RAW: e.upstreamCluster,
-    UPSTREAM_LOCAL_ADDRESS: e.upstreamLocal,
-    DOWNSTREAM_LOCAL_ADDRESS: e.downstreamLocal,
-    DOWNSTREAM_REMOTE_ADDRESS: e.downstreamRemote,
-    REQUESTED_SERVER_NAME: e.sni,
   };
 }
 

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import type { Balanced, PickContext } from "./load-balancer.js";
 import { chooseEndpoint, hashKey, newLbState, stickyCookie } from "./load-balancer.js";
 import type { LoadBalancer } from "./proxy-config.js";
+import { prng } from "../testing/prng.js";
 
 type Ep = Balanced & { name: string };
 
@@ -16,17 +17,8 @@ function eps(...spec: Array<string | [string, number]>): Ep[] {
   });
 }
 
-/** A repeatable random source (mulberry32). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A repeatable random source. */
+const seeded = prng;
 
 /** A random source that returns the given values in turn. */
 function scripted(...values: number[]): () => number {

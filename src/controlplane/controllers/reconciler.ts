@@ -14,6 +14,7 @@ import type { ClusterState } from "../../runtime/cluster-state.js";
 import type { ClusterRuntime } from "../runtime-port.js";
 import type { ResourceStore } from "../store.js";
 import { buildClusterState, isReady, podIP } from "./cluster-state.js";
+import { CoalescedLoop } from "./coalesced-loop.js";
 import type { ContainerResolver } from "./containers.js";
 import { ownedBy, ownerName, planDeployment } from "./deployments.js";
 import type { NodeFacts } from "./nodes.js";
@@ -34,16 +35,29 @@ const KUBE_ARCH: Record<string, string> = {
 };
 
 export class Reconciler {
-  private running = false;
-  private dirty = false;
   private stopped = false;
   private unwatch: (() => void) | undefined;
   private retry: NodeJS.Timeout | undefined;
   private idleWaiters: Array<() => void> = [];
   private lastApplied: string | undefined;
-  /** The Ready loop: running, and asked to look again. */
-  private readyRunning = false;
-  private readyDirty = false;
+  /** The passes: changes are coalesced, one pass runs at a time, a failed one is retried. */
+  private readonly passes = new CoalescedLoop({
+    run: () => this.pass(),
+    onError: (err) => {
+      this.log("reconcile failed", { error: err.message });
+      if (this.retry) clearTimeout(this.retry);
+      this.retry = setTimeout(() => this.schedule(), RETRY_MS);
+    },
+    stopped: () => this.stopped,
+    onQuiet: () => this.quiet(),
+  });
+  /** The Ready loop. */
+  private readonly ready = new CoalescedLoop({
+    run: () => this.markReady(),
+    onError: (err) => this.log("pod status update failed", { error: err.message }),
+    stopped: () => this.stopped,
+    onQuiet: () => this.quiet(),
+  });
   /** The state last handed to the runtime (its pods may be up before the apply returns). */
   private target: ClusterState | undefined;
   /** The state the runtime was last converged to. */
@@ -85,31 +99,16 @@ export class Reconciler {
 
   /** Nothing running, and nothing pending that will run (after stop() nothing will). */
   private isIdle(): boolean {
-    if (this.running || this.readyRunning) return false;
-    return this.stopped || (!this.dirty && !this.readyDirty);
+    if (this.passes.busy || this.ready.busy) return false;
+    return this.stopped || (!this.passes.pending && !this.ready.pending);
+  }
+
+  private quiet(): void {
+    if (this.isIdle()) this.flushIdle();
   }
 
   schedule(): void {
-    if (this.stopped) return;
-    this.dirty = true;
-    if (this.running) return;
-    this.running = true;
-    setImmediate(() => void this.loop());
-  }
-
-  private async loop(): Promise<void> {
-    while (this.dirty && !this.stopped) {
-      this.dirty = false;
-      try {
-        await this.pass();
-      } catch (err) {
-        this.log("reconcile failed", { error: (err as Error).message });
-        if (this.retry) clearTimeout(this.retry);
-        this.retry = setTimeout(() => this.schedule(), RETRY_MS);
-      }
-    }
-    this.running = false;
-    if (this.isIdle()) this.flushIdle();
+    this.passes.request();
   }
 
   private flushIdle(): void {
@@ -259,24 +258,7 @@ export class Reconciler {
 
   /** Runs the Ready loop (now, or again once its current round ends). */
   private markReadySoon(): void {
-    if (this.stopped) return;
-    this.readyDirty = true;
-    if (this.readyRunning) return;
-    this.readyRunning = true;
-    setImmediate(() => void this.readyLoop());
-  }
-
-  private async readyLoop(): Promise<void> {
-    while (this.readyDirty && !this.stopped) {
-      this.readyDirty = false;
-      try {
-        await this.markReady();
-      } catch (err) {
-        this.log("pod status update failed", { error: (err as Error).message });
-      }
-    }
-    this.readyRunning = false;
-    if (this.isIdle()) this.flushIdle();
+    this.ready.request();
   }
 
   /**
