@@ -3,6 +3,7 @@
 // is written to (minted each time the proxy starts) and the pod's identity. The proxy trusts the public
 // roots of the cluster's trust store next to Node's own, like a proxy trusts its OS store: TLS it
 // originates without a CA file (DestinationRule SIMPLE with no caCertificates) verifies public sites.
+import { existsSync } from "node:fs";
 import type { PodState } from "../runtime/cluster-state.js";
 import { podRunFiles, xdsSocketPath } from "../runtime/run-dir.js";
 import { trustFiles } from "../runtime/trust-store.js";
@@ -20,12 +21,14 @@ export interface ProxyPaths {
   proxyMain: string;
 }
 
-/** Where the node binary and the built proxy live (this module sits in `dist/src/inject/`). */
+/**
+ * Where the node binary and the built proxy live (this module sits in `dist/src/inject/`): the bundled
+ * proxy when the build made it (it starts with less CPU, scripts/build-proxy.mjs), else its entry module.
+ */
 export function defaultProxyPaths(): ProxyPaths {
-  return {
-    nodeBinary: process.execPath,
-    proxyMain: decodeURIComponent(new URL("../proxy/main.js", import.meta.url).pathname),
-  };
+  const at = (rel: string) => decodeURIComponent(new URL(rel, import.meta.url).pathname);
+  const bundle = at("../proxy/main.bundle.mjs");
+  return { nodeBinary: process.execPath, proxyMain: existsSync(bundle) ? bundle : at("../proxy/main.js") };
 }
 
 /** argv and env of the sidecar proxy of `pod` in cluster `clusterId`. Stable for a pod (no secrets). */
