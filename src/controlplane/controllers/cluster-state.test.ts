@@ -77,7 +77,8 @@ test("the default launcher starts the built proxy with the pod's identity", () =
   const state = buildPodState(injected(pod()), "c1", commandOnlyResolver);
   const proxy = state.containers.find((c) => c.name === "istio-proxy")!;
   assert.equal(proxy.argv[0], process.execPath);
-  assert.match(proxy.argv[1]!, /\/src\/proxy\/main\.js$/);
+  // The bundled proxy once the build made it, else its entry module (scripts/build-proxy.mjs).
+  assert.match(proxy.argv[1]!, /\/src\/proxy\/main\.(bundle\.mjs|js)$/);
   assert.equal(proxy.env["SHOAL_POD_NAME"], "curl");
   assert.equal(proxy.env["SHOAL_POD_NAMESPACE"], "foo");
   assert.equal(proxy.env["SHOAL_POD_IP"], "10.244.0.7");
