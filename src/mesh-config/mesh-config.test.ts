@@ -126,3 +126,11 @@ test("the istio ConfigMap round-trips: written with the defaults filled in, read
     false,
   );
 });
+
+test("holdApplicationUntilProxyStarts: true is what Shoal's pods do; false is warned about", () => {
+  const held = readMeshConfig({ defaultConfig: { holdApplicationUntilProxyStarts: true } });
+  assert.deepEqual([held.errors, held.warnings], [[], []]);
+  const notHeld = readMeshConfig({ defaultConfig: { holdApplicationUntilProxyStarts: false } });
+  assert.deepEqual(notHeld.errors, []);
+  assert.match(notHeld.warnings.join("\n"), /holdApplicationUntilProxyStarts: false is not honoured/);
+});

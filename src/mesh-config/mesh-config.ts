@@ -127,6 +127,13 @@ function readDefaultConfig(v: unknown, at: string, errors: string[], warnings: s
     const f = `${at}.${k}`;
     if (k === "holdApplicationUntilProxyStarts" && typeof val !== "boolean")
       errors.push(`${f}: ${JSON.stringify(val)} is not a boolean`);
+    // Shoal's pods always start the application once the sidecar is ready (the runtime's start order),
+    // which is what `true` asks for; only `false` asks for something Shoal does not do.
+    else if (k === "holdApplicationUntilProxyStarts" && val === true) continue;
+    else if (k === "holdApplicationUntilProxyStarts")
+      warnings.push(
+        `${f}: false is not honoured; Shoal always starts the application after its proxy is ready`,
+      );
     else if (
       (k === "drainDuration" || k === "terminationDrainDuration" || k === "parentShutdownDuration") &&
       !(typeof val === "string" && DURATION.test(val))
