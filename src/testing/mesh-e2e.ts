@@ -2,13 +2,14 @@
 // through the `shoal` command as a user would, removed afterwards whatever happened, plus the few
 // questions the scenarios ask of it (a pod's name and IP, a command's output in a pod, proxy sync).
 import { spawn } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DaemonClient } from "../cli/daemon-client.js";
 import type { ProxyStatusRow } from "../controlplane/xds/status.js";
 import { teardown } from "../runtime/network-teardown.js";
+import { isRunning as alive } from "../runtime/proc.js";
 import { clusterRunDir } from "../runtime/run-dir.js";
 import { testClusterId } from "./runtime-cluster.js";
 import { waitFor } from "./runtime-root.js";
@@ -67,15 +68,6 @@ function run(env: NodeJS.ProcessEnv, args: string[], stdin = "", timeoutMs = 30_
       resolve({ code: code ?? -1, stdout, stderr });
     });
   });
-}
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
 }
 
 /**

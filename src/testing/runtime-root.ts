@@ -13,6 +13,20 @@ import { inventory } from "../runtime/network-teardown.js";
  * that cannot run them at all is a reason to skip: as root, a missing tool is a broken set-up, so it
  * throws and the test fails with what to install.
  */
+/** Every process inside the cluster's network namespaces (nodes and pods). */
+export function clusterNetnsPids(clusterId: string): number[] {
+  const netns = spawnSync("ip", ["netns", "list"], { encoding: "utf8" })
+    .stdout.split("\n")
+    .map((l) => l.split(" ")[0] ?? "")
+    .filter((n) => n.startsWith(`shoal-${clusterId}-`));
+  return netns.flatMap((n) =>
+    spawnSync("ip", ["netns", "pids", n], { encoding: "utf8" })
+      .stdout.split("\n")
+      .map(Number)
+      .filter((p) => p > 0),
+  );
+}
+
 export function runtimeE2eBlocker(): string | undefined {
   if (process.platform !== "linux") return "needs Linux network namespaces";
   if (process.getuid?.() !== 0)

@@ -1,7 +1,9 @@
 // The egress gateway tutorial's (scenario S4) resources that more than one end-to-end test applies, as
 // the tutorial writes them: mesh-wide STRICT mTLS, team-x's REGISTRY_ONLY Sidecar, the egress gateway's
 // port-80 server, the DestinationRule that sends sidecars to it over ISTIO_MUTUAL, and the ServiceEntry and
-// VirtualService shapes for an outside host routed through the gateway.
+// VirtualService shapes for an outside host routed through the gateway; and step 7's direct team-y → team-x probe.
+import { podName } from "./mesh-e2e.js";
+import type { MeshCluster } from "./mesh-e2e.js";
 export const STRICT = `apiVersion: "security.istio.io/v1beta1"
 kind: "PeerAuthentication"
 metadata:
@@ -119,3 +121,18 @@ ${exportTo.map((e) => `  - '${e}'`).join("\n")}
 export const toPort80 = (host: string) => `        host: ${host}
         port:
           number: 80`;
+
+/**
+ * Step 7's direct check: team-y's test pod connects to team-x's pod IP on port 80 as the proxy's uid, so
+ * the connection bypasses its sidecar and only NetworkPolicy decides. The output of `nc -vz`.
+ */
+export async function directTeamYToTeamX(c: MeshCluster): Promise<string> {
+  const pod = await podName(c, "app=test", "team-x");
+  const ip = (await c.ok(["get", "pod", pod, "-n", "team-x", "-o", "jsonpath={.status.podIP}"])).trim();
+  const r = await c.sh(
+    "test",
+    "team-y",
+    `setpriv --reuid 1337 --regid 1337 --clear-groups nc -vz -w 3 ${ip} 80 2>&1`,
+  );
+  return r.stdout + r.stderr;
+}

@@ -2,15 +2,21 @@
 // exec nc through the Service → kill -9 the daemon → up again restores every resource and adopts every
 // pod (same names, IPs and processes) → down leaves no namespace, interface or process behind.
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { spawn } from "node:child_process";
 import { mkdtemp, readFile, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { teardown } from "../../src/runtime/network-teardown.js";
+// Running (a zombie waiting for its reaper counts as gone).
+import { isRunning as alive } from "../../src/runtime/proc.js";
 import { testClusterId } from "../../src/testing/runtime-cluster.js";
-import { assertNothingLeft, runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
+import {
+  assertNothingLeft,
+  clusterNetnsPids,
+  runtimeE2eBlocker,
+  waitFor,
+} from "../../src/testing/runtime-root.js";
 
 const MAIN = join(process.cwd(), "dist/src/cli/main.js");
 const SAMPLES = join(process.cwd(), "samples");
@@ -35,29 +41,6 @@ function shoal(env: NodeJS.ProcessEnv, args: string[], timeoutMs = 30_000): Prom
       resolve({ code: code ?? -1, stdout, stderr });
     });
   });
-}
-
-/** Running (a zombie waiting for its reaper counts as gone). */
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-function podPids(clusterId: string): number[] {
-  const netns = spawnSync("ip", ["netns", "list"], { encoding: "utf8" })
-    .stdout.split("\n")
-    .map((l) => l.split(" ")[0] ?? "")
-    .filter((n) => n.startsWith(`shoal-${clusterId}-`));
-  return netns.flatMap((n) =>
-    spawnSync("ip", ["netns", "pids", n], { encoding: "utf8" })
-      .stdout.split("\n")
-      .map(Number)
-      .filter((p) => p > 0),
-  );
 }
 
 test("cluster lifecycle: up, apply samples, exec, kill -9, up restores, down cleans", async (t) => {
@@ -130,7 +113,7 @@ test("cluster lifecycle: up, apply samples, exec, kill -9, up restores, down cle
         "jsonpath={.items[*].metadata.name} {.items[*].status.podIP}",
       ])
     ).stdout;
-    const oldPids = podPids(clusterId);
+    const oldPids = clusterNetnsPids(clusterId);
     assert.ok(oldPids.length >= 2, `workload processes in the pods: ${oldPids.join(",")}`);
 
     // kill -9: the daemon dies without cleaning up; its socket and pid file stay behind.
@@ -166,7 +149,7 @@ test("cluster lifecycle: up, apply samples, exec, kill -9, up restores, down cle
       true,
     );
 
-    const newPids = podPids(clusterId);
+    const newPids = clusterNetnsPids(clusterId);
     t0 = performance.now();
     const down = await shoal(env, ["down"]);
     timings["down"] = performance.now() - t0;

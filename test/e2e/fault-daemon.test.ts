@@ -12,35 +12,18 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { nodeNetnsName, podNetnsName } from "../../src/runtime/names.js";
+import { isRunning as alive } from "../../src/runtime/proc.js";
 import { clusterRunDir } from "../../src/runtime/run-dir.js";
 import { SAMPLES, startMeshCluster } from "../../src/testing/mesh-e2e.js";
 import type { MeshCluster } from "../../src/testing/mesh-e2e.js";
-import { assertNothingLeft, runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
+import {
+  assertNothingLeft,
+  clusterNetnsPids,
+  runtimeE2eBlocker,
+  waitFor,
+} from "../../src/testing/runtime-root.js";
 
 const LINES = 30;
-
-function alive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    return stat.slice(stat.lastIndexOf(")") + 2)[0] !== "Z";
-  } catch {
-    return false;
-  }
-}
-
-/** Every process inside the cluster's network namespaces. */
-function clusterPids(clusterId: string): number[] {
-  const netns = spawnSync("ip", ["netns", "list"], { encoding: "utf8" })
-    .stdout.split("\n")
-    .map((l) => l.split(" ")[0] ?? "")
-    .filter((n) => n.startsWith(`shoal-${clusterId}-`));
-  return netns.flatMap((n) =>
-    spawnSync("ip", ["netns", "pids", n], { encoding: "utf8" })
-      .stdout.split("\n")
-      .map(Number)
-      .filter((p) => p > 0),
-  );
-}
 
 /** Processes anywhere on the host whose command line names the cluster's run directory (its shims). */
 function shimPids(clusterId: string): number[] {
@@ -155,7 +138,7 @@ test("fault: daemon SIGKILL mid-stream, control plane down under policies, no-SN
     endpointsBefore[curlPod]!.some((l) => l.startsWith(`${echoIP}:9001 `)),
     `the client sidecar knows tcp-echo's endpoint:\n${endpointsBefore[curlPod]!.join("\n")}`,
   );
-  const pidsBefore = clusterPids(c.clusterId);
+  const pidsBefore = clusterNetnsPids(c.clusterId);
   assert.ok(pidsBefore.length >= 4, `processes in the pods: ${pidsBefore.join(",")}`);
 
   // One connection through both sidecars, a line every 300 ms; the daemon dies a few lines in.
@@ -204,7 +187,7 @@ test("fault: daemon SIGKILL mid-stream, control plane down under policies, no-SN
     "the connection saw every line",
   );
   for (const pid of pidsBefore) assert.equal(alive(pid), true, `pod process ${pid} was not restarted`);
-  const pidsAfter = new Set(clusterPids(c.clusterId));
+  const pidsAfter = new Set(clusterNetnsPids(c.clusterId));
   for (const pid of pidsBefore) assert.ok(pidsAfter.has(pid), `pod process ${pid} is still in its pod`);
   assert.equal(
     inNetns(curlNetns, 'echo "port 9000" | nc tcp-echo 9000').stdout,

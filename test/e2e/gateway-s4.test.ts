@@ -29,6 +29,7 @@ import {
   GATEWAY_80,
   SIDECAR_X,
   STRICT,
+  directTeamYToTeamX,
   se,
   toPort80,
   vsHttp,
@@ -410,21 +411,5 @@ test("S4 steps 1-7: egress gateway with multi-tenant rules", { timeout: 300_000 
   ]);
   // … while allow-egress-to-same-namespace (ingress rules, no policyTypes) isolates team-x for ingress:
   // team-y's pod, even bypassing its sidecar, cannot connect to team-x's.
-  const teamX = (
-    await c.ok([
-      "get",
-      "pod",
-      await podName(c, "app=test", "team-x"),
-      "-n",
-      "team-x",
-      "-o",
-      "jsonpath={.status.podIP}",
-    ])
-  ).trim();
-  const inbound = await c.sh(
-    "test",
-    "team-y",
-    `setpriv --reuid 1337 --regid 1337 --clear-groups nc -vz -w 3 ${teamX} 80 2>&1`,
-  );
-  assert.match(inbound.stdout + inbound.stderr, /refused/i, "team-y → team-x");
+  assert.match(await directTeamYToTeamX(c), /refused/i, "team-y → team-x");
 });

@@ -16,6 +16,7 @@ import {
   GATEWAY_80,
   SIDECAR_X,
   STRICT,
+  directTeamYToTeamX,
   se,
   toPort80,
   vsHttp,
@@ -108,23 +109,7 @@ test("S4 step 7: the tutorial's NetworkPolicies in team-x", { timeout: 300_000 }
   // The egress gateway itself (istio-egress, no policy) still reaches the outside world: the 200s above
   // crossed it. allow-egress-to-same-namespace has ingress rules and no policyTypes, so it isolates
   // team-x for ingress too: team-y cannot connect to team-x either.
-  const teamX = (
-    await c.ok([
-      "get",
-      "pod",
-      await podName(c, "app=test", "team-x"),
-      "-n",
-      "team-x",
-      "-o",
-      "jsonpath={.status.podIP}",
-    ])
-  ).trim();
-  const back = await c.sh(
-    "test",
-    "team-y",
-    `setpriv --reuid 1337 --regid 1337 --clear-groups nc -vz -w 3 ${teamX} 80 2>&1`,
-  );
-  assert.match(back.stdout + back.stderr, /refused/i, "team-y -> team-x");
+  assert.match(await directTeamYToTeamX(c), /refused/i, "team-y -> team-x");
 
   // The sixth policy allows egress to team-y: the direct connection goes through again.
   await apply(NP_TEAM_Y, "team-x");
