@@ -13,6 +13,16 @@ import type { Command } from "../io.js";
 import { UsageError } from "../io.js";
 
 /** Where the build put the bundled UI: dist/dashboard, beside dist/src. */
+/** `--port N` and `--browser=BOOL`, the flags both dashboard commands take. */
+function dashboardFlags(args: string[]): { port: number; browser: boolean } {
+  const { values: v } = parseArgs({
+    args,
+    options: { port: { type: "string" }, browser: { type: "string" } },
+    strict: true,
+  });
+  return { port: parsePort(v.port), browser: parseBool(v.browser, "--browser") };
+}
+
 export const DASHBOARD_ASSETS = fileURLToPath(new URL("../../../dashboard/", import.meta.url));
 
 function parsePort(text: string | undefined): number {
@@ -51,13 +61,7 @@ export const dashboardCommand: Command = {
 
 Serves the dashboard on 127.0.0.1 (a free port unless --port) and prints its URL; Ctrl-C stops it.`,
   async run(args, io) {
-    const { values: v } = parseArgs({
-      args,
-      options: { port: { type: "string" }, browser: { type: "string" } },
-      strict: true,
-    });
-    const port = parsePort(v.port);
-    const browser = parseBool(v.browser, "--browser");
+    const { port, browser } = dashboardFlags(args);
     if (!existsSync(`${DASHBOARD_ASSETS}/app.js`))
       throw new ShoalError(
         "NO_DASHBOARD_ASSETS",
@@ -86,13 +90,7 @@ export const dashboardPrometheusCommand: Command = {
 Runs /usr/bin/prometheus (Debian package "prometheus") on 127.0.0.1 with a scrape target per proxy,
 kept current as pods come and go; its data lives in a temporary directory removed on Ctrl-C.`,
   async run(args, io) {
-    const { values: v } = parseArgs({
-      args,
-      options: { port: { type: "string" }, browser: { type: "string" } },
-      strict: true,
-    });
-    const port = parsePort(v.port);
-    const browser = parseBool(v.browser, "--browser");
+    const { port, browser } = dashboardFlags(args);
     const client = new DaemonClient();
     await client.health();
     const prom = await runPrometheus({ client, port, log: (l) => io.stderr(`${l}\n`) });
