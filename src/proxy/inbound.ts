@@ -4,7 +4,8 @@
 import type { Socket } from "node:net";
 import tls from "node:tls";
 import type { TLSSocket } from "node:tls";
-import { peerIdentity } from "../ca/peer-identity.js";
+import { spiffeIdOf } from "../ca/peer-identity.js";
+import { parseSpiffeId } from "../ca/spiffe.js";
 import { rbacDeniedDetails } from "../policy/authz-evaluate.js";
 import { hostPort } from "./access-log.js";
 import type { ConnectionRecord } from "./connection-record.js";
@@ -71,17 +72,16 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
     if (!p) return void s.destroy();
     s.on("error", noop);
     s.allowHalfOpen = true;
-    // Read the verified peer certificate once per connection.
-    const peer = peerIdentity(s);
+    const spiffeId = verifiedSpiffeId(s);
     p.rec.entry.sni = s.servername || undefined;
-    if (!peer || peer.identity.trustDomain !== rt.identity.trustDomain) {
+    if (!spiffeId || parseSpiffeId(spiffeId)?.trustDomain !== rt.identity.trustDomain) {
       return p.rec.refuse(s, {
         flag: "UF",
         failure: `TLS_error:peer identity not in ${rt.identity.trustDomain}`,
       });
     }
-    rt.stats.peerOpened(p.chain.name, peer.spiffeId);
-    authorize(p, s, peer.spiffeId.slice("spiffe://".length));
+    rt.stats.peerOpened(p.chain.name, spiffeId);
+    authorize(p, s, spiffeId.slice("spiffe://".length));
   });
   terminator.on("tlsClientError", (err: NodeJS.ErrnoException, s: TLSSocket) => {
     const p = take(s);
@@ -204,6 +204,15 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
       terminator.close();
     },
   };
+}
+
+/**
+ * The verified peer's SPIFFE id, read once per connection from the certificate's handle: its URI SANs
+ * only, not the whole certificate decoded into an object (subject, key, fingerprints) as
+ * getPeerCertificate() does for every handshake.
+ */
+function verifiedSpiffeId(s: TLSSocket): string | undefined {
+  return s.authorized ? spiffeIdOf(s.getPeerX509Certificate()) : undefined;
 }
 
 /** The session id context no-SNI handshakes resume under (OpenSSL refuses to resume without one). */

@@ -8,7 +8,7 @@
 // may idle as long as a TCP one; a client that half-closes after its request still gets the response.
 import type { Socket } from "node:net";
 import type { ProxyRuntime } from "../connection-record.js";
-import { countOnClose } from "../stats.js";
+import type { Counters } from "../stats.js";
 import type { Direction, DownstreamConnection, HttpPools } from "./exchange.js";
 import { downstreamGone } from "./finish.js";
 import type { FastDownstream } from "./h1-fast-exchange.js";
@@ -22,7 +22,7 @@ import { run } from "./run.js";
 /** One downstream connection: its parser, the requests read and not yet answered (the first one is being
  *  answered), the head being read. */
 class H1Connection implements FastDownstream {
-  readonly parser: LlhttpParser;
+  readonly parser: OwnedParser;
   readonly queue: FastExchange[] = [];
   /** The request whose message is being read (the queue's last, until its message completes). */
   reading: FastExchange | undefined;
@@ -49,16 +49,10 @@ class H1Connection implements FastDownstream {
     readonly direction: Direction,
     readonly socket: Socket,
     readonly conn: DownstreamConnection | undefined,
+    readonly counters: Counters,
+    readonly server: FastH1Server,
   ) {
-    const p = new HTTPParser();
-    p.initialize(HTTPParser.REQUEST, {}, HTTP1_LIMITS.maxHeaderBytes, 0);
-    p[HTTPParser.kOnMessageBegin] = () => this.#begin();
-    p[HTTPParser.kOnHeaders] = (h: string[], url: string) => this.#headers(h, url);
-    p[HTTPParser.kOnHeadersComplete] = ((major, minor, h, method, url, _s, _r, upgrade, keepAlive) =>
-      this.#head(major, minor, h, method, url, upgrade, keepAlive)) as OnHeadersComplete;
-    p[HTTPParser.kOnBody] = (b: Buffer) => this.reading?.onBody(b);
-    p[HTTPParser.kOnMessageComplete] = () => this.#complete();
-    this.parser = p;
+    this.parser = takeParser(this);
     socket.setNoDelay(true);
     socket.allowHalfOpen = true;
     socket.on("data", (b: Buffer) => this.#data(b));
@@ -70,6 +64,38 @@ class H1Connection implements FastDownstream {
       if (this.queue.length === 0) socket.destroy();
     });
     this.#armHeadTimer();
+  }
+
+  // llhttp's callbacks, shared by every parser (a parser is reused across connections): `this` is the
+  // parser, its owner the connection it currently reads.
+  static onBegin(this: OwnedParser): void {
+    const c = this.owner;
+    if (c) c.#begin();
+  }
+  static onHeaders(this: OwnedParser, h: string[], url: string): void {
+    const c = this.owner;
+    if (c) c.#headers(h, url);
+  }
+  static onHead(
+    this: OwnedParser,
+    major: number,
+    minor: number,
+    h: string[] | undefined,
+    method: number,
+    url: string | undefined,
+    _status: number,
+    _reason: string | undefined,
+    upgrade: boolean,
+    keepAlive: boolean,
+  ): number {
+    return this.owner ? this.owner.#head(major, minor, h, method, url, upgrade, keepAlive) : 0;
+  }
+  static onBody(this: OwnedParser, b: Buffer): void {
+    this.owner?.reading?.onBody(b);
+  }
+  static onComplete(this: OwnedParser): void {
+    const c = this.owner;
+    if (c) c.#complete();
   }
 
   #armHeadTimer(): void {
@@ -168,7 +194,7 @@ class H1Connection implements FastDownstream {
     if (this.#upgrade) {
       // After an Upgrade head llhttp stops; the request is over, so the parser starts afresh.
       this.#upgrade = false;
-      this.parser.initialize(HTTPParser.REQUEST, {}, HTTP1_LIMITS.maxHeaderBytes, 0);
+      initializeParser(this.parser);
       if (r < b.length) this.#data(b.subarray(r));
       return;
     }
@@ -232,17 +258,65 @@ class H1Connection implements FastDownstream {
     this.#clientEnded = true;
     // A half-close mid-request leaves a request that can never complete.
     if (this.reading) return void this.socket.destroy();
-    if (this.queue.length === 0) this.socket.end();
+    // Our side may have ended already (the response closed the connection): ending twice only builds
+    // an error object.
+    if (this.queue.length === 0 && !this.socket.writableEnded) this.socket.end();
   }
 
   #close(): void {
     this.#gone = true;
     this.#clearHeadTimer();
+    const s = this.socket;
+    const c = this.counters;
+    c.closed++;
+    c.bytesReceived += s.bytesRead;
+    c.bytesSent += s.bytesWritten;
+    this.server.forget(s);
     for (const x of this.queue) if (x.step > 0) downstreamGone(x, x.finished);
     this.queue.length = 0;
     this.reading = undefined;
-    this.parser.close();
+    releaseParser(this.parser);
   }
+}
+
+/** A parser and the connection it reads for now. */
+interface OwnedParser extends LlhttpParser {
+  owner: H1Connection | undefined;
+  /** Ends the parser's current use (Node's own server calls it before keeping a parser for reuse). */
+  free(): void;
+}
+
+/** Parsers of closed connections, ready for the next one (as Node's own HTTP server keeps them): a new
+ *  llhttp parser costs several times what re-initializing one does. */
+const freeParsers: OwnedParser[] = [];
+const MAX_FREE_PARSERS = 1000;
+
+function initializeParser(p: LlhttpParser): void {
+  p.initialize(HTTPParser.REQUEST, {}, HTTP1_LIMITS.maxHeaderBytes, 0);
+}
+
+function takeParser(owner: H1Connection): OwnedParser {
+  let p = freeParsers.pop();
+  if (!p) {
+    p = new HTTPParser() as OwnedParser;
+    p[HTTPParser.kOnMessageBegin] = H1Connection.onBegin;
+    p[HTTPParser.kOnHeaders] = H1Connection.onHeaders;
+    p[HTTPParser.kOnHeadersComplete] = H1Connection.onHead as unknown as OnHeadersComplete;
+    p[HTTPParser.kOnBody] = H1Connection.onBody;
+    p[HTTPParser.kOnMessageComplete] = H1Connection.onComplete;
+  }
+  initializeParser(p);
+  p.owner = owner;
+  return p;
+}
+
+/** Called once the connection is closed (never from inside one of the parser's callbacks). */
+function releaseParser(p: OwnedParser): void {
+  p.owner = undefined;
+  if (freeParsers.length < MAX_FREE_PARSERS) {
+    p.free();
+    freeParsers.push(p);
+  } else p.close();
 }
 
 /** The raw header list before any field was read (never written to). */
@@ -265,13 +339,17 @@ export class FastH1Server {
     private readonly direction: Direction,
   ) {}
 
-  /** Takes over a connection whose first bytes are still unread. */
+  /** Takes over a connection whose first bytes are still unread; it counts itself closed (with its
+   *  bytes) against `counterName` when it ends. */
   serve(socket: Socket, conn: DownstreamConnection, counterName: string): void {
-    countOnClose(this.rt.stats.counters(counterName), socket);
     this.#sockets.add(socket);
-    socket.once("close", () => this.#sockets.delete(socket));
-    new H1Connection(this.rt, this.pools, this.direction, socket, conn);
+    const counters = this.rt.stats.counters(counterName);
+    new H1Connection(this.rt, this.pools, this.direction, socket, conn, counters, this);
     socket.resume();
+  }
+
+  forget(socket: Socket): void {
+    this.#sockets.delete(socket);
   }
 
   close(): void {
