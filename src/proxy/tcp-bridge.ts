@@ -27,13 +27,16 @@ export function bridge(
   done: (r: BridgeResult) => void,
 ): void {
   const r: BridgeResult = { received: 0, sent: 0, idleTimeout: false };
-  down.on("data", (chunk: Buffer) => (r.received += chunk.length));
-  up.on("data", (chunk: Buffer) => (r.sent += chunk.length));
   let open = 2;
   const closed = (self: Socket, peer: Socket) => () => {
     // A side that went away without finishing both directions (reset, error, timeout) takes the peer with it.
     if (!cleanlyDone(self)) peer.destroy();
-    if (--open === 0) done(r);
+    if (--open > 0) return;
+    // The sockets' own counters (bytes a protocol check read and put back count once): no listener of
+    // ours runs per chunk.
+    r.received = down.bytesRead;
+    r.sent = up.bytesRead;
+    done(r);
   };
   down.once("close", closed(down, up));
   up.once("close", closed(up, down));
