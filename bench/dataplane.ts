@@ -1,7 +1,10 @@
 // The data-plane benchmark: one run compares three paths to the same loopback servers:
 //   direct   the client talks to the server;
 //   shoal    a Shoal sidecar pair with mTLS (client sidecar → server sidecar → server);
-//   haproxy  an haproxy pair doing the same mTLS with the same mesh certificates.
+//   haproxy  an haproxy pair doing the same mTLS with the same mesh certificates;
+//   node-floor  a bare Node TLS byte pump pair with the same certificates (bench-children.ts `pipe`): no
+//            HTTP parsing, policy, routing, logs or metrics — what any Node proxy pays for its sockets and
+//            TLS, so the table shows how much of Shoal's cost is its own work.
 // HTTP: wrk keep-alive (50 connections) against a small JSON server, through Shoal's HTTP chain (L7:
 // routing by Host, per-request authorization) and haproxy in `mode http`. Bulk TCP: N MiB pushed
 // through Shoal's tcp chain (L4) and haproxy in `mode tcp`. Each path is its own pair of processes
@@ -178,8 +181,22 @@ async function main(): Promise<void> {
   const sinkPort = Number((await nodeChild(["sink"])).line);
 
   // Shoal: an HTTP pair (L7) for wrk and a tcp pair (L4) for bulk.
-  const sidecar = (name: string, config: unknown, side: string, dst: [string, number]) =>
-    startSidecar(nodeChild, dir, name, config, side, dst);
+  // Access logs off (meshConfig.accessLogFile ""), like the haproxy pair: this measures the forwarding
+  // path. The real cluster path below keeps them on.
+  const sidecar = (
+    name: string,
+    config: ReturnType<typeof testConfig>,
+    side: string,
+    dst: [string, number],
+  ) =>
+    startSidecar(
+      nodeChild,
+      dir,
+      name,
+      { ...config, mesh: { ...config.mesh, accessLog: { file: "", encoding: "TEXT" } } },
+      side,
+      dst,
+    );
   const withLabels = (cfg: ReturnType<typeof testConfig>) => ({
     ...cfg,
     node: { ...cfg.node, labels: { app: "details" }, serviceAccount: "bookinfo-details" },
@@ -302,16 +319,26 @@ async function main(): Promise<void> {
   };
   const hapHttp = await hap("http", appPort);
   const hapTcp = await hap("tcp", sinkPort);
+  // The Node floor pair, for HTTP (relaying wrk's keep-alive connections) and for bulk.
+  const pipe = async (upstream: number) => {
+    const server = await nodeChild(["pipe", "server", join(dir, "server"), String(upstream)]);
+    const client = await nodeChild(["pipe", "client", join(dir, "client"), server.line]);
+    return { client: client.pid, server: server.pid, port: Number(client.line) };
+  };
+  const floorHttp = await pipe(appPort);
+  const floorTcp = await pipe(sinkPort);
 
   const httpPaths: Path[] = [
     { name: "direct", port: appPort, pids: [] },
     { name: "shoal", port: shoalHttpClient.outbound, pids: [shoalHttpClient.pid, shoalHttpServer.pid] },
     { name: "haproxy", port: hapHttp.port, pids: [hapHttp.client, hapHttp.server] },
+    { name: "node-floor", port: floorHttp.port, pids: [floorHttp.client, floorHttp.server] },
   ];
   const bulkPaths: Path[] = [
     { name: "direct", port: sinkPort, pids: [] },
     { name: "shoal", port: shoalTcpClient.outbound, pids: [shoalTcpClient.pid, shoalTcpServer.pid] },
     { name: "haproxy", port: hapTcp.port, pids: [hapTcp.client, hapTcp.server] },
+    { name: "node-floor", port: floorTcp.port, pids: [floorTcp.client, floorTcp.server] },
   ];
 
   // Warm-up: JIT, pooled sidecar-to-sidecar connections, TLS sessions. A Node proxy needs some
@@ -333,7 +360,7 @@ async function main(): Promise<void> {
   const bulkR = new Map<string, BulkRound[]>(bulkPaths.map((p) => [p.name, []]));
   for (let i = 0; i < rounds; i++) {
     // Rotate the order so no path always runs first (or last) in a round.
-    const order = [0, 1, 2].map((k) => (k + i) % 3);
+    const order = httpPaths.map((_, k) => (k + i) % httpPaths.length);
     for (const k of order) {
       const p = httpPaths[k] as Path;
       httpR.get(p.name)?.push(wrk(p.port, seconds, p.pids));
@@ -355,6 +382,10 @@ async function main(): Promise<void> {
       http: [rssMiB(hapHttp.client), rssMiB(hapHttp.server)],
       tcp: [rssMiB(hapTcp.client), rssMiB(hapTcp.server)],
     },
+    "node-floor": {
+      http: [rssMiB(floorHttp.client), rssMiB(floorHttp.server)],
+      tcp: [rssMiB(floorTcp.client), rssMiB(floorTcp.server)],
+    },
   } as Record<string, { http: number[]; tcp: number[] }>;
 
   const rows = httpPaths.map((p) => {
@@ -373,6 +404,7 @@ async function main(): Promise<void> {
       "RSS MiB tcp c/s": rss[p.name]?.tcp.join(" / ") ?? "-",
     };
   });
+  type Row = (typeof rows)[0];
   console.log(
     `${rounds} rounds, rotating order, medians; HTTP: wrk -c50 -t2 -d${seconds}s keep-alive GET /details/0; ` +
       `bulk: ${mib} MiB per round; loopback, ${nproc()} CPUs, load average ${load0.toFixed(2)} before / ` +
@@ -397,36 +429,44 @@ async function main(): Promise<void> {
       },
     ]);
   }
-  const [direct, shoal, hapRow] = rows as [(typeof rows)[0], (typeof rows)[0], (typeof rows)[0]];
+  const [direct, shoal, hapRow, floorRow] = rows as [Row, Row, Row, Row];
   const ratio = (a: number, b: number) => (a / b).toFixed(2);
   const rssSum = (name: string) =>
     (rss[name]?.http ?? []).concat(rss[name]?.tcp ?? []).reduce((s, v) => s + v, 0);
-  for (const [label, ref] of [
-    ["direct", direct],
-    ["haproxy", hapRow],
+  const cpu = (r: Row) => (typeof r["pair CPU µs/req"] === "number" ? r["pair CPU µs/req"] : NaN);
+  for (const [name, row, label, ref] of [
+    ["shoal", shoal, "direct", direct],
+    ["shoal", shoal, "haproxy", hapRow],
+    ["shoal", shoal, "node-floor", floorRow],
+    ["node-floor", floorRow, "haproxy", hapRow],
   ] as const)
     console.log(
-      `shoal/${label}: req/s ${ratio(shoal["req/s"], ref["req/s"])}, p50 ${ratio(shoal["p50 ms"], ref["p50 ms"])}, ` +
-        `p99 ${ratio(shoal["p99 ms"], ref["p99 ms"])}, MB/s ${ratio(shoal["MB/s"], ref["MB/s"])}` +
-        (label === "haproxy" ? `, RSS ${ratio(rssSum("shoal"), rssSum("haproxy"))}` : ""),
+      `${name}/${label}: req/s ${ratio(row["req/s"], ref["req/s"])}, p50 ${ratio(row["p50 ms"], ref["p50 ms"])}, ` +
+        `p99 ${ratio(row["p99 ms"], ref["p99 ms"])}, MB/s ${ratio(row["MB/s"], ref["MB/s"])}` +
+        (label === "direct" ? "" : `, CPU/req ${ratio(cpu(row), cpu(ref))}`) +
+        (label === "haproxy" ? `, RSS ${ratio(rssSum(name), rssSum("haproxy"))}` : ""),
     );
   // The same ratios taken within each round (paths measured seconds apart), then the median: less
   // sensitive to load that comes and goes between rounds.
-  const within = (ref: string) => {
-    const hs = httpR.get("shoal") ?? [];
+  const within = (name: string, ref: string) => {
+    const hs = httpR.get(name) ?? [];
     const hr = httpR.get(ref) ?? [];
-    const bs = bulkR.get("shoal") ?? [];
+    const bs = bulkR.get(name) ?? [];
     const br = bulkR.get(ref) ?? [];
     const m = (f: (i: number) => number) => median(hs.map((_, i) => f(i))).toFixed(2);
     return (
       `req/s ${m((i) => (hs[i]?.rps ?? NaN) / (hr[i]?.rps ?? NaN))}, ` +
       `p50 ${m((i) => (hs[i]?.p50 ?? NaN) / (hr[i]?.p50 ?? NaN))}, ` +
       `p99 ${m((i) => (hs[i]?.p99 ?? NaN) / (hr[i]?.p99 ?? NaN))}, ` +
-      `MB/s ${m((i) => (bs[i]?.mbps ?? NaN) / (br[i]?.mbps ?? NaN))}`
+      `MB/s ${m((i) => (bs[i]?.mbps ?? NaN) / (br[i]?.mbps ?? NaN))}` +
+      (ref === "direct"
+        ? ""
+        : `, CPU/req ${m((i) => (hs[i]?.cpuUsPerReq ?? NaN) / (hr[i]?.cpuUsPerReq ?? NaN))}`)
     );
   };
   console.log(
-    `median of per-round ratios: shoal/direct: ${within("direct")}; shoal/haproxy: ${within("haproxy")}`,
+    `median of per-round ratios: shoal/direct: ${within("shoal", "direct")}; shoal/haproxy: ${within("shoal", "haproxy")}; ` +
+      `shoal/node-floor: ${within("shoal", "node-floor")}; node-floor/haproxy: ${within("node-floor", "haproxy")}`,
   );
   console.log(
     JSON.stringify({

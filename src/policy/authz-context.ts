@@ -1,5 +1,5 @@
 // The per-request view matchers read: parsed IPs, the peer's SPIFFE parts and the normalized path,
-// computed once per evaluation so every rule reads the same values.
+// each computed at most once per evaluation (on first read) so every rule reads the same values.
 import type { IpAddress } from "../common/ip.js";
 import { parseIp } from "../common/ip.js";
 import type { AuthzRequest } from "./authz-types.js";
@@ -8,32 +8,64 @@ import { parsePrincipal } from "./identity.js";
 import type { PathNormalization } from "./path.js";
 import { normalizePath } from "./path.js";
 
-export interface EvalContext {
-  req: AuthzRequest;
+/** What matchers read of one evaluation. The parsed values are worked out on first read (most rules read
+ *  one or two of them), and then kept, so every rule reads the same values. */
+export class EvalContext {
+  #peer: PeerIdentity | undefined | null = null;
+  #sourceIp: IpAddress | undefined | null = null;
+  #remoteIp: IpAddress | undefined | null = null;
+  #destinationIp: IpAddress | undefined | null = null;
+  #path: string | undefined | null = null;
+
+  constructor(
+    readonly req: AuthzRequest,
+    readonly normalization: PathNormalization,
+    /** This evaluation's number: shared matchers' results stamped with it are current. */
+    readonly epoch: number,
+  ) {}
+
   /** undefined for a plaintext peer. */
-  peer: PeerIdentity | undefined;
-  sourceIp: IpAddress | undefined;
-  remoteIp: IpAddress | undefined;
-  destinationIp: IpAddress | undefined;
-  /** Normalized path without query (HTTP only). */
-  path: string | undefined;
-  /** This evaluation's number: shared matchers' results stamped with it are current. */
-  epoch: number;
+  get peer(): PeerIdentity | undefined {
+    if (this.#peer === null) {
+      const principal = this.req.source.principal;
+      this.#peer = principal ? parsePrincipal(principal) : undefined;
+    }
+    return this.#peer;
+  }
+
+  get sourceIp(): IpAddress | undefined {
+    if (this.#sourceIp === null) this.#sourceIp = ip(this.req.source.ip);
+    return this.#sourceIp;
+  }
+
+  /** remote.ip is the X-Forwarded-For client when one is known, else the direct peer. */
+  get remoteIp(): IpAddress | undefined {
+    if (this.#remoteIp === null) {
+      const r = this.req.source.remoteIp;
+      this.#remoteIp = r === undefined ? this.sourceIp : ip(r);
+    }
+    return this.#remoteIp;
+  }
+
+  get destinationIp(): IpAddress | undefined {
+    if (this.#destinationIp === null) this.#destinationIp = ip(this.req.destination.ip);
+    return this.#destinationIp;
+  }
+
+  /** Normalized path without query (HTTP only): the caller's when it normalized it already. */
+  get path(): string | undefined {
+    if (this.#path === null) {
+      const h = this.req.http;
+      this.#path = h ? (h.normalizedPath ?? normalizePath(h.path, this.normalization)) : undefined;
+    }
+    return this.#path;
+  }
 }
 
+const ip = (s: string | undefined) => (s === undefined ? undefined : parseIp(s));
+
 export function makeContext(req: AuthzRequest, normalization: PathNormalization, epoch: number): EvalContext {
-  const ip = (s: string | undefined) => (s === undefined ? undefined : parseIp(s));
-  const principal = req.source.principal;
-  return {
-    req,
-    peer: principal ? parsePrincipal(principal) : undefined,
-    sourceIp: ip(req.source.ip),
-    // remote.ip is the X-Forwarded-For client when one is known, else the direct peer.
-    remoteIp: ip(req.source.remoteIp ?? req.source.ip),
-    destinationIp: ip(req.destination.ip),
-    path: req.http ? normalizePath(req.http.path, normalization) : undefined,
-    epoch,
-  };
+  return new EvalContext(req, normalization, epoch);
 }
 
 /** A header's value; repeated headers are joined with "," as the proxy sees them. */

@@ -19,6 +19,9 @@ export interface HttpAttributes {
   host: string;
   /** Raw request path, query string included; the evaluator normalizes it. */
   path: string;
+  /** The path already normalized under the index's pathNormalization, without the query (a proxy that
+   *  normalized it for routing): used as is instead of normalizing `path` again. */
+  normalizedPath?: string;
   /** Header names in lower case. */
   headers?: Readonly<Record<string, string | readonly string[]>>;
   auth?: RequestAuth;

@@ -55,9 +55,16 @@ export function stripQuery(path: string): string {
 }
 
 /** Normalizes a request path the way the proxy does before authorization and routing. */
+/** What BASE could change: escapes, backslashes, a segment starting with a dot. */
+const BASE_WORK = /[%\\]|\/\./;
+/** What the slash-merging modes could change as well. */
+const MERGE_WORK = /[%\\]|\/\.|\/\//;
+
 export function normalizePath(raw: string, mode: PathNormalization = DEFAULT_PATH_NORMALIZATION): string {
   let p = stripQuery(raw);
   if (mode === "NONE") return p;
+  // Most paths have nothing to normalize: an absolute path with none of the above is returned as is.
+  if (p.charCodeAt(0) === 47 && !(mode === "BASE" ? BASE_WORK : MERGE_WORK).test(p)) return p;
   // DECODE_AND_MERGE_SLASHES: encoded slashes and backslashes are decoded before anything else.
   if (mode === "DECODE_AND_MERGE_SLASHES") p = p.replace(/%2f/gi, "/").replace(/%5c/gi, "\\");
   // BASE: RFC 3986 normalization plus backslashes read as forward slashes.

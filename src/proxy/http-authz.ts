@@ -35,23 +35,26 @@ export interface HttpRequestView {
   method: string;
   host: string;
   path: string;
+  /** The path without its query, normalized as the index normalizes (absent: the evaluator does it). */
+  normalizedPath?: string | undefined;
   headers: Readonly<Record<string, string | string[] | undefined>>;
 }
 
 export function authorizeRequest(index: AuthzIndex, c: HttpConnectionFacts, req: HttpRequestView): Decision {
-  const remoteIp = forwardedClient(req.headers["x-forwarded-for"]);
+  // One object of one shape per request: absent facts are undefined, as the evaluator reads them.
   return evaluate(index, {
     destination: { port: c.port, protocol: "http", ip: c.destinationIp },
     source: {
-      ...(c.principal ? { principal: c.principal } : {}),
-      ...(c.sourceIp ? { ip: c.sourceIp } : {}),
-      ...(remoteIp ? { remoteIp } : {}),
+      principal: c.principal || undefined,
+      ip: c.sourceIp || undefined,
+      remoteIp: forwardedClient(req.headers["x-forwarded-for"]),
     },
-    ...(c.sni ? { sni: c.sni } : {}),
+    sni: c.sni || undefined,
     http: {
       method: req.method,
       host: req.host,
       path: req.path,
+      normalizedPath: req.normalizedPath,
       headers: req.headers as Record<string, string | string[]>,
     },
   });

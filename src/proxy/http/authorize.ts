@@ -23,13 +23,22 @@ export function judge(
   peer: { principal: string | undefined; sourceIp: string | undefined; sni: string | undefined },
 ): boolean {
   if (!x.table) return false;
+  const index = httpAuthzIndex(x.table);
   const decision = authorizeRequest(
-    httpAuthzIndex(x.table),
-    { port: dst.port, destinationIp: dst.address, ...peer },
+    index,
+    {
+      port: dst.port,
+      destinationIp: dst.address,
+      principal: peer.principal,
+      sourceIp: peer.sourceIp,
+      sni: peer.sni,
+    },
     {
       method: x.method,
       host: x.authority,
       path: x.pathWithQuery,
+      // The path normalize.ts worked out, when it used the policies' normalization.
+      normalizedPath: x.normalizedAs === index.pathNormalization ? x.path : undefined,
       // HTTP/2 names the host :authority; policies read it as `host` either way.
       headers: x.h2 ? { ...x.headers, host: x.authority } : x.headers,
     },

@@ -3,6 +3,7 @@
 // headers, response edits), its access log entry, and the few downstream operations the protocol
 // adapters (h1-fast.ts, h2.ts) implement: respond, write, end, reset, and reading the request body.
 import type { IncomingHttpHeaders } from "node:http";
+import type { PathNormalization } from "../../policy/path.js";
 import type { ProxyRuntime } from "../connection-record.js";
 import type { HttpLogEntry } from "../http-log.js";
 import { startHttpLogEntry } from "../http-log.js";
@@ -74,6 +75,8 @@ export abstract class Exchange {
   pathWithQuery = "";
   /** Raw query string without `?` ("" when none). */
   query = "";
+  /** The pathNormalization `path` was normalized under. */
+  normalizedAs: PathNormalization | undefined;
   readonly authority: string;
   readonly scheme: string;
   /** gRPC (HTTP/2 with an application/grpc content type). */

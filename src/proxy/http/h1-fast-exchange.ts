@@ -86,28 +86,34 @@ export class FastExchange extends Exchange {
       keepAlive: this.keepAlive && !this.c.closing,
     });
     this.#framing = framing;
-    const s = this.c.socket;
     if (end) {
-      s.write(head);
+      this.c.socket.write(head);
       return this.#done();
     }
-    // The head goes out with the first body bytes when they follow at once.
-    s.cork();
-    s.write(head);
-    process.nextTick(uncork, s);
+    // The head goes out in one write with the first body bytes when they follow in this same tick (the
+    // usual case: head and body in one read), else on its own at the end of the tick.
+    this.#pendingHead = head;
+    process.nextTick(flushHead, this);
+  }
+
+  /** The response head waiting for the first body bytes. */
+  #pendingHead: string | undefined;
+
+  flushHead(): void {
+    const head = this.#pendingHead;
+    this.#pendingHead = undefined;
+    if (head !== undefined && !this.c.socket.destroyed) this.c.socket.write(head);
   }
 
   write(chunk: Buffer): boolean {
     const f = this.#framing;
     if (!f || f.noBody || this.#finished) return true;
     const s = this.c.socket;
-    if (!f.chunked) return s.write(chunk);
-    s.cork();
-    s.write(`${chunk.length.toString(16)}\r\n`);
-    s.write(chunk);
-    const ok = s.write("\r\n");
-    s.uncork();
-    return ok;
+    const head = this.#pendingHead;
+    this.#pendingHead = undefined;
+    if (!f.chunked) return s.write(head === undefined ? chunk : joined(head, chunk, ""));
+    const size = `${chunk.length.toString(16)}\r\n`;
+    return s.write(joined(head === undefined ? size : head + size, chunk, "\r\n"));
   }
 
   onDrain(cb: () => void): void {
@@ -117,6 +123,7 @@ export class FastExchange extends Exchange {
   end(body?: string): void {
     const f = this.#framing;
     if (!f || this.#finished) return;
+    this.flushHead();
     const s = this.c.socket;
     if (body && !f.noBody) {
       if (f.chunked) s.write(`${Buffer.byteLength(body).toString(16)}\r\n${body}\r\n0\r\n\r\n`);
@@ -184,6 +191,16 @@ export class FastExchange extends Exchange {
   }
 }
 
-function uncork(s: Socket): void {
-  s.uncork();
+function flushHead(x: FastExchange): void {
+  x.flushHead();
+}
+
+/** `before` + `chunk` + `after` as one buffer (one socket write, one TLS record). */
+function joined(before: string, chunk: Buffer, after: string): Buffer {
+  const a = Buffer.byteLength(before);
+  const out = Buffer.allocUnsafe(a + chunk.length + after.length);
+  out.write(before, 0, "utf8");
+  chunk.copy(out, a);
+  if (after.length > 0) out.write(after, a + chunk.length, "latin1");
+  return out;
 }

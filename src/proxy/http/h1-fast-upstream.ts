@@ -82,13 +82,18 @@ export class FastH1Attempt implements Attempt, ResponseReader {
     c.served++;
     this.upstreamLocal = c.local;
     const s = c.socket;
-    s.cork();
-    s.write(this.#head as string);
     const queued = this.#queue;
     this.#queue = undefined;
-    if (queued) for (const b of queued) this.#send(b);
-    if (this.#ended && this.framing === "chunked") s.write("0\r\n\r\n");
-    s.uncork();
+    const terminator = this.#ended && this.framing === "chunked";
+    // A lone head (a bodiless request, the usual case) is one write; more is corked into one.
+    if (!queued && !terminator) s.write(this.#head as string);
+    else {
+      s.cork();
+      s.write(this.#head as string);
+      if (queued) for (const b of queued) this.#send(b);
+      if (terminator) s.write("0\r\n\r\n");
+      s.uncork();
+    }
     const drain = this.#drain;
     this.#drain = undefined;
     drain?.();

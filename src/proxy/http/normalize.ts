@@ -1,7 +1,7 @@
 // Step: the config this request is judged by, its request id, and its path normalized once for every
 // later step (authorization, routing, the upstream): `/a/../b` → `/b`, `%2e` → `.`. Both directions use
 // the mesh's pathNormalization (inbound as compiled with the workload's policies).
-import { normalizePath } from "../../policy/path.js";
+import { DEFAULT_PATH_NORMALIZATION, normalizePath } from "../../policy/path.js";
 import { httpAuthzIndex } from "../http-authz.js";
 import { requestId } from "../http-headers.js";
 import type { Exchange } from "./exchange.js";
@@ -22,10 +22,11 @@ export function normalize(x: Exchange): boolean {
   const raw = x.rawPath;
   const q = raw.search(/[?#]/);
   // meshConfig.pathNormalization applies to both directions (absent: BASE).
-  x.path = normalizePath(
-    raw,
-    inbound ? httpAuthzIndex(table).pathNormalization : table.config.mesh.pathNormalization,
-  );
+  const mode =
+    (inbound ? httpAuthzIndex(table).pathNormalization : table.config.mesh.pathNormalization) ??
+    DEFAULT_PATH_NORMALIZATION;
+  x.normalizedAs = mode;
+  x.path = normalizePath(raw, mode);
   x.query = q >= 0 ? raw.slice(q + 1) : "";
   x.pathWithQuery = q >= 0 ? x.path + raw.slice(q) : x.path;
   x.entry.path = x.pathWithQuery;
