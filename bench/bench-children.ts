@@ -98,23 +98,26 @@ export async function runPipe(side: string, certDir: string, upstream: number): 
     pump(down, up);
     pump(up, down);
   };
+  // The client side resumes the last TLS session it got, as Shoal's sidecars do.
+  let session: Buffer | undefined;
+  const connectUp = () => {
+    // The chain is verified against the mesh root; like the haproxy pair, no SAN check.
+    const up = tls.connect({
+      ...creds,
+      port: upstream,
+      host: "127.0.0.1",
+      checkServerIdentity: () => undefined,
+      ...(session ? { session } : {}),
+    });
+    up.on("session", (s: Buffer) => (session = s));
+    return up;
+  };
   const server =
     side === "server"
       ? tls.createServer({ ...creds, requestCert: true, rejectUnauthorized: true }, (s) =>
           relay(s, net.connect(upstream, "127.0.0.1")),
         )
-      : net.createServer((s) =>
-          // The chain is verified against the mesh root; like the haproxy pair, no SAN check.
-          relay(
-            s,
-            tls.connect({
-              ...creds,
-              port: upstream,
-              host: "127.0.0.1",
-              checkServerIdentity: () => undefined,
-            }),
-          ),
-        );
+      : net.createServer((s) => relay(s, connectUp()));
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   process.stdout.write(`${(server.address() as AddressInfo).port}\n`);

@@ -1,5 +1,6 @@
 // The connection benchmark: bulk TCP throughput and client connection churn, direct vs a Shoal sidecar
-// pair with mTLS vs an haproxy pair with the same mTLS, in one run.
+// pair with mTLS vs an haproxy pair with the same mTLS vs the Node floor (a bare Node TLS byte pump pair with
+// the same certificates, TLS sessions resumed: what any Node proxy pays), in one run.
 //   bulk    N MiB pushed through Shoal's tcp chain (L4) and haproxy in `mode tcp`, MB/s.
 //   churn   wrk with `Connection: close`: every request on a new client connection (connect, one
 //           request, close) at the highest rate the path takes, new connections/s and the pair's CPU per
@@ -136,15 +137,23 @@ async function main(): Promise<void> {
     return { port: clientPort, pids: [client, server] };
   };
 
+  const pipe = async (upstream: number) => {
+    const server = await nodeChild(["pipe", "server", join(dir, "server"), String(upstream)]);
+    const client = await nodeChild(["pipe", "client", join(dir, "client"), server.line]);
+    return { port: Number(client.line), pids: [client.pid, server.pid] };
+  };
+
   const bulkPaths: Path[] = [
     { name: "direct", port: sinkPort, pids: [] },
     { name: "shoal", ...(await pair("tcp", sinkPort)) },
     { name: "haproxy", ...(await hap("tcp", sinkPort)) },
+    { name: "node-floor", ...(await pipe(sinkPort)) },
   ];
   const churnPaths: Path[] = [
     { name: "direct", port: appPort, pids: [] },
     { name: "shoal tcp", ...(await pair("tcp", appPort)) },
     { name: "haproxy tcp", ...(await hap("tcp", appPort)) },
+    { name: "node-floor tcp", ...(await pipe(appPort)) },
     { name: "shoal http", ...(await pair("http", appPort)) },
     { name: "haproxy http", ...(await hap("http", appPort)) },
   ];
@@ -188,7 +197,8 @@ async function main(): Promise<void> {
     );
     console.log(
       `bulk shoal/haproxy: MB/s ${within(b("shoal"), b("haproxy"))}, CPU per MiB ${within(cpu("shoal"), cpu("haproxy"))}; ` +
-        `shoal/direct MB/s ${within(b("shoal"), b("direct"))}`,
+        `shoal/direct MB/s ${within(b("shoal"), b("direct"))}; ` +
+        `node-floor/haproxy: MB/s ${within(b("node-floor"), b("haproxy"))}, CPU per MiB ${within(cpu("node-floor"), cpu("haproxy"))}`,
     );
   }
   if (only !== "bulk") {
@@ -207,9 +217,12 @@ async function main(): Promise<void> {
       })),
     );
     const cps = (n: string) => c(n).map((r) => r.cps);
+    const cpuConn = (n: string) => c(n).map((r) => r.cpuUsPerConn);
     console.log(
       `churn shoal/haproxy: tcp ${within(cps("shoal tcp"), cps("haproxy tcp"))}, ` +
-        `http ${within(cps("shoal http"), cps("haproxy http"))}`,
+        `http ${within(cps("shoal http"), cps("haproxy http"))}; ` +
+        `node-floor/haproxy tcp: conn/s ${within(cps("node-floor tcp"), cps("haproxy tcp"))}, ` +
+        `CPU per connection ${within(cpuConn("node-floor tcp"), cpuConn("haproxy tcp"))}`,
     );
   }
   console.log(
