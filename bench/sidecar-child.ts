@@ -1,7 +1,8 @@
 // One sidecar of the memory benchmark: the xDS-mode proxy as a pod runs it (config stream, certificate
 // from the control plane, capture listeners, admin, Prometheus, health), except that its listeners use
 // the ports given and, with no iptables on loopback, every accepted connection's original destination
-// is the benchmark's app. Imports only what `dist/src/proxy/main.js --xds` does.
+// is the benchmark's app. Imports only what `dist/src/proxy/main.js --xds` does, and the build bundles it
+// like main.js (dist/bench/sidecar-child.bundle.mjs, scripts/build-proxy.mjs), which the benchmark runs.
 //   usage: node dist/bench/sidecar-child.js XDS TOKEN_FILE POD NAMESPACE PORT_BASE APP_PORT
 import { runXdsMode } from "../src/proxy/xds-mode.js";
 

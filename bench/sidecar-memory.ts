@@ -12,7 +12,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
@@ -29,7 +29,10 @@ import { inboundChain, testConfig } from "../src/testing/proxy-harness.js";
 const CONNECTIONS = Number(process.argv[2] ?? 10_000);
 const FLAG_SETS = process.argv[3] ?? "all";
 const NS = "bench";
-const child = fileURLToPath(new URL("./sidecar-child.js", import.meta.url));
+// The sidecar as pods run it: bundled like dist/src/proxy/main.bundle.mjs (scripts/build-proxy.mjs), or,
+// before that step of the build has run, its modules one by one (the output says which).
+const bundled = fileURLToPath(new URL("./sidecar-child.bundle.mjs", import.meta.url));
+const child = existsSync(bundled) ? bundled : fileURLToPath(new URL("./sidecar-child.js", import.meta.url));
 const dir = process.env["BENCH_DIR"] ?? mkdtempSync(join(tmpdir(), "shoal-sidecar-memory-"));
 const pidFile = join(dir, "pids");
 
@@ -209,9 +212,13 @@ async function main(): Promise<void> {
     configFor: configFor(appPort),
   });
   const target = await server.listen(`unix:${join(dir, "xds.sock")}`);
-  const base = 30000 + (process.pid % 1000) * 20;
+  // Below Linux's ephemeral range (32768+): busy loopback traffic elsewhere holds ports in it.
+  const base = 20000 + (process.pid % 600) * 20;
   const lines: string[] = [];
   try {
+    lines.push(
+      `sidecar: ${child === bundled ? "bundled (as pods run it)" : "unbundled modules (no bundle built)"}`,
+    );
     lines.push(
       `sidecar idle memory (two sidecars side by side; private = smaps Private_Clean + Private_Dirty)`,
     );

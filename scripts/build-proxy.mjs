@@ -4,17 +4,37 @@
 // 0.28 s, which adds up when 50 sidecars start at once on two cores). The bundle sits in the same
 // directory as main.js, so paths it resolves from its own URL (the SO_ORIGINAL_DST addon) stay the same.
 // The gRPC client of the file-mode control-plane stream stays outside: it is loaded only when used.
+// The memory benchmark's sidecar (dist/bench/sidecar-child.js, the same xDS-mode proxy with its own ports)
+// is bundled the same way, so the benchmark measures what pods run.
+import { existsSync } from "node:fs";
+import { dirname, relative, resolve } from "node:path";
 import { build } from "esbuild";
 
-const outfile = "dist/src/proxy/main.bundle.mjs";
-await build({
-  entryPoints: ["dist/src/proxy/main.js"],
+const GRPC_SERVICE = resolve("dist/src/xds-protocol/service.js");
+/** The gRPC service module stays a file of its own, imported by its path relative to each bundle. */
+const grpcOutside = (outfile) => ({
+  name: "grpc-outside",
+  setup(b) {
+    b.onResolve({ filter: /xds-protocol\/service\.js$/ }, () => {
+      const path = relative(dirname(resolve(outfile)), GRPC_SERVICE);
+      return { path: path.startsWith(".") ? path : `./${path}`, external: true };
+    });
+  },
+});
+
+const options = {
   bundle: true,
   platform: "node",
   format: "esm",
   target: "node20",
-  outfile,
-  external: ["../xds-protocol/service.js"],
   logLevel: "warning",
-});
-console.log(`proxy bundled into ${outfile}`);
+};
+const bundles = [
+  ["dist/src/proxy/main.js", "dist/src/proxy/main.bundle.mjs"],
+  ["dist/bench/sidecar-child.js", "dist/bench/sidecar-child.bundle.mjs"],
+];
+for (const [entry, outfile] of bundles) {
+  if (!existsSync(entry)) continue;
+  await build({ ...options, entryPoints: [entry], outfile, plugins: [grpcOutside(outfile)] });
+  console.log(`proxy bundled into ${outfile}`);
+}
