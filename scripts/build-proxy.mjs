@@ -62,7 +62,7 @@ const options = {
 /** esbuild escapes non-ASCII in strings and regexps; what is left is in comments, where it can go. */
 function asciiOnly(file) {
   const text = readFileSync(file, "utf8");
-  const ascii = text.replace(/[^\x00-\x7f]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
+  const ascii = text.replace(/[^\p{ASCII}]/gu, (c) => `\\u{${c.codePointAt(0).toString(16)}}`);
   if (ascii !== text) writeFileSync(file, ascii);
 }
 const bundles = [
