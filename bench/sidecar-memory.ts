@@ -12,7 +12,7 @@
 import { spawn } from "node:child_process";
 import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
-import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import tls from "node:tls";
@@ -29,7 +29,10 @@ import { inboundChain, testConfig } from "../src/testing/proxy-harness.js";
 const CONNECTIONS = Number(process.argv[2] ?? 10_000);
 const FLAG_SETS = process.argv[3] ?? "all";
 const NS = "bench";
-const child = fileURLToPath(new URL("./sidecar-child.js", import.meta.url));
+// The sidecar as pods run it: bundled like dist/src/proxy/main.bundle.mjs (scripts/build-proxy.mjs), or,
+// before that step of the build has run, its modules one by one (the output says which).
+const bundled = fileURLToPath(new URL("./sidecar-child.bundle.mjs", import.meta.url));
+const child = existsSync(bundled) ? bundled : fileURLToPath(new URL("./sidecar-child.js", import.meta.url));
 const dir = process.env["BENCH_DIR"] ?? mkdtempSync(join(tmpdir(), "shoal-sidecar-memory-"));
 const pidFile = join(dir, "pids");
 
@@ -97,12 +100,21 @@ server.listen(0, "127.0.0.1", () => console.log(server.address().port));
 setInterval(() => { if (n !== shown) { shown = n; console.log(n); } }, 200);
 `;
 
+interface Heap {
+  heapUsed: number;
+  heapTotal: number;
+  external: number;
+  arrayBuffers: number;
+  /** Per V8 heap space: [used, committed] bytes. */
+  spaces: Record<string, [number, number]>;
+}
+
 interface Sidecar {
   proc: ChildProcess;
   pid: number;
   inbound: number;
   /** The V8 heap as the sidecar reports it on SIGUSR2. */
-  heap(): Promise<{ heapUsed: number; heapTotal: number; external: number }>;
+  heap(): Promise<Heap>;
 }
 
 async function startSidecar(pod: string, portBase: number, appPort: number, target: string, flags: string[]) {
@@ -126,9 +138,8 @@ async function startSidecar(pod: string, portBase: number, appPort: number, targ
   });
   await started;
   const heap = () =>
-    new Promise<{ heapUsed: number; heapTotal: number; external: number }>((resolve) => {
-      onMemory = (line) =>
-        resolve(JSON.parse(line) as { heapUsed: number; heapTotal: number; external: number });
+    new Promise<Heap>((resolve) => {
+      onMemory = (line) => resolve(JSON.parse(line) as Heap);
       proc.kill("SIGUSR2");
     });
   return { proc, pid: proc.pid as number, inbound: portBase, heap } satisfies Sidecar;
@@ -150,6 +161,15 @@ function memory(pid: number): { privateKiB: number; rssKiB: number } {
 }
 
 const mib = (kib: number) => (kib / 1024).toFixed(1);
+
+/** Heap used / committed, and each space's, in KiB; plus off-heap memory V8 knows of. */
+function describeHeap(h: Heap): string {
+  const k = (b: number) => (b / 1024).toFixed(0);
+  const spaces = Object.entries(h.spaces)
+    .filter(([, [, committed]]) => committed > 0)
+    .map(([name, [used, committed]]) => `${name.replace(/_space$/, "")} ${k(used)}/${k(committed)}`);
+  return `used/committed KiB ${k(h.heapUsed)}/${k(h.heapTotal)} (${spaces.join(", ")}); external ${k(h.external)} (array buffers ${k(h.arrayBuffers)})`;
+}
 
 /** Opens `n` mTLS connections (at most 50 handshakes at a time) and keeps them open. */
 async function openConnections(
@@ -209,9 +229,14 @@ async function main(): Promise<void> {
     configFor: configFor(appPort),
   });
   const target = await server.listen(`unix:${join(dir, "xds.sock")}`);
-  const base = 30000 + (process.pid % 1000) * 20;
+  // Below Linux's ephemeral range (32768+): busy loopback traffic elsewhere holds ports in it.
+  const base = 20000 + (process.pid % 600) * 20;
   const lines: string[] = [];
+  let heapLine = "";
   try {
+    lines.push(
+      `sidecar: ${child === bundled ? "bundled (as pods run it)" : "unbundled modules (no bundle built)"}`,
+    );
     lines.push(
       `sidecar idle memory (two sidecars side by side; private = smaps Private_Clean + Private_Dirty)`,
     );
@@ -227,9 +252,11 @@ async function main(): Promise<void> {
         `| ${name} | ${mib(ma.privateKiB)} / ${mib(mb.privateKiB)} | ${mib(ma.rssKiB)} / ${mib(mb.rssKiB)} |`,
       );
       console.error(lines.at(-1));
+      if (name === "(none)") heapLine = describeHeap(await a.heap());
       await stop(a);
       await stop(b);
     }
+    lines.push(`V8 heap of an idle sidecar: ${heapLine}`);
     // Per idle mTLS connection.
     const a = await startSidecar("conn-a", base, appPort, target, []);
     const b = await startSidecar("conn-b", base + 10, appPort, target, []);
