@@ -50,3 +50,10 @@ export interface WorkerAnswer {
 export function isWorkerAnswer(m: unknown): m is WorkerAnswer {
   return typeof m === "object" && m !== null && (m as WorkerAnswer).type === "answer";
 }
+
+/** A worker's first message: it now listens for questions. */
+export const WORKER_HELLO = { type: "hello" } as const;
+
+export function isWorkerHello(m: unknown): boolean {
+  return typeof m === "object" && m !== null && (m as { type?: unknown }).type === "hello";
+}

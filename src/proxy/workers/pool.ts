@@ -13,7 +13,7 @@ import { ProxyStats } from "../stats.js";
 import type { StatsExport } from "../stats.js";
 import { sumStats } from "./aggregate.js";
 import type { IdentityPem, ToWorker, WorkerAnswer, WorkerSettings } from "./messages.js";
-import { isWorkerAnswer } from "./messages.js";
+import { isWorkerAnswer, isWorkerHello } from "./messages.js";
 
 export interface GatewayWorkersOptions {
   count: number;
@@ -36,6 +36,8 @@ interface Slot {
   version: string | null;
   ports: [number, number][];
   pending: Map<number, (a: WorkerAnswer | undefined) => void>;
+  /** Resolves once the worker listens for questions (one sent earlier would be lost). */
+  hello: Promise<void>;
   lastStats: StatsExport | undefined;
   startedAt: number;
 }
@@ -81,6 +83,21 @@ export class GatewayWorkers {
   /** Worker pids (tests, diagnostics). */
   pids(): number[] {
     return [...this.#slots.values()].map((s) => s.worker.process.pid ?? 0);
+  }
+
+  /** Each serving worker as it last reported itself: pid, config version, gateway ports. */
+  workers(): { pid: number; version: string | null; ports: [number, number][] }[] {
+    return [...this.#slots.values()]
+      .filter((s) => s.started)
+      .map((s) => ({ pid: s.worker.process.pid ?? 0, version: s.version, ports: s.ports }));
+  }
+
+  /** Each serving worker's own stats (the parts of `stats()`). */
+  async workerStats(): Promise<StatsExport[]> {
+    const answers = await Promise.all(
+      [...this.#slots.values()].filter((s) => s.started).map((s) => this.#ask(s, { type: "stats" })),
+    );
+    return answers.flatMap((a) => (a?.stats ? [a.stats] : []));
   }
 
   /** Ready: N workers serve, each with the current config. */
@@ -163,7 +180,9 @@ export class GatewayWorkers {
 
   #fork(): Promise<void> {
     const worker = cluster.fork();
+    let greeted = () => undefined as void;
     const slot: Slot = {
+      hello: new Promise<void>((r) => (greeted = r)),
       worker,
       started: false,
       version: null,
@@ -174,6 +193,7 @@ export class GatewayWorkers {
     };
     this.#slots.set(worker.id, slot);
     worker.on("message", (m: unknown) => {
+      if (isWorkerHello(m)) return greeted();
       if (!isWorkerAnswer(m)) return;
       if (m.version !== undefined) slot.version = m.version;
       if (m.ports) slot.ports = m.ports;
@@ -204,7 +224,7 @@ export class GatewayWorkers {
 
   #exited(slot: Slot, code: number | null, signal: string | null): void {
     this.#slots.delete(slot.worker.id);
-    for (const done of slot.pending.values()) done(undefined);
+    for (const done of [...slot.pending.values()]) done(undefined);
     slot.pending.clear();
     if (slot.lastStats) this.#retired.absorb(slot.lastStats);
     if (this.#closing) return;
@@ -228,6 +248,7 @@ export class GatewayWorkers {
     return new Promise((resolve) => {
       let timer: NodeJS.Timeout | undefined;
       slot.pending.set(id, (a) => {
+        slot.pending.delete(id);
         if (timer) clearTimeout(timer);
         resolve(a);
       });
@@ -236,12 +257,11 @@ export class GatewayWorkers {
           slot.pending.delete(id);
           resolve(undefined);
         }, timeoutMs);
-      if (slot.worker.isDead() || !slot.worker.isConnected()) {
-        slot.pending.delete(id);
-        if (timer) clearTimeout(timer);
-        return resolve(undefined);
-      }
-      slot.worker.send({ ...q, id } as ToWorker);
+      void slot.hello.then(() => {
+        if (!slot.pending.has(id)) return;
+        if (slot.worker.isDead() || !slot.worker.isConnected()) return slot.pending.get(id)?.(undefined);
+        slot.worker.send({ ...q, id } as ToWorker);
+      });
     });
   }
 }

@@ -11,6 +11,7 @@ import type { Proxy } from "../proxy.js";
 import { startProxy } from "../proxy.js";
 import type { ProxyConfig } from "../proxy-config.js";
 import type { IdentityPem, ToWorker, WorkerAnswer, WorkerSettings } from "./messages.js";
+import { WORKER_HELLO } from "./messages.js";
 
 /** The certificate the primary pushed; new handshakes use the newest one. */
 class PushedIdentity implements ProxyIdentity {
@@ -109,6 +110,7 @@ export async function runGatewayWorker(): Promise<void> {
       handle(m).catch((err: unknown) => send({ id: m.id, ok: false, error: (err as Error).message })),
     );
   });
+  process.send?.(WORKER_HELLO);
   // The primary is gone (or let go of this worker): stop serving.
   process.on("disconnect", () => {
     const stop = proxy?.close() ?? Promise.resolve();
