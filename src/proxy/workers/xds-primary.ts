@@ -43,8 +43,8 @@ export async function runXdsPrimary(
   o: XdsModeOptions & { workers: number },
 ): Promise<{ close(): Promise<void> }> {
   const token = async () => (await readFile(o.tokenFile, "utf8")).trim();
-  let pool: GatewayWorkers | undefined;
-  let identity: XdsIdentity | undefined;
+  // Set once they exist; configs that arrive earlier are kept by the client.
+  const live: { pool?: GatewayWorkers; identity?: XdsIdentity } = {};
   let stopped = false;
   const xds = new XdsClient({
     target: o.xds,
@@ -57,8 +57,8 @@ export async function runXdsPrimary(
     onConfig: async (config: ProxyConfig) => {
       // Before the workers exist the config is kept by the client and handed to them at start; after,
       // it is applied on every worker before the client ACKs it (a refusal throws: NACK).
-      await pool?.pushConfig(config);
-      if (config.trust) identity?.client.applyTrust(config.trust);
+      await live.pool?.pushConfig(config);
+      if (config.trust) live.identity?.client.applyTrust(config.trust);
       event("config_applied", { version: config.version, workers: o.workers });
     },
   });
@@ -66,10 +66,10 @@ export async function runXdsPrimary(
   xds.on("disconnected", (err, retryInMs) => event("xds_disconnected", { code: err.code, retryInMs }));
   xds.on("connected", () => event("xds_connected", { target: o.xds }));
   xds.start();
-  identity = await xdsIdentity({ channel: xds.channel, token, log: event, stopped: () => stopped });
-  event("certificate_ready", { spiffeId: identity.spiffeId });
-  if (xds.config?.trust) identity.client.applyTrust(xds.config.trust);
-  const id = identity;
+  const id = await xdsIdentity({ channel: xds.channel, token, log: event, stopped: () => stopped });
+  event("certificate_ready", { spiffeId: id.spiffeId });
+  live.identity = id;
+  if (xds.config?.trust) id.client.applyTrust(xds.config.trust);
   const workers = new GatewayWorkers({
     count: o.workers,
     settings: {
@@ -82,7 +82,7 @@ export async function runXdsPrimary(
     event,
   });
   // Read and handed over in one step: a config arriving from now on is pushed to the forked workers.
-  pool = workers;
+  live.pool = workers;
   const starting = workers.start(xds.config, pemOf(id));
   const pushIdentity = () => {
     const pem = pemOf(id);
