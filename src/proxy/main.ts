@@ -48,6 +48,8 @@ async function main(): Promise<void> {
     },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  if (values.workers !== undefined && values.gateway !== true)
+    throw new Error(`--workers applies to a gateway (--gateway) only: a sidecar is one process\n${USAGE}`);
   if (values.xds) {
     const { "token-file": tokenFile, "pod-name": podName, "pod-namespace": podNamespace } = values;
     const podIp = values["pod-ip"];

@@ -48,7 +48,10 @@ const CRASH_WINDOW_MS = 5000;
 export class GatewayWorkers {
   readonly #o: GatewayWorkersOptions;
   readonly #slots = new Map<number, Slot>();
+  /** The config workers are given (during a push: the one being pushed). */
   #target: ProxyConfig | undefined;
+  /** The last config every worker applied. */
+  #applied: ProxyConfig | undefined;
   #identity: IdentityPem | undefined;
   /** Figures of workers that died (their last answer). */
   readonly #retired = new ProxyStats();
@@ -71,13 +74,14 @@ export class GatewayWorkers {
   /** Forks the workers with this config and certificate; resolves once every one of them serves. */
   async start(config: ProxyConfig | undefined, identity: IdentityPem | undefined): Promise<void> {
     this.#target = config;
+    this.#applied = config;
     this.#identity = identity;
     await Promise.all(Array.from({ length: this.#o.count }, () => this.#fork()));
   }
 
   /** The config every worker runs (the last one applied on all of them). */
   get config(): ProxyConfig | undefined {
-    return this.#target;
+    return this.#applied;
   }
 
   /** Worker pids (tests, diagnostics). */
@@ -122,7 +126,10 @@ export class GatewayWorkers {
       const slots = [...this.#slots.values()];
       const answers = await Promise.all(slots.map((s) => this.#ask(s, { type: "config", config })));
       const refused = answers.filter((a) => a !== undefined && !a.ok);
-      if (refused.length === 0) return;
+      if (refused.length === 0) {
+        this.#applied = config;
+        return;
+      }
       this.#target = previous;
       if (previous)
         await Promise.all(
