@@ -51,12 +51,6 @@ export const BYTES_BUCKETS = [1, 10, 100, 1000, 10000, 100000, 1000000, 10000000
 
 class Histogram {
   readonly counts: number[];
-  /** Adds another histogram with the same bounds, bucket by bucket. */
-  add(counts: readonly number[], sum: number): void {
-    for (let i = 0; i < this.counts.length; i++)
-      this.counts[i] = (this.counts[i] as number) + (counts[i] ?? 0);
-    this.sum += sum;
-  }
   sum = 0;
   constructor(readonly bounds: readonly number[]) {
     this.counts = new Array<number>(bounds.length).fill(0);
@@ -70,6 +64,12 @@ class Histogram {
         return;
       }
     }
+  }
+  /** Adds another histogram with the same bounds, bucket by bucket. */
+  add(counts: readonly number[], sum: number): void {
+    for (let i = 0; i < this.counts.length; i++)
+      this.counts[i] = (this.counts[i] as number) + (counts[i] ?? 0);
+    this.sum += sum;
   }
 }
 

@@ -1,10 +1,12 @@
 // A gateway's primary process and its workers (node:cluster). The primary forks N workers that share the
 // gateway's listening sockets; with SCHED_NONE (the default here) each worker accepts from the kernel
-// itself, so the primary carries no connection. The primary pushes every config and certificate to every
-// worker and reports a config applied only when every worker answered that it runs it (a worker refusing
-// it rolls the others back and the push fails: the caller NACKs). A worker that dies is replaced; the
-// replacement gets the current config and certificate before it serves. Stats are the sum over workers
-// (plus the last figures of workers that died, so counters never go backwards).
+// itself, so the primary carries no connection (measured on 2 CPUs with bench/gateway-https.sh: about
+// 10 % more requests/s at 10 % less CPU per request than Node's round-robin hand-off through the
+// primary). The primary pushes every config and certificate to every worker and reports a config applied
+// only when every worker answered that it runs it (a worker refusing it rolls the others back and the
+// push fails: the caller NACKs). A worker that dies is replaced; the replacement gets the current config
+// and certificate before it serves. Stats are the sum over workers (plus the last figures of workers
+// that died, so counters never go backwards).
 import cluster from "node:cluster";
 import type { Worker } from "node:cluster";
 import { once } from "node:events";
