@@ -6,9 +6,13 @@
 // translate builds for a Gateway server on 443 (target port 8443) and its VirtualService; access logs
 // off on both sides. wrk keeps 50 connections open (keep-alive), so this measures the per-request path
 // (TLS records + HTTP); `BENCH_NEW_CONN=1` adds a round of one request per connection (handshake-bound).
-// One thread each (haproxy nbthread 1, one Node process). Several rounds in alternating order, medians,
-// CPU steal beside each figure. Started by bench/gateway-https.sh, which checks the tools and cleans up.
+// Rows: the gateway as one Node process and with 2 worker processes (the production default on 2 CPUs:
+// node:cluster, each worker accepting from the kernel; BENCH_RR=1 adds a row with Node's round-robin
+// hand-off through the primary), haproxy with nbthread 1 and nbthread 2. CPU per request sums the
+// primary and its workers. Several rounds in rotating order, medians, CPU steal beside each figure.
+// Started by bench/gateway-https.sh, which checks the tools and cleans up.
 import { execFileSync, spawn } from "node:child_process";
+import cluster from "node:cluster";
 import { once } from "node:events";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
@@ -19,6 +23,8 @@ import { fileURLToPath } from "node:url";
 import { testIdentity, testRoot } from "../src/ca/test-support.js";
 import { parseProxyConfig } from "../src/proxy/proxy-config.js";
 import { startProxy } from "../src/proxy/proxy.js";
+import { GatewayWorkers } from "../src/proxy/workers/pool.js";
+import { runGatewayWorker } from "../src/proxy/workers/worker.js";
 import { testConfig } from "../src/testing/proxy-harness.js";
 import {
   Children,
@@ -26,8 +32,8 @@ import {
   freePort,
   median,
   parseWrk,
-  procCpuUs,
   stealPct,
+  sumCpuUs,
   waitListening,
   warmUp,
 } from "./bench-support.js";
@@ -127,7 +133,28 @@ async function runGateway(configFile: string, port: string): Promise<void> {
     gateway: { bindPort: () => Number(port) },
     log: () => undefined,
   });
-  process.stdout.write(`${proxy.gatewayPorts().get(8443)}\n`);
+  process.stdout.write(`${proxy.gatewayPorts().get(8443)} ${process.pid}\n`);
+}
+
+/** The gateway as production runs it with workers: a primary and `count` workers sharing the port. */
+async function runGatewayWorkers(configFile: string, port: string, count: string): Promise<void> {
+  const parsed = parseProxyConfig(JSON.parse(readFileSync(configFile, "utf8")));
+  if (!parsed.ok) throw new Error(`${configFile}: ${parsed.errors.join("; ")}`);
+  const ca = await testRoot();
+  const pem = await testIdentity(ca, "istio-system", "istio-ingressgateway-service-account");
+  const pool = new GatewayWorkers({
+    count: Number(count),
+    settings: { host: "127.0.0.1", bindPorts: { "8443": Number(port) }, accessLog: false },
+    exec: self,
+    args: [],
+  });
+  await pool.start(parsed.config, {
+    keyPem: pem.key,
+    chainPem: pem.cert,
+    rootsPem: pem.ca,
+    trustDomain: ca.trustDomain,
+  });
+  process.stdout.write(`${pool.gatewayPorts().get(8443)} ${[process.pid, ...pool.pids()].join(" ")}\n`);
 }
 
 // ---------------------------------------------------------------------------------------------------
@@ -139,10 +166,10 @@ interface Round {
   steal: number;
 }
 
-/** wrk with 50 keep-alive connections (or, with `close`, a new connection per request). */
-function wrk(port: number, seconds: number, pid: number, close: boolean): Round {
+/** wrk with 50 keep-alive connections (or, with `close`, a new connection per request); CPU of `pids`. */
+function wrk(port: number, seconds: number, pids: number[], close: boolean): Round {
   const t0 = cpuTimes();
-  const c0 = procCpuUs(pid);
+  const c0 = sumCpuUs(pids);
   const out = execFileSync(
     "wrk",
     [
@@ -156,7 +183,7 @@ function wrk(port: number, seconds: number, pid: number, close: boolean): Round 
     ],
     { encoding: "utf8", timeout: (seconds + 30) * 1000 },
   );
-  const c1 = procCpuUs(pid);
+  const c1 = sumCpuUs(pids);
   if (/Non-2xx/.test(out)) throw new Error(`wrk got non-2xx answers on port ${port}:\n${out}`);
   const { rps, requests } = parseWrk(out);
   return { rps, requests, cpuUsPerReq: (c1 - c0) / requests, steal: stealPct(t0, cpuTimes()) };
@@ -206,40 +233,65 @@ async function main(): Promise<void> {
   const appPort = Number((await nodeChild(["app"])).line);
   const configFile = join(dir, "gateway.json");
   writeFileSync(configFile, JSON.stringify(gatewayConfig(appPort, cert, key)));
-  const gw = await nodeChild(["gateway", configFile, String(await freePort())]);
-  const shoal = { name: "shoal gateway", port: Number(gw.line), pid: gw.pid };
+  const proxyRow = async (name: string, args: string[], env: Record<string, string> = {}) => {
+    const saved = { ...process.env };
+    Object.assign(process.env, env);
+    const gw = await nodeChild(args);
+    process.env = saved;
+    const [port, ...pids] = gw.line.split(" ").map(Number);
+    return { name, port: port!, pids };
+  };
+  const shoal = await proxyRow("shoal gateway", ["gateway", configFile, String(await freePort())]);
+  const shoal2 = await proxyRow("shoal 2 workers", [
+    "gateway-workers",
+    configFile,
+    String(await freePort()),
+    "2",
+  ]);
+  const extra =
+    process.env["BENCH_RR"] === "1"
+      ? [
+          await proxyRow("shoal 2 w. rr", ["gateway-workers", configFile, String(await freePort()), "2"], {
+            NODE_CLUSTER_SCHED_POLICY: "rr",
+          }),
+        ]
+      : [];
 
-  const haPort = await freePort();
-  const cfg = [
-    "global",
-    "  maxconn 1024",
-    "  nbthread 1",
-    "  tune.ssl.default-dh-param 2048",
-    "defaults",
-    "  mode http",
-    "  timeout connect 5s",
-    "  timeout client 120s",
-    "  timeout server 120s",
-    "  option http-keep-alive",
-    "  http-reuse always",
-    "frontend https",
-    `  bind 127.0.0.1:${haPort} ssl crt ${join(dir, "haproxy.pem")}`,
-    `  acl httpbin hdr(host) -i ${HOST} ${HOST}:443`,
-    "  http-request return status 404 if !httpbin",
-    "  default_backend httpbin",
-    "backend httpbin",
-    `  server app 127.0.0.1:${appPort}`,
-    "",
-  ].join("\n");
-  writeFileSync(join(dir, "haproxy.cfg"), cfg);
-  const haproxy = spawn("haproxy", ["-db", "-f", join(dir, "haproxy.cfg")], {
-    stdio: ["ignore", "ignore", "inherit"],
-  });
-  children.track(haproxy);
-  await waitListening(haPort, haproxy);
-  const ha = { name: "haproxy", port: haPort, pid: haproxy.pid as number };
+  const haproxyRow = async (threads: number) => {
+    const haPort = await freePort();
+    const cfg = [
+      "global",
+      "  maxconn 1024",
+      `  nbthread ${threads}`,
+      "  tune.ssl.default-dh-param 2048",
+      "defaults",
+      "  mode http",
+      "  timeout connect 5s",
+      "  timeout client 120s",
+      "  timeout server 120s",
+      "  option http-keep-alive",
+      "  http-reuse always",
+      "frontend https",
+      `  bind 127.0.0.1:${haPort} ssl crt ${join(dir, "haproxy.pem")}`,
+      `  acl httpbin hdr(host) -i ${HOST} ${HOST}:443`,
+      "  http-request return status 404 if !httpbin",
+      "  default_backend httpbin",
+      "backend httpbin",
+      `  server app 127.0.0.1:${appPort}`,
+      "",
+    ].join("\n");
+    const file = join(dir, `haproxy-${threads}.cfg`);
+    writeFileSync(file, cfg);
+    const haproxy = spawn("haproxy", ["-db", "-f", file], { stdio: ["ignore", "ignore", "inherit"] });
+    children.track(haproxy);
+    await waitListening(haPort, haproxy);
+    return { name: `haproxy nbthr ${threads}`, port: haPort, pids: [haproxy.pid as number] };
+  };
+  const ha = await haproxyRow(1);
+  const ha2 = await haproxyRow(2);
+  const all = [shoal, shoal2, ...extra, ha, ha2];
 
-  for (const p of [shoal, ha]) {
+  for (const p of all) {
     const got = [status(p.port, HOST), status(p.port, "other.example.com")];
     if (got.join() !== "200,404")
       throw new Error(`${p.name}: expected 200,404 for the two hosts, got ${got.join(",")}`);
@@ -247,18 +299,19 @@ async function main(): Promise<void> {
 
   // Warm-up (JIT, connection set-up) before anything is measured: the Node proxy until it has served
   // WARM_REQUESTS.
-  await warmUp(() => wrk(shoal.port, 2, shoal.pid, false).requests);
-  wrk(ha.port, 2, ha.pid, false);
+  await warmUp(() => wrk(shoal.port, 2, shoal.pids, false).requests);
+  await warmUp(() => wrk(shoal2.port, 2, shoal2.pids, false).requests);
+  for (const p of [...extra, ha, ha2]) wrk(p.port, 2, p.pids, false);
   const modes = process.env["BENCH_NEW_CONN"] === "1" ? [false, true] : [false];
   const lines: string[] = [];
   for (const close of modes) {
-    const results = new Map<string, Round[]>([
-      [shoal.name, []],
-      [ha.name, []],
-    ]);
+    const results = new Map<string, Round[]>(all.map((p) => [p.name, []]));
+    // Each round in another order, so no row always runs right after the same neighbour.
     for (let r = 0; r < rounds; r++)
-      for (const p of r % 2 ? [ha, shoal] : [shoal, ha])
-        results.get(p.name)!.push(wrk(p.port, seconds, p.pid, close));
+      for (let i = 0; i < all.length; i++) {
+        const p = all[(i + r) % all.length]!;
+        results.get(p.name)!.push(wrk(p.port, seconds, p.pids, close));
+      }
     const summary = (name: string) => {
       const rs = results.get(name)!;
       return {
@@ -267,32 +320,35 @@ async function main(): Promise<void> {
         steal: median(rs.map((x) => x.steal)),
       };
     };
-    const s = summary(shoal.name);
-    const h = summary(ha.name);
     const what = close ? "new TLS connection per request (10 clients)" : "keep-alive, 50 connections";
     lines.push(
       `HTTPS through the ingress gateway, ${what}; median of ${rounds} rounds of ${seconds}s; load average ${loadavg()[0]!.toFixed(1)}`,
     );
     lines.push(
-      `  ${"path".padEnd(15)}${"req/s".padStart(9)}${"proxy CPU µs/req".padStart(19)}${"steal %".padStart(9)}`,
+      `  ${"path".padEnd(17)}${"req/s".padStart(9)}${"proxy CPU µs/req".padStart(19)}${"steal %".padStart(9)}`,
     );
-    for (const [name, x] of [
-      [shoal.name, s],
-      [ha.name, h],
-    ] as const)
+    const s = new Map(all.map((p) => [p.name, summary(p.name)]));
+    for (const [name, x] of s)
       lines.push(
-        `  ${name.padEnd(15)}${String(x.rps).padStart(9)}${String(x.cpu).padStart(19)}${String(x.steal).padStart(9)}`,
+        `  ${name.padEnd(17)}${String(x.rps).padStart(9)}${String(x.cpu).padStart(19)}${String(x.steal).padStart(9)}`,
       );
-    lines.push(
-      `  shoal/haproxy: ${Math.round((s.rps / h.rps) * 100) / 100}x the requests/s, ${Math.round((s.cpu / h.cpu) * 10) / 10}x the CPU per request`,
-    );
+    const ratio = (a: string, b: string) => {
+      const x = s.get(a)!;
+      const y = s.get(b)!;
+      return `${Math.round((x.rps / y.rps) * 100) / 100}x the requests/s, ${Math.round((x.cpu / y.cpu) * 10) / 10}x the CPU per request`;
+    };
+    lines.push(`  ${shoal.name} / ${ha.name}: ${ratio(shoal.name, ha.name)}`);
+    lines.push(`  ${shoal2.name} / ${ha2.name}: ${ratio(shoal2.name, ha2.name)}`);
+    lines.push(`  ${shoal2.name} / ${shoal.name}: ${ratio(shoal2.name, shoal.name)}`);
   }
   process.stdout.write(`${lines.join("\n")}\n`);
 }
 
 const [role, ...rest] = process.argv.slice(2);
-if (role === "app") await runApp();
+if (cluster.isWorker) await runGatewayWorker();
+else if (role === "app") await runApp();
 else if (role === "gateway") await runGateway(rest[0]!, rest[1]!);
+else if (role === "gateway-workers") await runGatewayWorkers(rest[0]!, rest[1]!, rest[2]!);
 else
   try {
     await main();

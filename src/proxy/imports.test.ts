@@ -79,7 +79,9 @@ test("the walk sees through re-exports and multi-line imports (a fixture with a 
 test("what the proxy loads on demand: gateway code (gateways only), the gRPC library (callers handing in its credentials)", () => {
   const g = walk(main);
   assert.deepEqual(g.dynamic.sort(), [
+    "proxy/main.js → ./workers/worker.js",
     "proxy/proxy.js → ./gateway.js",
     "proxy/xds-client.js → ../xds-protocol/service.js",
+    "proxy/xds-mode.js → ./workers/xds-primary.js",
   ]);
 });

@@ -2,8 +2,12 @@
 // The proxy executable. File mode: `node dist/src/proxy/main.js --config file.json [--cert-dir DIR]`
 // (SIGHUP reloads the config file and the certificates). Sidecar mode: `--xds unix:PATH --token-file F
 // --pod-name P --pod-namespace NS --pod-ip IP [--admin-socket S]` (config and certificate from the
-// control plane). Either refuses to start without the original-destination addon.
+// control plane). Either refuses to start without the original-destination addon. `--gateway` runs a
+// primary and `--workers N` worker processes (default: the CPUs, at most 4) that share the gateway ports;
+// a worker re-runs this file and is told everything else by its primary.
+import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
+import { availableParallelism } from "node:os";
 import { parseArgs } from "node:util";
 import { isShoalError } from "../common/errors.js";
 import { loadOriginalDst } from "../native/original-dst.js";
@@ -14,9 +18,16 @@ import { runXdsMode } from "./xds-mode.js";
 
 const USAGE =
   "usage: main.js --config FILE [--cert-dir DIR] [--idle-timeout-ms N] [--max-connections N] [--inbound-port N] [--outbound-port N] [--admin-port N]\n" +
-  "       main.js --xds unix:PATH --token-file FILE --pod-name P --pod-namespace NS --pod-ip IP [--admin-socket PATH] [--gateway]";
+  "       main.js --xds unix:PATH --token-file FILE --pod-name P --pod-namespace NS --pod-ip IP [--admin-socket PATH] [--gateway [--workers N]]";
+
+/** Gateway workers by default: one per CPU, at most 4 (beyond that the app and the clients need them). */
+const DEFAULT_GATEWAY_WORKERS = Math.min(availableParallelism(), 4);
 
 async function main(): Promise<void> {
+  if (cluster.isWorker) {
+    const { runGatewayWorker } = await import("./workers/worker.js");
+    return runGatewayWorker();
+  }
   const { values } = parseArgs({
     options: {
       config: { type: "string" },
@@ -33,13 +44,19 @@ async function main(): Promise<void> {
       "pod-ip": { type: "string" },
       "admin-socket": { type: "string" },
       gateway: { type: "boolean" },
+      workers: { type: "string" },
     },
   });
   const num = (v: string | undefined) => (v === undefined ? undefined : Number(v));
+  if (values.workers !== undefined && values.gateway !== true)
+    throw new Error(`--workers applies to a gateway (--gateway) only: a sidecar is one process\n${USAGE}`);
   if (values.xds) {
     const { "token-file": tokenFile, "pod-name": podName, "pod-namespace": podNamespace } = values;
     const podIp = values["pod-ip"];
     if (!tokenFile || !podName || !podNamespace || !podIp) throw new Error(USAGE);
+    const workers = num(values.workers) ?? DEFAULT_GATEWAY_WORKERS;
+    if (!Number.isInteger(workers) || workers < 1 || workers > 64)
+      throw new Error(`--workers: "${values.workers}" is not a number of workers (1-64)\n${USAGE}`);
     const running = await runXdsMode({
       xds: values.xds,
       tokenFile,
@@ -48,6 +65,7 @@ async function main(): Promise<void> {
       podIp,
       adminSocket: values["admin-socket"],
       gateway: values.gateway === true,
+      ...(values.gateway === true ? { workers } : {}),
       idleTimeoutMs: num(values["idle-timeout-ms"]),
     });
     const stop = () => void running.close().then(() => process.exit(0));

@@ -65,6 +65,12 @@ class Histogram {
       }
     }
   }
+  /** Adds another histogram with the same bounds, bucket by bucket. */
+  add(counts: readonly number[], sum: number): void {
+    for (let i = 0; i < this.counts.length; i++)
+      this.counts[i] = (this.counts[i] as number) + (counts[i] ?? 0);
+    this.sum += sum;
+  }
 }
 
 interface RequestSeries {
@@ -88,6 +94,16 @@ export class LabelGroup {
     readonly head: string,
     readonly security: string,
   ) {}
+}
+
+/** A plain-data copy of a MeshMetrics (it crosses process boundaries as JSON). */
+export interface MetricsExport {
+  groups: {
+    head: string;
+    security: string;
+    tcp: [opened: number, closed: number, sent: number, received: number];
+    outcomes: { code: string; flags: string; count: number; hist: [number[], number][] }[];
+  }[];
 }
 
 const escape = (v: string): string => v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
@@ -133,6 +149,59 @@ export class MeshMetrics {
     s.duration.observe(durationMs);
     s.requestBytes.observe(requestBytes);
     s.responseBytes.observe(responseBytes);
+  }
+
+  /** The series of a group for a code and flags, created empty (for absorb). */
+  #series(g: LabelGroup, code: number, flags: string): RequestSeries {
+    const key: number | string = flags === "-" ? code : `${code}|${flags}`;
+    let s = g.outcomes.get(key);
+    if (!s) {
+      s = {
+        code: String(code),
+        flags,
+        count: 0,
+        duration: new Histogram(DURATION_BUCKETS),
+        requestBytes: new Histogram(BYTES_BUCKETS),
+        responseBytes: new Histogram(BYTES_BUCKETS),
+      };
+      g.outcomes.set(key, s);
+    }
+    return s;
+  }
+
+  /** Every series as plain data (histograms as bucket counts and sum, in request, bytes order). */
+  export(): MetricsExport {
+    return {
+      groups: [...this.#groups.values()].map((g) => ({
+        head: g.head,
+        security: g.security,
+        tcp: [g.tcpOpened, g.tcpClosed, g.tcpSent, g.tcpReceived],
+        outcomes: [...g.outcomes.values()].map((s) => ({
+          code: s.code,
+          flags: s.flags,
+          count: s.count,
+          hist: [s.duration, s.requestBytes, s.responseBytes].map((h) => [[...h.counts], h.sum]),
+        })),
+      })),
+    };
+  }
+
+  /** Adds an export's series to these: counters summed, histograms merged bucket-wise. */
+  absorb(x: MetricsExport): void {
+    for (const e of x.groups) {
+      const key = `${e.head},${e.security}`;
+      let g = this.#groups.get(key);
+      if (!g) this.#groups.set(key, (g = new LabelGroup(e.head, e.security)));
+      g.tcpOpened += e.tcp[0];
+      g.tcpClosed += e.tcp[1];
+      g.tcpSent += e.tcp[2];
+      g.tcpReceived += e.tcp[3];
+      for (const o of e.outcomes) {
+        const s = this.#series(g, Number(o.code), o.flags);
+        s.count += o.count;
+        [s.duration, s.requestBytes, s.responseBytes].forEach((h, i) => h.add(...(o.hist[i] ?? [[], 0])));
+      }
+    }
   }
 
   tcpOpened(g: LabelGroup): void {

@@ -2,6 +2,7 @@
 // way. Fixed-size records in a map keyed by name: O(1) per connection. Istio's standard metrics (for
 // Prometheus) live beside them in `mesh`.
 import { MeshMetrics } from "./metrics.js";
+import type { MetricsExport } from "./metrics.js";
 import type { Socket } from "node:net";
 
 export interface Counters {
@@ -12,6 +13,16 @@ export interface Counters {
   bytesReceived: number;
   bytesSent: number;
 }
+
+/** A plain-data copy of a ProxyStats (what a gateway worker sends its primary). */
+export interface StatsExport {
+  counters: Record<string, Counters>;
+  peers: Record<string, number>;
+  overflow: Record<string, number>;
+  mesh: MetricsExport;
+}
+
+const add = (m: Map<string, number>, k: string, n: number) => m.set(k, (m.get(k) ?? 0) + n);
 
 export class ProxyStats {
   /** istio_requests_total, istio_tcp_*, … with Istio's labels. */
@@ -51,6 +62,31 @@ export class ProxyStats {
     for (const [k, v] of [...this.#byName].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
       out[k] = { ...v };
     return out;
+  }
+
+  export(): StatsExport {
+    return {
+      counters: this.snapshot(),
+      peers: this.peers(),
+      overflow: Object.fromEntries(this.#overflow),
+      mesh: this.mesh.export(),
+    };
+  }
+
+  /** Adds an export to these stats: every counter summed, histograms merged bucket-wise. */
+  absorb(x: StatsExport): void {
+    for (const [name, c] of Object.entries(x.counters)) {
+      const mine = this.counters(name);
+      mine.opened += c.opened;
+      mine.closed += c.closed;
+      mine.denied += c.denied;
+      mine.failed += c.failed;
+      mine.bytesReceived += c.bytesReceived;
+      mine.bytesSent += c.bytesSent;
+    }
+    for (const [k, n] of Object.entries(x.peers)) add(this.#peers, k, n);
+    for (const [k, n] of Object.entries(x.overflow)) add(this.#overflow, k, n);
+    this.mesh.absorb(x.mesh);
   }
 
   /** Envoy-like text: `NAME.cx_opened: 3`, one counter per line. */

@@ -1,7 +1,8 @@
 // The proxy as a sidecar (or, with `gateway`, as a gateway) of the local cluster: config from the control plane's stream (XdsClient) and
 // the certificate from its CA (bootstrap token from a file), the capture listeners started once the
 // certificate is there, the admin also on a unix socket for the control plane, and health on 15021.
-// Ready = a config and a certificate.
+// Ready = a config and a certificate. A gateway with `workers` > 1 runs as a primary with that many
+// worker processes instead (workers/xds-primary.ts).
 import { once } from "node:events";
 import { readFile, rm } from "node:fs/promises";
 import type http from "node:http";
@@ -34,6 +35,15 @@ export interface XdsModeOptions {
   ports?: ProxyPorts | undefined;
   /** Original destination without capture (benchmarks); default SO_ORIGINAL_DST via the native addon. */
   originalDst?: OriginalDstLookup | undefined;
+  /** Gateway only: worker processes sharing the gateway ports (default 1: this process serves them). */
+  workers?: number | undefined;
+  /** Gateway workers: address the gateway ports bind (default 0.0.0.0). */
+  host?: string | undefined;
+  /** Gateway workers: config port → port to bind; others bind `gatewayOtherPorts` (tests: 0), else their own. */
+  gatewayBindPorts?: Record<string, number> | undefined;
+  gatewayOtherPorts?: number | undefined;
+  /** Gateway workers: the script they run (default this process's own, which must start them). */
+  workerExec?: string | undefined;
 }
 
 const event = (name: string, fields: Record<string, unknown> = {}) =>
@@ -45,6 +55,11 @@ async function listen(server: http.Server, where: { port: number; host: string }
 }
 
 export async function runXdsMode(o: XdsModeOptions): Promise<{ close(): Promise<void> }> {
+  if (o.gateway && o.workers !== undefined && o.workers > 1) {
+    // Loaded only by a gateway with workers.
+    const { runXdsPrimary } = await import("./workers/xds-primary.js");
+    return runXdsPrimary({ ...o, workers: o.workers });
+  }
   // No silent fallback: without SO_ORIGINAL_DST the proxy cannot tell where a connection was going.
   const originalDst = o.originalDst ?? loadOriginalDst();
   const token = async () => (await readFile(o.tokenFile, "utf8")).trim();
