@@ -3,25 +3,14 @@
 import assert from "node:assert/strict";
 import { once } from "node:events";
 import http from "node:http";
-import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { after, test } from "node:test";
 import { testRoot } from "../ca/test-support.js";
 import { request } from "../testing/http-harness.js";
-import { eventually, startTestProxy, testConfig, testWorkload } from "../testing/proxy-harness.js";
+import { eventually, freePort, startTestProxy, testConfig, testWorkload } from "../testing/proxy-harness.js";
 
 const mesh = await testRoot();
 const client = await testWorkload(mesh, "default", "curl");
-
-/** A port nothing listens on (bound, then closed). */
-async function deadPort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as AddressInfo).port;
-  s.close();
-  await once(s, "close");
-  return port;
-}
 
 const slow = http.createServer(() => undefined);
 slow.listen(0, "127.0.0.1");
@@ -30,7 +19,7 @@ after(() => {
   slow.closeAllConnections();
   slow.close();
 });
-const dead = await deadPort();
+const dead = await freePort();
 
 // Drops every second request on a connection unanswered, like an idle close racing a reuse.
 let flakyRequests = 0;

@@ -131,28 +131,16 @@ export class MeshMetrics {
     requestBytes: number,
     responseBytes: number,
   ): void {
-    // The common case (no flags) keys by the number alone.
-    const key: number | string = flags === "-" ? code : `${code}|${flags}`;
-    let s = g.outcomes.get(key);
-    if (!s) {
-      s = {
-        code: String(code),
-        flags,
-        count: 0,
-        duration: new Histogram(DURATION_BUCKETS),
-        requestBytes: new Histogram(BYTES_BUCKETS),
-        responseBytes: new Histogram(BYTES_BUCKETS),
-      };
-      g.outcomes.set(key, s);
-    }
+    const s = this.#series(g, code, flags);
     s.count++;
     s.duration.observe(durationMs);
     s.requestBytes.observe(requestBytes);
     s.responseBytes.observe(responseBytes);
   }
 
-  /** The series of a group for a code and flags, created empty (for absorb). */
+  /** The series of a group for a code and flags, created empty the first time. */
   #series(g: LabelGroup, code: number, flags: string): RequestSeries {
+    // The common case (no flags) keys by the number alone.
     const key: number | string = flags === "-" ? code : `${code}|${flags}`;
     let s = g.outcomes.get(key);
     if (!s) {

@@ -196,6 +196,16 @@ export function exchange(
   });
 }
 
+/** A loopback port nothing listens on (bound, then closed): a dead endpoint, or one to listen on next. */
+export async function freePort(): Promise<number> {
+  const s = net.createServer().listen(0, "127.0.0.1");
+  await once(s, "listening");
+  const port = (s.address() as AddressInfo).port;
+  s.close();
+  await once(s, "close");
+  return port;
+}
+
 /** Waits until `check` holds (polling), or fails after `ms`. */
 export async function eventually(what: string, check: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;

@@ -2,14 +2,17 @@
 // retries per retryOn with x-envoy-attempt-count and body replay, URX when tries run out, per-try
 // timeouts, connect failures, circuit breakers (503 UO) and the keep-alive pool's connectionPool limits.
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import net from "node:net";
-import type { AddressInfo } from "node:net";
 import { after, test } from "node:test";
 import { testRoot } from "../../ca/test-support.js";
 import type { LogFields } from "../../testing/http-harness.js";
 import { parseHttpLine, request, startScriptedApp } from "../../testing/http-harness.js";
-import { eventually, startTestProxy, testConfig, testWorkload } from "../../testing/proxy-harness.js";
+import {
+  eventually,
+  freePort,
+  startTestProxy,
+  testConfig,
+  testWorkload,
+} from "../../testing/proxy-harness.js";
 
 const mesh = await testRoot();
 const client = await testWorkload(mesh, "default", "curl");
@@ -17,16 +20,6 @@ const app = await startScriptedApp();
 const pooled = await startScriptedApp();
 after(() => app.close());
 after(() => pooled.close());
-
-/** A port nothing listens on (bound, then closed). */
-async function deadPort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as AddressInfo).port;
-  s.close();
-  await once(s, "close");
-  return port;
-}
 
 const APP = "outbound|80||app.default.svc.cluster.local";
 const DEAD = "outbound|80||dead.default.svc.cluster.local";
@@ -83,7 +76,7 @@ const clusters = [
     name: DEAD,
     type: "EDS",
     connectTimeoutMs: 1000,
-    endpoints: [{ address: "127.0.0.1", port: await deadPort() }],
+    endpoints: [{ address: "127.0.0.1", port: await freePort() }],
   },
   { name: ONE_AT_A_TIME, type: "EDS", endpoints: pooledEndpoint, connectionPool: { maxConnections: 1 } },
   {

@@ -8,69 +8,14 @@ import type { AddressInfo } from "node:net";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 import { testIdentity, testRoot } from "../../ca/test-support.js";
-import { eventually, testConfig } from "../../testing/proxy-harness.js";
+import { eventually } from "../../testing/proxy-harness.js";
 import { adminServer } from "../admin.js";
 import type { ProxyConfig } from "../proxy-config.js";
-import { proxyConfigSchema } from "../proxy-config.js";
 import type { IdentityPem } from "./messages.js";
 import { GatewayWorkers } from "./pool.js";
+import { gatewayConfig, getExample } from "./test-support.js";
 
 const MAIN = fileURLToPath(new URL("../main.js", import.meta.url));
-
-/** Port 8080 routes Host example.com to the app on `version` v1; v2 routes it to no cluster (404). */
-function config(version: string, appPort: number, routed: boolean): ProxyConfig {
-  const base = testConfig({
-    version,
-    namespace: "istio-system",
-    defaultCluster: "BlackHoleCluster",
-    listeners: [
-      {
-        name: "0.0.0.0_8080",
-        address: "0.0.0.0",
-        port: 8080,
-        protocol: "http",
-        virtualHosts: [
-          {
-            name: "example.com:80",
-            domains: [routed ? "example.com" : "other.example.com"],
-            routes: [
-              { name: "r", matches: [], clusters: [{ cluster: "outbound|80||example.com", weight: 100 }] },
-            ],
-          },
-        ],
-      },
-    ],
-    clusters: [
-      { name: "outbound|80||example.com", type: "EDS", endpoints: [{ address: "127.0.0.1", port: appPort }] },
-    ],
-  });
-  return proxyConfigSchema.parse({
-    ...base,
-    node: {
-      ...base.node,
-      kind: "gateway",
-      id: "router~127.0.0.1~gw.istio-system~istio-system.svc.cluster.local",
-    },
-    gateway: { ports: [{ port: 8080, serverPort: 80, listener: "0.0.0.0_8080", tls: [] }] },
-  });
-}
-
-/** One request on its own connection (so the kernel may hand it to either worker). */
-async function get(port: number): Promise<number> {
-  const agent = new http.Agent({ keepAlive: false });
-  try {
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
-      http
-        .get({ host: "127.0.0.1", port, path: "/", headers: { host: "example.com" }, agent }, resolve)
-        .on("error", reject),
-    );
-    res.resume();
-    await once(res, "end");
-    return res.statusCode ?? 0;
-  } finally {
-    agent.destroy();
-  }
-}
 
 async function adminGet(port: number, path: string): Promise<string> {
   const res = await fetch(`http://127.0.0.1:${port}${path}`);
@@ -102,7 +47,7 @@ describe("a gateway with two workers", () => {
       args: [],
       event: (name) => events.push(name),
     });
-    await pool.start(config("v1", appPort, true), identity);
+    await pool.start(gatewayConfig("v1", appPort, true), identity);
     port = pool.gatewayPorts().get(8080) ?? 0;
     admin = adminServer({
       config: () => pool.config,
@@ -143,7 +88,7 @@ describe("a gateway with two workers", () => {
       counters: Record<string, { opened: number }>;
     };
     const n = 30;
-    const codes = await Promise.all(Array.from({ length: n }, () => get(port)));
+    const codes = await Promise.all(Array.from({ length: n }, () => getExample(port)));
     assert.deepEqual(new Set(codes), new Set([200]));
     const after = JSON.parse(await adminGet(adminPort, "/stats?format=json")) as typeof before;
     const opened = (s: typeof before) => s.counters["0.0.0.0_8080"]?.opened ?? 0;
@@ -162,17 +107,17 @@ describe("a gateway with two workers", () => {
   });
 
   it("applies a config update on every worker before the push completes", async () => {
-    await pool.pushConfig(config("v2", appPort, false));
+    await pool.pushConfig(gatewayConfig("v2", appPort, false));
     assert.deepEqual(
       pool.workers().map((w) => w.version),
       ["v2", "v2"],
     );
-    const codes = await Promise.all(Array.from({ length: 10 }, () => get(port)));
+    const codes = await Promise.all(Array.from({ length: 10 }, () => getExample(port)));
     assert.deepEqual(new Set(codes), new Set([404]));
   });
 
   it("fails a push every worker refuses, and the workers keep the config they run", async () => {
-    const bad = { ...config("v3", appPort, true), clusters: "not a list" } as unknown as ProxyConfig;
+    const bad = { ...gatewayConfig("v3", appPort, true), clusters: "not a list" } as unknown as ProxyConfig;
     await assert.rejects(pool.pushConfig(bad), /refused the config/);
     assert.equal(pool.config?.version, "v2");
     assert.deepEqual(
@@ -199,7 +144,7 @@ describe("a gateway with two workers", () => {
     assert.ok(events.includes("gateway_worker_exited"));
     const sumAfter = (await pool.stats()).snapshot()["0.0.0.0_8080"]?.opened ?? 0;
     assert.ok(sumAfter >= sumBefore, `${sumAfter} >= ${sumBefore}`);
-    const codes = await Promise.all(Array.from({ length: 10 }, () => get(port)));
+    const codes = await Promise.all(Array.from({ length: 10 }, () => getExample(port)));
     assert.deepEqual(new Set(codes), new Set([404]));
   });
 });

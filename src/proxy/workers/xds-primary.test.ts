@@ -6,7 +6,6 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import net from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
@@ -15,54 +14,12 @@ import * as grpc from "@grpc/grpc-js";
 import type { CertificateAuthority } from "../../ca/authority.js";
 import { issue } from "../../ca/issue.js";
 import { testRoot } from "../../ca/test-support.js";
-import { testConfig } from "../../testing/proxy-harness.js";
+import { eventually, freePort } from "../../testing/proxy-harness.js";
 import { meshDiscoveryService } from "../../xds-protocol/service.js";
-import type { ProxyConfig } from "../proxy-config.js";
-import { proxyConfigSchema } from "../proxy-config.js";
 import { runXdsMode } from "../xds-mode.js";
+import { gatewayConfig, getExample } from "./test-support.js";
 
 const MAIN = fileURLToPath(new URL("../main.js", import.meta.url));
-
-function config(version: string, appPort: number, routed: boolean): ProxyConfig {
-  const base = testConfig({
-    version,
-    namespace: "istio-system",
-    defaultCluster: "BlackHoleCluster",
-    listeners: [
-      {
-        name: "0.0.0.0_8080",
-        address: "0.0.0.0",
-        port: 8080,
-        protocol: "http",
-        virtualHosts: [
-          {
-            name: "example.com:80",
-            domains: [routed ? "example.com" : "other.example.com"],
-            routes: [
-              { name: "r", matches: [], clusters: [{ cluster: "outbound|80||example.com", weight: 100 }] },
-            ],
-          },
-        ],
-      },
-    ],
-    clusters: [
-      {
-        name: "outbound|80||example.com",
-        type: "EDS",
-        endpoints: [{ address: "127.0.0.1", port: appPort }],
-      },
-    ],
-  });
-  return proxyConfigSchema.parse({
-    ...base,
-    node: {
-      ...base.node,
-      kind: "gateway",
-      id: "router~127.0.0.1~gw.istio-system~istio-system.svc.cluster.local",
-    },
-    gateway: { ports: [{ port: 8080, serverPort: 80, listener: "0.0.0.0_8080", tls: [] }] },
-  });
-}
 
 type Stream = grpc.ServerDuplexStream<unknown, unknown>;
 
@@ -105,39 +62,6 @@ class ControlPlane {
         (m as { type?: string; version?: string }).type === "ack" &&
         (m as { version?: string }).version === version,
     );
-  }
-}
-
-async function until(what: string, pred: () => boolean, ms = 15_000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!pred()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as AddressInfo).port;
-  s.close();
-  await once(s, "close");
-  return port;
-}
-
-async function get(port: number): Promise<number> {
-  const agent = new http.Agent({ keepAlive: false });
-  try {
-    const res = await new Promise<http.IncomingMessage>((resolve, reject) =>
-      http
-        .get({ host: "127.0.0.1", port, path: "/", headers: { host: "example.com" }, agent }, resolve)
-        .on("error", reject),
-    );
-    res.resume();
-    await once(res, "end");
-    return res.statusCode ?? 0;
-  } finally {
-    agent.destroy();
   }
 }
 
@@ -189,8 +113,8 @@ describe("a gateway with two workers on the config stream", () => {
       healthPort: 0,
       ports: { admin: null, prometheus: null },
     });
-    await until("the config stream", () => cp.streams.length > 0);
-    cp.send({ type: "config", version: "v1", config: config("v1", appPort, true) });
+    await eventually("the config stream", () => cp.streams.length > 0, 15_000);
+    cp.send({ type: "config", version: "v1", config: gatewayConfig("v1", appPort, true) });
     running = await starting;
   });
 
@@ -204,17 +128,17 @@ describe("a gateway with two workers on the config stream", () => {
   it("serves the first config on every worker and says ready", async () => {
     assert.ok(cp.acked("v1"));
     assert.equal((await admin(adminSocket, "/ready")).code, 200);
-    const codes = await Promise.all(Array.from({ length: 10 }, () => get(port)));
+    const codes = await Promise.all(Array.from({ length: 10 }, () => getExample(port)));
     assert.deepEqual(new Set(codes), new Set([200]));
     const dump = JSON.parse((await admin(adminSocket, "/config_dump")).body) as { version: string };
     assert.equal(dump.version, "v1");
   });
 
   it("ACKs a new config only once every worker runs it", async () => {
-    cp.send({ type: "config", version: "v2", config: config("v2", appPort, false) });
-    await until("ack v2", () => cp.acked("v2"));
+    cp.send({ type: "config", version: "v2", config: gatewayConfig("v2", appPort, false) });
+    await eventually("ack v2", () => cp.acked("v2"), 15_000);
     // Whichever worker the kernel hands each connection to, it already runs v2.
-    const codes = await Promise.all(Array.from({ length: 20 }, () => get(port)));
+    const codes = await Promise.all(Array.from({ length: 20 }, () => getExample(port)));
     assert.deepEqual(new Set(codes), new Set([404]));
   });
 
