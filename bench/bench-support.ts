@@ -8,7 +8,6 @@ import type { ChildProcess } from "node:child_process";
 import { once } from "node:events";
 import { appendFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import net from "node:net";
-import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { testIdentity, testRoot } from "../src/ca/test-support.js";
 
@@ -122,14 +121,7 @@ export class Children {
 }
 
 /** A free loopback port (bound, then released: the next process binds it at once). */
-export async function freePort(): Promise<number> {
-  const s = net.createServer().listen(0, "127.0.0.1");
-  await once(s, "listening");
-  const port = (s.address() as AddressInfo).port;
-  s.close();
-  await once(s, "close");
-  return port;
-}
+export { freePort } from "../src/testing/proxy-harness.js";
 
 /** Waits until something accepts connections on the port (`proc` exiting first is an error), trying
  *  every 50 ms up to `tries` times. */

@@ -7,9 +7,8 @@ import { testRoot } from "../ca/test-support.js";
 import { request, startDetailsApp } from "../testing/http-harness.js";
 import type { HttpApp } from "../testing/http-harness.js";
 import type { TestWorkload } from "../testing/proxy-harness.js";
-import { startTestProxy, testConfig, testWorkload } from "../testing/proxy-harness.js";
+import { asGatewayConfig, startTestProxy, testConfig, testWorkload } from "../testing/proxy-harness.js";
 import type { GatewayTls, ProxyConfig } from "./proxy-config.js";
-import { proxyConfigSchema } from "./proxy-config.js";
 
 function config(appPort: number, tlsContext: GatewayTls): ProxyConfig {
   const vhost = {
@@ -31,20 +30,10 @@ function config(appPort: number, tlsContext: GatewayTls): ProxyConfig {
       { name: "outbound|8000||httpbin", type: "EDS", endpoints: [{ address: "127.0.0.1", port: appPort }] },
     ],
   });
-  return proxyConfigSchema.parse({
-    ...base,
-    node: {
-      ...base.node,
-      kind: "gateway",
-      id: "router~127.0.0.1~gw.istio-system~istio-system.svc.cluster.local",
-    },
-    gateway: {
-      ports: [
-        { port: 8080, serverPort: 80, listener: "0.0.0.0_8080", tls: [] },
-        { port: 8443, serverPort: 443, listener: "0.0.0.0_8443", tls: [tlsContext] },
-      ],
-    },
-  });
+  return asGatewayConfig(base, [
+    { port: 8080, serverPort: 80, listener: "0.0.0.0_8080", tls: [] },
+    { port: 8443, serverPort: 443, listener: "0.0.0.0_8443", tls: [tlsContext] },
+  ]);
 }
 
 describe("gateway MUTUAL TLS and x-forwarded-proto", () => {

@@ -8,10 +8,16 @@ import { testRoot } from "../ca/test-support.js";
 import { request, startDetailsApp } from "../testing/http-harness.js";
 import type { HttpApp } from "../testing/http-harness.js";
 import type { TestWorkload } from "../testing/proxy-harness.js";
-import { eventually, exchange, startTestProxy, testConfig, testWorkload } from "../testing/proxy-harness.js";
+import {
+  asGatewayConfig,
+  eventually,
+  exchange,
+  startTestProxy,
+  testConfig,
+  testWorkload,
+} from "../testing/proxy-harness.js";
 import { pickTls, serverNameMatches } from "./gateway.js";
 import type { ProxyConfig } from "./proxy-config.js";
-import { proxyConfigSchema } from "./proxy-config.js";
 
 const policyFromTeamX = {
   apiVersion: "security.istio.io/v1",
@@ -74,25 +80,15 @@ function gatewayConfig(appPort: number, tlsAppPort: number, withPolicy: boolean)
       },
     ],
   });
-  return proxyConfigSchema.parse({
-    ...base,
-    node: {
-      ...base.node,
-      kind: "gateway",
-      id: "router~127.0.0.1~gw.istio-egress~istio-egress.svc.cluster.local",
+  return asGatewayConfig(base, [
+    {
+      port: 8080,
+      serverPort: 80,
+      listener: "0.0.0.0_8080",
+      tls: [{ hosts: ["*"], mode: "ISTIO_MUTUAL" }],
     },
-    gateway: {
-      ports: [
-        {
-          port: 8080,
-          serverPort: 80,
-          listener: "0.0.0.0_8080",
-          tls: [{ hosts: ["*"], mode: "ISTIO_MUTUAL" }],
-        },
-        { port: 8443, serverPort: 443, listener: "0.0.0.0_8443", tls: [] },
-      ],
-    },
-  });
+    { port: 8443, serverPort: 443, listener: "0.0.0.0_8443", tls: [] },
+  ]);
 }
 
 describe("gateway TLS contexts", () => {

@@ -196,6 +196,19 @@ export function exchange(
   });
 }
 
+/** `base` (a testConfig) as the config of a gateway pod `gw` in its namespace, serving `ports`. */
+export function asGatewayConfig(
+  base: ReturnType<typeof testConfig>,
+  ports: { port: number; serverPort: number; listener: string; tls: unknown[] }[],
+): ProxyConfig {
+  const ns = base.node.namespace;
+  return proxyConfigSchema.parse({
+    ...base,
+    node: { ...base.node, kind: "gateway", id: `router~127.0.0.1~gw.${ns}~${ns}.svc.cluster.local` },
+    gateway: { ports },
+  });
+}
+
 /** A loopback port nothing listens on (bound, then closed): a dead endpoint, or one to listen on next. */
 export async function freePort(): Promise<number> {
   const s = net.createServer().listen(0, "127.0.0.1");

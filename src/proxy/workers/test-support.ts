@@ -2,9 +2,8 @@
 // connection of its own (so the kernel may hand it to either worker).
 import { once } from "node:events";
 import http from "node:http";
-import { testConfig } from "../../testing/proxy-harness.js";
+import { asGatewayConfig, testConfig } from "../../testing/proxy-harness.js";
 import type { ProxyConfig } from "../proxy-config.js";
-import { proxyConfigSchema } from "../proxy-config.js";
 
 /** Port 8080 routes Host example.com to the app on `version` v1; v2 routes it to no cluster (404). */
 export function gatewayConfig(version: string, appPort: number, routed: boolean): ProxyConfig {
@@ -33,15 +32,7 @@ export function gatewayConfig(version: string, appPort: number, routed: boolean)
       { name: "outbound|80||example.com", type: "EDS", endpoints: [{ address: "127.0.0.1", port: appPort }] },
     ],
   });
-  return proxyConfigSchema.parse({
-    ...base,
-    node: {
-      ...base.node,
-      kind: "gateway",
-      id: "router~127.0.0.1~gw.istio-system~istio-system.svc.cluster.local",
-    },
-    gateway: { ports: [{ port: 8080, serverPort: 80, listener: "0.0.0.0_8080", tls: [] }] },
-  });
+  return asGatewayConfig(base, [{ port: 8080, serverPort: 80, listener: "0.0.0.0_8080", tls: [] }]);
 }
 
 /** One request on its own connection (so the kernel may hand it to either worker). */
