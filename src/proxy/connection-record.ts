@@ -1,6 +1,6 @@
 // What the proxy remembers about one downstream connection while it lives, and the access log line and
 // counters it leaves when it ends (exactly once).
-import type { Socket } from "node:net";
+import type { Duplex } from "node:stream";
 import type { SecureContext } from "node:tls";
 import type { TcpLogEntry } from "./access-log.js";
 import { hostPort } from "./access-log.js";
@@ -9,6 +9,7 @@ import type { OriginalDstLookup } from "../native/original-dst.js";
 import type { RoutingTable } from "./routing-table.js";
 import type { Counters, ProxyStats } from "./stats.js";
 import { bridge } from "./tcp-bridge.js";
+import type { ByteStream } from "./tcp-bridge.js";
 import type { SessionCache } from "./tls-sessions.js";
 
 /** The workload identity the proxy presents and trusts. */
@@ -40,9 +41,10 @@ export class ConnectionRecord {
   #done = false;
   readonly #t0 = performance.now();
 
+  /** DOWN: the accepted socket, or for a tunneled connection the tunnel's socket (the peer's address). */
   constructor(
     private readonly rt: ProxyRuntime,
-    down: Socket,
+    down: { remoteAddress?: string | undefined; remotePort?: number | undefined },
   ) {
     this.entry = {
       start: new Date(),
@@ -78,7 +80,7 @@ export class ConnectionRecord {
   }
 
   /** Refuses the connection: flag and details go to the log; the downstream is destroyed. */
-  refuse(down: Socket, o: { flag?: string; details?: string; denied?: boolean; failure?: string }): void {
+  refuse(down: Duplex, o: { flag?: string; details?: string; denied?: boolean; failure?: string }): void {
     if (o.flag) this.entry.flags.push(o.flag);
     if (o.details) this.entry.terminationDetails = o.details;
     if (o.failure) this.entry.upstreamTransportFailure = o.failure;
@@ -86,9 +88,11 @@ export class ConnectionRecord {
     this.finish({ denied: o.denied === true, failed: o.flag !== undefined && !o.denied });
   }
 
-  /** Proxies bytes until both sides are closed, then finishes the record. */
-  bridge(down: Socket, up: Socket): void {
-    this.entry.upstreamLocal = hostPort(up.localAddress, up.localPort);
+  /** Proxies bytes until both sides are closed, then finishes the record. UPSTREAM_LOCAL: the address
+   *  the upstream connection leaves from, when UP is a tunnel stream rather than a socket. */
+  bridge(down: ByteStream, up: ByteStream, upstreamLocal?: { localAddress?: string; localPort?: number }): void {
+    const local = upstreamLocal ?? (up as { localAddress?: string; localPort?: number });
+    this.entry.upstreamLocal = hostPort(local.localAddress, local.localPort);
     bridge(down, up, this.rt.idleTimeoutMs, (r) => {
       this.entry.bytesReceived = r.received;
       this.entry.bytesSent = r.sent;

@@ -16,6 +16,8 @@ export const PROXY_PORTS = {
   mergedMetrics: 15020,
   prometheus: 15090,
   health: 15021,
+  /** Istio's HBONE port: mTLS HTTP/2 CONNECT tunnels from other proxies (sidecars only). */
+  tunnel: 15008,
 } as const;
 
 /** The uid the proxy runs as; capture rules exclude it. */
@@ -49,6 +51,13 @@ export const endpointSchema = s.object({
   /** Absent: plaintext. Present: how to secure the connection to this endpoint. */
   tls: upstreamTlsSchema.optional(),
   weight: s.int(0).default(1),
+  /**
+   * The endpoint's proxy accepts tunneled connections (Istio's HBONE): mTLS to `address:port` of the
+   * tunnel (15008), one HTTP/2 CONNECT stream per TCP connection, `:authority` = the endpoint's
+   * `address:port`. TCP connections to the endpoint share a few tunnels instead of one mTLS handshake
+   * each. Absent: one mTLS connection per TCP connection, as before. Used only with `tls` ISTIO_MUTUAL.
+   */
+  tunnel: s.object({ port: s.port() }).optional(),
 });
 export type ProxyEndpoint = s.Infer<typeof endpointSchema>;
 
