@@ -4,21 +4,18 @@
 import type { Socket } from "node:net";
 import tls from "node:tls";
 import type { TLSSocket } from "node:tls";
-import { spiffeIdOf } from "../ca/peer-identity.js";
 import { parseSpiffeId } from "../ca/spiffe.js";
-import { rbacDeniedDetails } from "../policy/authz-evaluate.js";
-import { hostPort } from "./access-log.js";
 import type { ConnectionRecord } from "./connection-record.js";
-import type { ProxyIdentity, ProxyRuntime } from "./connection-record.js";
+import type { ProxyRuntime } from "./connection-record.js";
 import { isMeshTls, parseClientHello } from "./client-hello.js";
 import { httpFor } from "./http-runtime.js";
 import { sniffPreface } from "./http2-preface.js";
-import { trackInboundTcp } from "./metrics-tcp.js";
+import { authorizeAndConnectTcp } from "./inbound-tcp.js";
+import { handshakeContexts, meshServerTlsOptions, verifiedSpiffeId } from "./mesh-tls-server.js";
 import { detectProtocol } from "./protocol-detect.js";
 import type { InboundChain } from "./proxy-config.js";
 import type { RoutingTable } from "./routing-table.js";
-import { connectUpstream } from "./upstream-connect.js";
-import { inboundAppTarget, inboundConnectTimeout, stripMapped } from "./inbound-connection.js";
+import { stripMapped } from "./inbound-connection.js";
 import { acceptCaptured } from "./capture-accept.js";
 
 const noop = () => undefined;
@@ -38,26 +35,9 @@ export interface InboundHandler {
 }
 
 export function inboundHandler(rt: ProxyRuntime): InboundHandler {
-  // Terminates mesh mTLS: client certificates required and verified against the mesh roots. Like Envoy,
-  // the workload certificate is presented whether or not the client sends SNI (`openssl s_client`
-  // without -servername gets it too), and every handshake uses the current one (rotation).
-  const terminator = tls.createServer({
-    requestCert: true,
-    rejectUnauthorized: true,
-    ca: rt.identity.rootsPem,
-    minVersion: "TLSv1.2",
-    allowHalfOpen: true,
-    handshakeTimeout: 10_000,
-    // Mesh clients send SNI: the handshake starts from the server's own context (its session id
-    // context and ticket keys make resumption work) and takes the current certificate from here.
-    SNICallback: (_servername, cb) => {
-      try {
-        cb(null, rt.identity.getSecureContext());
-      } catch (err) {
-        cb(err as Error, undefined);
-      }
-    },
-  });
+  // Terminates mesh mTLS (mesh-tls-server.ts): client certificates required and verified against the
+  // mesh roots, the current workload certificate presented with or without SNI.
+  const terminator = tls.createServer({ ...meshServerTlsOptions(rt), allowHalfOpen: true });
   const startingContext = handshakeContexts(terminator);
   // The TLS server wraps our raw socket; its TLSSocket is found again by the peer's address and port.
   const handshaking = new Map<string, Pending>();
@@ -104,34 +84,20 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
         h2 ? httpFor(rt).inbound2.serve(down, c) : httpFor(rt).inbound.serve(down, c),
       );
     }
-    const decision = table.authz.tcp({
-      port: dst.port,
-      destinationIp: dst.address,
-      ...(principal ? { principal } : {}),
-      ...(down.remoteAddress ? { sourceIp: stripMapped(down.remoteAddress) } : {}),
-      ...(rec.entry.sni ? { sni: rec.entry.sni } : {}),
-    });
-    // A denied TCP connection is closed before any byte reaches the application.
-    if (!decision.allow) return rec.refuse(down, { details: rbacDeniedDetails(decision), denied: true });
-    const timeout = inboundConnectTimeout(table, chain);
-    const target = inboundAppTarget(chain.upstreamAddress, dst.port);
-    rec.entry.upstreamHost = hostPort(target.address, target.port);
-    const up = connectUpstream(
-      target,
-      () => rt.identity.getSecureContext(),
-      timeout,
-      (failure, upSock) => {
-        down.removeListener("close", onDownClose);
-        if (failure || down.destroyed) {
-          upSock.destroy();
-          return rec.refuse(down, failure ? { flag: failure.flag, failure: failure.reason } : {});
-        }
-        rec.bridge(down, upSock);
-        trackInboundTcp(rt.stats.mesh, table, principal, upSock);
+    authorizeAndConnectTcp(
+      rt,
+      {
+        rec,
+        table,
+        chain,
+        dst,
+        principal,
+        sourceIp: stripMapped(down.remoteAddress),
+        sni: rec.entry.sni,
       },
+      down,
+      { refuse: (o) => rec.refuse(down, o) },
     );
-    const onDownClose = () => up.destroy();
-    down.once("close", onDownClose);
   }
 
   function onConnection(raw: Socket): void {
@@ -203,45 +169,6 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
       handshaking.clear();
       terminator.close();
     },
-  };
-}
-
-/**
- * The verified peer's SPIFFE id, read once per connection from the certificate's handle: its URI SANs
- * only, not the whole certificate decoded into an object (subject, key, fingerprints) as
- * getPeerCertificate() does for every handshake.
- */
-function verifiedSpiffeId(s: TLSSocket): string | undefined {
-  return s.authorized ? spiffeIdOf(s.getPeerX509Certificate()) : undefined;
-}
-
-/** The session id context no-SNI handshakes resume under (OpenSSL refuses to resume without one). */
-const SESSION_ID_CONTEXT = "shoal-inbound-mtls";
-const resumable = new WeakSet<tls.SecureContext>();
-
-/**
- * Chooses the context a handshake starts from. With SNI: the server's own (no certificate; the SNI
- * callback supplies the current one). Without SNI no callback runs, so the handshake starts from the
- * workload's current context itself, as Envoy presents its certificate regardless of SNI; that context
- * gets a session id context once, so a resumed session with a client certificate is accepted. Node's
- * tls.Server reads the starting context from its `_sharedCreds` for each new connection (the public
- * setSecureContext() only takes PEM options); the no-SNI, rotation and resumption tests pin this down.
- */
-function handshakeContexts(server: tls.Server): (sni: boolean, identity: ProxyIdentity) => void {
-  const slot = server as unknown as { _sharedCreds: tls.SecureContext };
-  const own = slot._sharedCreds;
-  return (sni, identity) => {
-    if (sni) {
-      slot._sharedCreds = own;
-      return;
-    }
-    const context = identity.getSecureContext();
-    if (!resumable.has(context)) {
-      const native = (context as unknown as { context?: { setSessionIdContext?(id: string): void } }).context;
-      native?.setSessionIdContext?.(SESSION_ID_CONTEXT);
-      resumable.add(context);
-    }
-    slot._sharedCreds = context;
   };
 }
 
