@@ -64,12 +64,12 @@ export async function runSidecar(configFile: string, certDir: string, dstAddress
     config: parsed.config,
     identity: fileIdentity(certDir),
     originalDst: () => dst,
-    ports: { inbound: 0, outbound: 0, admin: null, prometheus: null },
+    ports: { inbound: 0, outbound: 0, admin: null, prometheus: null, tunnel: 0 },
     host: "127.0.0.1",
     // Access logs off, like the haproxy pair (no `log` lines): this measures the forwarding path.
     log: () => undefined,
   });
-  process.stdout.write(`${proxy.ports.inbound} ${proxy.ports.outbound}\n`);
+  process.stdout.write(`${proxy.ports.inbound} ${proxy.ports.outbound} ${proxy.ports.tunnel}\n`);
 }
 
 /** Bytes one way from `a` to `b`, reading paused while `b` is full; either side's end or error closes both. */

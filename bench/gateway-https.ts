@@ -128,7 +128,7 @@ async function runGateway(configFile: string, port: string): Promise<void> {
     config: parsed.config,
     identity: { getSecureContext: () => context, rootsPem: pem.ca, trustDomain: ca.trustDomain },
     originalDst: () => undefined,
-    ports: { inbound: 0, outbound: 0, admin: null, prometheus: null },
+    ports: { inbound: 0, outbound: 0, admin: null, prometheus: null, tunnel: null },
     host: "127.0.0.1",
     gateway: { bindPort: () => Number(port) },
     log: () => undefined,

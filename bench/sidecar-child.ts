@@ -19,7 +19,7 @@ const running = await runXdsMode({
   podName,
   podNamespace,
   podIp: "127.0.0.1",
-  ports: { inbound: b, outbound: b + 1, admin: b + 2, prometheus: b + 3 },
+  ports: { inbound: b, outbound: b + 1, admin: b + 2, prometheus: b + 3, tunnel: b + 5 },
   healthPort: b + 4,
   originalDst: () => ({ address: "127.0.0.1", port: Number(app), family: "IPv4" }),
 });

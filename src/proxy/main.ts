@@ -17,7 +17,7 @@ import { startProxy } from "./proxy.js";
 import { runXdsMode } from "./xds-mode.js";
 
 const USAGE =
-  "usage: main.js --config FILE [--cert-dir DIR] [--idle-timeout-ms N] [--max-connections N] [--inbound-port N] [--outbound-port N] [--admin-port N]\n" +
+  "usage: main.js --config FILE [--cert-dir DIR] [--idle-timeout-ms N] [--max-connections N] [--inbound-port N] [--outbound-port N] [--admin-port N] [--tunnel-port N]\n" +
   "       main.js --xds unix:PATH --token-file FILE --pod-name P --pod-namespace NS --pod-ip IP [--admin-socket PATH] [--gateway [--workers N]]";
 
 /** Gateway workers by default: one per CPU, at most 4 (beyond that the app and the clients need them). */
@@ -37,6 +37,7 @@ async function main(): Promise<void> {
       "inbound-port": { type: "string" },
       "outbound-port": { type: "string" },
       "admin-port": { type: "string" },
+      "tunnel-port": { type: "string" },
       xds: { type: "string" },
       "token-file": { type: "string" },
       "pod-name": { type: "string" },
@@ -93,6 +94,7 @@ async function main(): Promise<void> {
       inbound: num(values["inbound-port"]),
       outbound: num(values["outbound-port"]),
       admin: num(values["admin-port"]),
+      tunnel: num(values["tunnel-port"]),
     },
   });
   const p = proxy.ports;
@@ -103,6 +105,7 @@ async function main(): Promise<void> {
       inbound: p.inbound,
       outbound: p.outbound,
       admin: p.admin,
+      tunnel: p.tunnel,
     }),
   );
   // SIGHUP: re-read the config file (and the certificate files); a bad one is refused, the old one kept.

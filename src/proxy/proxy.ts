@@ -1,6 +1,6 @@
-// The proxy: as a sidecar, inbound (15006) and outbound (15001) capture listeners; as a gateway, the ports
-// of its config's `gateway` section (gateway.ts); and the admin server, all running from one ProxyConfig
-// that can be swapped atomically while connections flow.
+// The proxy: as a sidecar, inbound (15006) and outbound (15001) capture listeners and the tunnel listener
+// (15008); as a gateway, the ports of its config's `gateway` section (gateway.ts); and the admin server,
+// all running from one ProxyConfig that can be swapped atomically while connections flow.
 import net from "node:net";
 import type { AddressInfo } from "node:net";
 import { once } from "node:events";
@@ -17,6 +17,7 @@ import { inboundHandler } from "./inbound.js";
 import { closeHttp } from "./http-runtime.js";
 import { prometheusServer } from "./metrics-server.js";
 import { outboundHandler } from "./outbound.js";
+import { tunnelHandler } from "./tunnel-inbound.js";
 import type { ProxyConfig } from "./proxy-config.js";
 import { PROXY_PORTS, parseProxyConfig } from "./proxy-config.js";
 import type { RoutingTable } from "./routing-table.js";
@@ -34,6 +35,8 @@ export interface ProxyPorts {
   admin?: number | null;
   /** Prometheus `/stats/prometheus` (default 15090); null: none. */
   prometheus?: number | null;
+  /** Sidecars: the tunnel listener (HBONE, default 15008); null: none. Gateways never open one. */
+  tunnel?: number | null;
 }
 
 export interface StartProxyOptions {
@@ -73,6 +76,8 @@ export interface Proxy {
     outbound: number;
     admin: number | undefined;
     prometheus: number | undefined;
+    /** The tunnel listener's port; undefined for a gateway or when disabled. */
+    tunnel: number | undefined;
   };
   /** Gateway mode: config port → bound port, for the ports open now. */
   gatewayPorts(): ReadonlyMap<number, number>;
@@ -127,6 +132,9 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
   };
   const inServer = net.createServer({ allowHalfOpen: true }, track(inbound.onConnection));
   const outServer = net.createServer({ allowHalfOpen: true }, track(outboundHandler(rt)));
+  // Sidecars only: a gateway is never a tunnel's destination.
+  const tunnel = o.gateway || o.ports?.tunnel === null ? undefined : tunnelHandler(rt);
+  const tunnelServer = tunnel ? net.createServer(track(tunnel.onConnection)) : undefined;
   const certificates = (): CertificateInfo[] => {
     const chain = o.identity.chainPem;
     return chain ? describeCertificates(chain, o.identity.rootsPem, new Date()) : [];
@@ -154,11 +162,16 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
     // A gateway captures nothing: it listens only on its Gateway servers' ports.
     let inPort = 0;
     let outPort = 0;
+    let tunnelPort: number | undefined;
     if (!gateway) {
       inPort = await listen(inServer, o.ports?.inbound ?? PROXY_PORTS.inboundCapture, host);
       servers.push(inServer);
       outPort = await listen(outServer, o.ports?.outbound ?? PROXY_PORTS.outboundCapture, host);
       servers.push(outServer);
+      if (tunnelServer) {
+        tunnelPort = await listen(tunnelServer, o.ports?.tunnel ?? PROXY_PORTS.tunnel, host);
+        servers.push(tunnelServer);
+      }
     } else (await gateway.sync()).forEach(report);
     let adminPort: number | undefined;
     if (admin) {
@@ -172,7 +185,13 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
       servers.push(prometheus);
     }
     return {
-      ports: { inbound: inPort, outbound: outPort, admin: adminPort, prometheus: prometheusPort },
+      ports: {
+        inbound: inPort,
+        outbound: outPort,
+        admin: adminPort,
+        prometheus: prometheusPort,
+        tunnel: tunnelPort,
+      },
       gatewayPorts: () => gateway?.bound() ?? new Map(),
       stats,
       config: () => table?.config,
@@ -185,6 +204,7 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
       async close() {
         await gateway?.close();
         inbound.close();
+        tunnel?.close();
         closeHttp(rt);
         closeTunnels(rt);
         for (const s of servers) s.close();
@@ -198,6 +218,7 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
     for (const s of servers) s.close();
     await gateway?.close();
     inbound.close();
+    tunnel?.close();
     closeHttp(rt);
     throw err;
   }

@@ -160,7 +160,7 @@ export async function startTestProxy(
     config,
     identity,
     originalDst: () => dst.current,
-    ports: { inbound: 0, outbound: 0, admin: 0, prometheus: 0 },
+    ports: { inbound: 0, outbound: 0, admin: 0, prometheus: 0, tunnel: 0 },
     host: "127.0.0.1",
     log: (l) => lines.push(l),
     detectTimeoutMs: 200,

@@ -1,0 +1,209 @@
+// The tunnel listener (15008, Istio's HBONE): mesh mTLS with ALPN h2, then one HTTP/2 CONNECT stream per
+// tunneled TCP connection, `:authority` = the destination `ADDRESS:PORT`. Each stream is served as the
+// inbound listener serves a direct mTLS connection to that port: its chain, connection-level
+// authorization with the session's peer, the application, bytes both ways, one access log line and the
+// same istio_tcp_* metrics. Refusals answer a status and end the stream.
+import http2 from "node:http2";
+import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from "node:http2";
+import { isIP } from "node:net";
+import type { Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
+import { parseSpiffeId } from "../ca/spiffe.js";
+import { hostPort } from "./access-log.js";
+import { ConnectionRecord } from "./connection-record.js";
+import type { ProxyRuntime } from "./connection-record.js";
+import { mtlsModeFor } from "./inbound.js";
+import { stripMapped } from "./inbound-connection.js";
+import { authorizeAndConnectTcp } from "./inbound-tcp.js";
+import { handshakeContexts, meshServerTlsOptions, verifiedSpiffeId } from "./mesh-tls-server.js";
+
+const noop = () => undefined;
+
+/** Per-stream flow-control window both sides announce (SETTINGS_INITIAL_WINDOW_SIZE): 1 MiB. */
+export const TUNNEL_STREAM_WINDOW = 1 << 20;
+/** Each session's connection-level window, raised from HTTP/2's 64 KiB: 16 MiB. */
+export const TUNNEL_SESSION_WINDOW = 16 << 20;
+/**
+ * Node's per-session memory cap in MB (default 10): over it, new streams are refused. Measured on one
+ * session: 10 000 idle CONNECT streams hold about 30 MB by Node's accounting; 256 leaves room for
+ * streams with data in flight too.
+ */
+export const TUNNEL_MAX_SESSION_MEMORY_MB = 256;
+/** No limit on concurrent streams (HTTP/2's largest value). */
+export const TUNNEL_MAX_CONCURRENT_STREAMS = 2 ** 32 - 1;
+
+export interface TunnelHandler {
+  /** A raw TCP connection accepted on the tunnel port. */
+  onConnection(raw: Socket): void;
+  close(): void;
+}
+
+/** What a session knows about its peer, once, for all its streams. */
+interface TunnelPeer {
+  spiffeId: string;
+  principal: string;
+  remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  sourceIp: string | undefined;
+}
+
+/** A raw connection whose handshake has not produced a session yet, and why it may fail. */
+interface Handshaking {
+  raw: Socket;
+  failure: string;
+}
+
+const endpointKey = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }) =>
+  `${s.remoteAddress}|${s.remotePort}`;
+
+/** `ADDRESS:PORT` (an IPv6 address in brackets) → the destination; undefined when malformed. */
+export function parseAuthority(authority: string | undefined): { address: string; port: number } | undefined {
+  if (!authority) return undefined;
+  const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([0-9.]+)):(\d{1,5})$/.exec(authority);
+  if (!m) return undefined;
+  const address = m[1] ?? m[2] ?? "";
+  const port = Number(m[3]);
+  // IPv6 only in brackets, IPv4 only without.
+  const family = isIP(address);
+  if ((m[1] !== undefined ? family !== 6 : family !== 4) || port < 1 || port > 65535) return undefined;
+  return { address, port };
+}
+
+export function tunnelHandler(rt: ProxyRuntime): TunnelHandler {
+  const server = http2.createSecureServer({
+    ...meshServerTlsOptions(rt),
+    ALPNProtocols: ["h2"],
+    allowHTTP1: false,
+    maxSessionMemory: TUNNEL_MAX_SESSION_MEMORY_MB,
+    settings: {
+      initialWindowSize: TUNNEL_STREAM_WINDOW,
+      maxConcurrentStreams: TUNNEL_MAX_CONCURRENT_STREAMS,
+    },
+  });
+  const startingContext = handshakeContexts(server);
+  // The TLS server wraps our raw socket; its TLSSocket is found again by the peer's address and port.
+  const handshaking = new Map<string, Handshaking>();
+  const take = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => {
+    const key = endpointKey(s);
+    const h = handshaking.get(key);
+    handshaking.delete(key);
+    return h;
+  };
+
+  server.on("tlsClientError", (err: NodeJS.ErrnoException, s: TLSSocket) => {
+    const h = handshaking.get(endpointKey(s));
+    if (h) h.failure = `TLS_error:${err.code ?? ""}:${err.message}`;
+    s.destroy();
+  });
+  // A TLS client that did not choose h2: nothing to serve on this port.
+  server.on("unknownProtocol", (s: TLSSocket) => {
+    const h = handshaking.get(endpointKey(s));
+    if (h) h.failure = "TLS_error:ALPN h2 not negotiated";
+    s.destroy();
+  });
+  server.on("session", (session: ServerHttp2Session) => {
+    session.on("error", noop);
+    const s = session.socket as TLSSocket;
+    const h = take(s);
+    const spiffeId = verifiedSpiffeId(s);
+    if (!h || !spiffeId || parseSpiffeId(spiffeId)?.trustDomain !== rt.identity.trustDomain) {
+      // Refused for the whole session: no stream of it is served.
+      session.destroy();
+      if (h) refuseHandshake(h.raw, `TLS_error:peer identity not in ${rt.identity.trustDomain}`, "UF");
+      return;
+    }
+    session.setLocalWindowSize(TUNNEL_SESSION_WINDOW);
+    const peer: TunnelPeer = {
+      spiffeId,
+      principal: spiffeId.slice("spiffe://".length),
+      remoteAddress: s.remoteAddress,
+      remotePort: s.remotePort,
+      sourceIp: stripMapped(s.remoteAddress),
+    };
+    session.on("stream", (stream: ServerHttp2Stream, headers: IncomingHttpHeaders) =>
+      serveStream(peer, stream, headers),
+    );
+  });
+
+  /** A connection that never became a session: one log line with the reason. */
+  function refuseHandshake(raw: Socket, failure: string, flag?: string): void {
+    const rec = new ConnectionRecord(rt, raw);
+    rec.entry.downstreamLocal = hostPort(raw.localAddress, raw.localPort);
+    rec.refuse(raw, { failure, ...(flag ? { flag } : {}) });
+  }
+
+  function serveStream(peer: TunnelPeer, stream: ServerHttp2Stream, headers: IncomingHttpHeaders): void {
+    stream.on("error", noop);
+    // The peer is the session's: every tunneled connection comes from the tunnel's client.
+    const rec = new ConnectionRecord(rt, peer);
+    const refuse = (status: number, o: Parameters<ConnectionRecord["refuse"]>[1]) => {
+      if (!stream.destroyed && !stream.headersSent)
+        stream.respond({ ":status": status }, { endStream: true });
+      // Destroying after the response resets the stream with NO_ERROR: the rest of the request is not wanted.
+      rec.refuse(stream, o);
+    };
+    const table = rt.table();
+    if (!table) return refuse(503, { flag: "NR", details: "no_config" });
+    if (headers[":method"] !== "CONNECT") return refuse(405, { details: "method_not_allowed" });
+    const dst = parseAuthority(headers[":authority"]);
+    if (!dst) return refuse(400, { details: "invalid_authority" });
+    rec.entry.downstreamLocal = hostPort(dst.address, dst.port);
+    // The chain of the destination port, else the passthrough chain (ports no Service declares).
+    const chain = table.inbound.get(dst.port) ?? table.passthrough;
+    if (!chain) return refuse(503, { flag: "NR", details: "filter_chain_not_found" });
+    rec.opened(chain.name);
+    // Only TCP chains are tunneled: an HTTP chain's requests come over their own mTLS connections.
+    if (chain.protocol !== "tcp") return refuse(503, { flag: "NR", details: "filter_chain_not_found" });
+    // The tunnel is mesh mTLS: a port whose mode is DISABLE accepts plaintext only.
+    if (mtlsModeFor(chain, dst.port) === "DISABLE")
+      return refuse(503, { flag: "NR", details: "filter_chain_not_found" });
+    rt.stats.peerOpened(chain.name, peer.spiffeId);
+    // Istio's HBONE: the inner connection is plain TCP inside the CONNECT stream, with no TLS of its
+    // own, so there is no SNI to match; the principal is the tunnel's authenticated peer.
+    authorizeAndConnectTcp(
+      rt,
+      { rec, table, chain, dst, principal: peer.principal, sourceIp: peer.sourceIp, sni: undefined },
+      stream,
+      {
+        refuse: (o) => refuse(o.denied ? 403 : 503, o),
+        connected: () => stream.respond({ ":status": 200 }),
+      },
+    );
+  }
+
+  function onConnection(raw: Socket): void {
+    raw.on("error", noop);
+    raw.setNoDelay(true);
+    try {
+      // Every handshake starts from the current workload context: the certificate is presented with
+      // or without SNI (the SNI callback answers with the same current context).
+      startingContext(false, rt.identity);
+    } catch (err) {
+      // No workload certificate yet: nothing to present, the handshake cannot happen.
+      raw.destroy();
+      return refuseHandshake(raw, `TLS_error:${(err as Error).message}`);
+    }
+    const key = endpointKey(raw);
+    const h: Handshaking = {
+      raw,
+      failure: "TLS_error:handshake failed (client certificate missing or not trusted)",
+    };
+    handshaking.set(key, h);
+    // A handshake that fails after verification reaches no handler with the peer's address any more;
+    // the raw socket's close reports it.
+    raw.once("close", () => {
+      if (handshaking.get(key) !== h) return;
+      handshaking.delete(key);
+      refuseHandshake(raw, h.failure);
+    });
+    server.emit("connection", raw);
+  }
+
+  return {
+    onConnection,
+    close: () => {
+      handshaking.clear();
+      server.close();
+    },
+  };
+}
