@@ -14,6 +14,7 @@ import { testRoot } from "../ca/test-support.js";
 import type { ProxyIdentity } from "./connection-record.js";
 import { parseAuthority, TUNNEL_STREAM_WINDOW } from "./tunnel-inbound.js";
 import {
+  asGatewayConfig,
   eventually,
   freePort,
   inboundChain,
@@ -257,4 +258,19 @@ test("a certificate rotation: new sessions get the new certificate, with or with
   assert.equal((await presented(tp.port))?.serialNumber, fresh.serialNumber, "without SNI");
   const sni = await presented(tp.port, "outbound_.9000_._.app.foo.svc.cluster.local");
   assert.equal(sni?.serialNumber, fresh.serialNumber, "with SNI");
+});
+
+test("gateways and proxies started with tunnel: null open no tunnel listener", async () => {
+  const config = testConfig({ chains: [inboundChain(app.port, "STRICT")] });
+  const gw = await startTestProxy(asGatewayConfig(config, []), server.identity, {
+    gateway: { bindPort: () => 0 },
+  });
+  after(() => gw.proxy.close());
+  assert.equal(gw.proxy.ports.tunnel, undefined);
+  const none = await startTestProxy(config, server.identity, {
+    ports: { inbound: 0, outbound: 0, admin: null, prometheus: null, tunnel: null },
+  });
+  after(() => none.proxy.close());
+  assert.equal(none.proxy.ports.tunnel, undefined);
+  assert.ok(none.proxy.ports.inbound > 0);
 });
