@@ -12,7 +12,8 @@ import type { SecureContext } from "node:tls";
 import { spiffeServerIdentityCheck } from "../ca/peer-identity.js";
 import { testRoot } from "../ca/test-support.js";
 import type { ProxyIdentity } from "./connection-record.js";
-import { parseAuthority, TUNNEL_STREAM_WINDOW } from "./tunnel-inbound.js";
+import { parseAuthority } from "./tunnel-inbound.js";
+import { TUNNEL_SETTINGS, tunnelAuthority } from "./tunnel-pool.js";
 import {
   asGatewayConfig,
   eventually,
@@ -68,7 +69,7 @@ function tunnelSession(port: number, w: TestWorkload = client, servername?: stri
     secureContext: w.identity.getSecureContext(),
     ...(servername ? { servername } : {}),
     checkServerIdentity: spiffeServerIdentityCheck([server.spiffeId]),
-    settings: { initialWindowSize: TUNNEL_STREAM_WINDOW },
+    settings: TUNNEL_SETTINGS,
     maxSessionMemory: 256,
   });
   session.on("error", () => undefined);
@@ -99,7 +100,7 @@ function connect(session: ClientHttp2Session, authority: string, payload: string
   });
 }
 
-const at = (port: number) => `127.0.0.1:${port}`;
+const at = (port: number) => tunnelAuthority("127.0.0.1", port);
 
 test("a CONNECT stream carries the connection's bytes both ways and passes the half-close on", async () => {
   const tp = await proxyWith();
@@ -167,6 +168,8 @@ test("503 for a port with no chain, an HTTP chain, an unreachable app and a DISA
 test("the authority's form: ADDRESS:PORT, IPv6 in brackets", () => {
   assert.deepEqual(parseAuthority("10.0.0.1:80"), { address: "10.0.0.1", port: 80 });
   assert.deepEqual(parseAuthority("[fd00::1]:9000"), { address: "fd00::1", port: 9000 });
+  // What the client side sends is what the server side reads.
+  assert.deepEqual(parseAuthority(tunnelAuthority("fd00::2", 443)), { address: "fd00::2", port: 443 });
   for (const bad of [
     undefined,
     "",

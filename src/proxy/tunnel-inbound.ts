@@ -16,22 +16,9 @@ import { mtlsModeFor } from "./inbound.js";
 import { stripMapped } from "./inbound-connection.js";
 import { authorizeAndConnectTcp } from "./inbound-tcp.js";
 import { handshakeContexts, meshServerTlsOptions, verifiedSpiffeId } from "./mesh-tls-server.js";
+import { TUNNEL_CONNECTION_WINDOW, TUNNEL_MAX_SESSION_MEMORY_MB, TUNNEL_SETTINGS } from "./tunnel-pool.js";
 
 const noop = () => undefined;
-
-/** Per-stream flow-control window both sides announce (SETTINGS_INITIAL_WINDOW_SIZE): 1 MiB. */
-export const TUNNEL_STREAM_WINDOW = 1 << 20;
-/** Each session's connection-level window, raised from HTTP/2's 64 KiB: 16 MiB. */
-export const TUNNEL_SESSION_WINDOW = 16 << 20;
-/**
- * Node's per-session memory cap in MB (default 10): over it, new streams are refused and the session may
- * be reset. Its accounting counts data buffered on the session, not idle streams: measured on loopback,
- * 10 000 idle CONNECT streams fit in one session even at 10, but 2 000 streams each with 64 KiB in flight
- * got the session reset at 10, about half the streams refused at 64, and every stream served at 256.
- */
-export const TUNNEL_MAX_SESSION_MEMORY_MB = 256;
-/** No limit on concurrent streams (HTTP/2's largest value). */
-export const TUNNEL_MAX_CONCURRENT_STREAMS = 2 ** 32 - 1;
 
 export interface TunnelHandler {
   /** A raw TCP connection accepted on the tunnel port. */
@@ -75,11 +62,11 @@ export function tunnelHandler(rt: ProxyRuntime): TunnelHandler {
     ...meshServerTlsOptions(rt),
     ALPNProtocols: ["h2"],
     allowHTTP1: false,
+    // The same settings, window and memory budget as the client side (tunnel-pool.ts). The budget also
+    // covers data in flight: 2 000 streams with 64 KiB each pending get a session reset at Node's
+    // default 10 MB, about half refused at 64, all served at 256 (measured on loopback).
     maxSessionMemory: TUNNEL_MAX_SESSION_MEMORY_MB,
-    settings: {
-      initialWindowSize: TUNNEL_STREAM_WINDOW,
-      maxConcurrentStreams: TUNNEL_MAX_CONCURRENT_STREAMS,
-    },
+    settings: TUNNEL_SETTINGS,
   });
   const startingContext = handshakeContexts(server);
   // The TLS server wraps our raw socket; its TLSSocket is found again by the peer's address and port.
@@ -113,7 +100,7 @@ export function tunnelHandler(rt: ProxyRuntime): TunnelHandler {
       if (h) refuseHandshake(h.raw, `TLS_error:peer identity not in ${rt.identity.trustDomain}`, "UF");
       return;
     }
-    session.setLocalWindowSize(TUNNEL_SESSION_WINDOW);
+    session.setLocalWindowSize(TUNNEL_CONNECTION_WINDOW);
     const peer: TunnelPeer = {
       spiffeId,
       principal: spiffeId.slice("spiffe://".length),
