@@ -4,15 +4,12 @@
 // label; only opaque TCP ports with mesh mTLS towards a Shoal sidecar qualify.
 import { isHttpProtocol } from "../api/protocol.js";
 import type { PortProtocol } from "../api/protocol.js";
+import { tunnelLabelled } from "../api/tunnel-label.js";
 import { PROXY_PORTS } from "../proxy/proxy-config.js";
 import type { ProxyEndpoint, UpstreamTls } from "../proxy/proxy-config.js";
 import { declaredTargetPorts } from "./inbound.js";
 import type { MeshIndex, ViewEndpoint, ViewPort } from "./mesh-index.js";
 import type { MeshWorkload } from "./snapshot-types.js";
-
-/** Istio's label marking a workload whose proxy accepts HBONE tunnels; the value that turns it on. */
-export const TUNNEL_LABEL = "networking.istio.io/tunnel";
-export const TUNNEL_HTTP = "http";
 
 /** Per snapshot index: each labelled workload's target ports → the protocols its Services give them. */
 const declaredMemo = new WeakMap<MeshIndex, Map<string, Map<number, PortProtocol[]>>>();
@@ -52,7 +49,7 @@ export function endpointTunnel(
   const w = index.workloadByPod.get(`${pod.namespace}/${pod.name}`);
   if (!w || !w.hasSidecar) return undefined;
   // Istio: a workload accepts HBONE only when labelled `networking.istio.io/tunnel: http` (off by default).
-  if (w.labels[TUNNEL_LABEL] !== TUNNEL_HTTP) return undefined;
+  if (!tunnelLabelled(w.labels)) return undefined;
   // HTTP-family ports already share pooled upstream connections; only opaque TCP is tunneled.
   if (isHttpProtocol(port.protocol)) return undefined;
   // The server proxy serves a tunnel only into a TCP chain of its own: the target port must be one its
