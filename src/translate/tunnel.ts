@@ -45,11 +45,11 @@ export function endpointTunnel(
   // Istio sends HBONE only with its own mTLS: plaintext, DISABLE and SIMPLE/MUTUAL origination never tunnel.
   if (tls?.mode !== "ISTIO_MUTUAL") return undefined;
   const pod = endpoint.pod;
-  if (!pod || !pod.hasSidecar) return undefined;
-  const w = index.workloadByPod.get(`${pod.namespace}/${pod.name}`);
-  if (!w || !w.hasSidecar) return undefined;
   // Istio: a workload accepts HBONE only when labelled `networking.istio.io/tunnel: http` (off by default).
-  if (!tunnelLabelled(w.labels)) return undefined;
+  // (A pod endpoint's labels are the pod's: the cheap test first, the workload's own labels decide.)
+  if (!pod || !pod.hasSidecar || !tunnelLabelled(endpoint.labels)) return undefined;
+  const w = index.workloadByPod.get(`${pod.namespace}/${pod.name}`);
+  if (!w || !w.hasSidecar || !tunnelLabelled(w.labels)) return undefined;
   // HTTP-family ports already share pooled upstream connections; only opaque TCP is tunneled.
   if (isHttpProtocol(port.protocol)) return undefined;
   // The server proxy serves a tunnel only into a TCP chain of its own: the target port must be one its
