@@ -1,5 +1,5 @@
 // Istio's workload label that marks a pod whose proxy accepts tunneled connections (HBONE: mTLS HTTP/2
-// CONNECT on 15008). Translation, the local cluster's NetworkPolicy and the CLI read it here.
+// CONNECT on 15008). Translation and the local cluster's NetworkPolicy read it here.
 
 export const TUNNEL_LABEL = "networking.istio.io/tunnel";
 /** The one value that turns tunnels on (Istio: `networking.istio.io/tunnel: http`). */
