@@ -90,7 +90,11 @@ export class ConnectionRecord {
 
   /** Proxies bytes until both sides are closed, then finishes the record. UPSTREAM_LOCAL: the address
    *  the upstream connection leaves from, when UP is a tunnel stream rather than a socket. */
-  bridge(down: ByteStream, up: ByteStream, upstreamLocal?: { localAddress?: string; localPort?: number }): void {
+  bridge(
+    down: ByteStream,
+    up: ByteStream,
+    upstreamLocal?: { localAddress?: string; localPort?: number },
+  ): void {
     const local = upstreamLocal ?? (up as { localAddress?: string; localPort?: number });
     this.entry.upstreamLocal = hostPort(local.localAddress, local.localPort);
     bridge(down, up, this.rt.idleTimeoutMs, (r) => {

@@ -2,6 +2,7 @@
 // `0.0.0.0_PORT`) → cluster, else the default cluster; then an endpoint (load balancer, outlier
 // detection), a slot under the cluster's tcp.maxConnections, the endpoint's TLS, and the bytes.
 import type { Socket } from "node:net";
+import type { SecureContext } from "node:tls";
 import { hostPort } from "./access-log.js";
 import type { ConnectionRecord } from "./connection-record.js";
 import type { ProxyRuntime } from "./connection-record.js";
@@ -12,11 +13,12 @@ import { detectProtocol } from "./protocol-detect.js";
 import { clientHelloServerName } from "./client-hello.js";
 import type { RoutingTable } from "./routing-table.js";
 import { clusterFor, findListener } from "./routing-table.js";
-import type { EndpointPlan } from "./routing-table.js";
+import type { ClusterPlan, EndpointPlan } from "./routing-table.js";
 import { admit, pickEndpoint, reportOutcome } from "./upstream-policy.js";
 import type { UpstreamTarget } from "./upstream-connect.js";
 import { connectUpstream } from "./upstream-connect.js";
 import { acceptCaptured } from "./capture-accept.js";
+import { tunnelsFor } from "./tunnel-pool.js";
 
 /** A connection bound for one cluster (outbound listeners and gateway TCP/TLS ports): an endpoint, a
  *  slot, the endpoint's TLS, then the bytes; refused (and logged) when any of those is missing. */
@@ -51,6 +53,8 @@ export function routeToCluster(
     if (down.closed) slot.release();
     else down.once("close", () => slot.release());
     rec.entry.upstreamHost = hostPort(target.address, target.port);
+    // The endpoint's proxy takes tunneled connections: a CONNECT stream on a shared mTLS session.
+    if (endpoint?.tunnel) return viaTunnel(rt, table, rec, down, cluster, endpoint, endpoint.tunnel.port);
     let clientGone = false;
     const up = connectUpstream(
       target,
@@ -77,6 +81,63 @@ export function routeToCluster(
     };
     down.once("close", onDownClose);
   }
+}
+
+/** The connection as one CONNECT stream through the endpoint's tunnel (its slot is already taken). */
+function viaTunnel(
+  rt: ProxyRuntime,
+  table: RoutingTable,
+  rec: ConnectionRecord,
+  down: Socket,
+  cluster: ClusterPlan,
+  endpoint: EndpointPlan,
+  tunnelPort: number,
+): void {
+  const plan = endpoint.tls;
+  let context: SecureContext | undefined;
+  try {
+    context = plan && (plan.context ?? rt.identity.getSecureContext());
+  } catch (err) {
+    // No workload certificate (yet): a TLS setup failure, as on the direct path.
+    reportOutcome(cluster, endpoint, { connectFailure: true });
+    return rec.refuse(down, { flag: "UF", failure: `TLS_error:${(err as Error).message}` });
+  }
+  if (!plan || !context) return rec.refuse(down, { flag: "UF", failure: "TLS_error:no mesh TLS" });
+  let clientGone = false;
+  const abandon = tunnelsFor(rt).open(
+    endpoint,
+    tunnelPort,
+    plan,
+    context,
+    cluster.connectTimeoutMs,
+    (failure, stream, local) => {
+      down.removeListener("close", onDownClose);
+      // A refusal (the tunnel server answered 403, 503, ...) is the remote's answer, not a connect
+      // failure: outlier detection sees its status as for an HTTP response. A setup the client abandoned
+      // says nothing about the endpoint.
+      if (!clientGone)
+        reportOutcome(
+          cluster,
+          endpoint,
+          failure
+            ? failure.status
+              ? { status: failure.status }
+              : { connectFailure: true }
+            : { connected: true },
+        );
+      if (failure || !stream || down.destroyed) {
+        stream?.close();
+        return rec.refuse(down, failure ? { flag: failure.flag, failure: failure.reason } : {});
+      }
+      rec.bridge(down, stream, local);
+      trackOutboundTcp(rt.stats.mesh, table, cluster.name, endpoint, down);
+    },
+  );
+  const onDownClose = () => {
+    clientGone = true;
+    abandon();
+  };
+  down.once("close", onDownClose);
 }
 
 export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {

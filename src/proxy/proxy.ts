@@ -23,6 +23,7 @@ import type { RoutingTable } from "./routing-table.js";
 import { buildRoutingTable } from "./routing-table.js";
 import { ProxyStats } from "./stats.js";
 import { SessionCache } from "./tls-sessions.js";
+import { closeTunnels } from "./tunnel-pool.js";
 
 export type { ProxyIdentity } from "./connection-record.js";
 
@@ -185,6 +186,7 @@ export async function startProxy(o: StartProxyOptions): Promise<Proxy> {
         await gateway?.close();
         inbound.close();
         closeHttp(rt);
+        closeTunnels(rt);
         for (const s of servers) s.close();
         for (const s of sockets) s.destroy();
         admin?.closeAllConnections();

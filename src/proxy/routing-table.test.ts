@@ -117,3 +117,26 @@ test("a new table keeps a cluster's breaker counts and its remaining endpoints' 
   assert.equal(fresh?.state.breakers.connections, 0);
   assert.equal(fresh?.endpoints[1]?.state.health.ejectedAt, undefined);
 });
+
+test("an endpoint's tunnel port reaches its plan only with mesh mTLS (ISTIO_MUTUAL)", () => {
+  const t = buildRoutingTable(
+    testConfig({
+      clusters: [
+        eds("tunnels", [
+          { address: "10.244.0.2", port: 9000, tls: { mode: "ISTIO_MUTUAL" }, tunnel: { port: 15008 } },
+          { address: "10.244.0.3", port: 9000, tls: { mode: "SIMPLE" }, tunnel: { port: 15008 } },
+          { address: "10.244.0.4", port: 9000, tunnel: { port: 15008 } },
+          { address: "10.244.0.5", port: 9000, tls: { mode: "ISTIO_MUTUAL" } },
+        ]),
+        {
+          ...eds("mesh", [{ address: "10.244.0.6", port: 9000, tunnel: { port: 15008 } }]),
+          tls: { mode: "ISTIO_MUTUAL" },
+        },
+      ],
+    }),
+  );
+  const tunnels = t.clusters.get("tunnels")?.endpoints.map((e) => e.tunnel);
+  assert.deepEqual(tunnels, [{ port: 15008 }, undefined, undefined, undefined]);
+  // The cluster's ISTIO_MUTUAL applies to an endpoint without its own TLS.
+  assert.deepEqual(t.clusters.get("mesh")?.endpoints[0]?.tunnel, { port: 15008 });
+});

@@ -23,6 +23,8 @@ export interface EndpointPlan {
   address: string;
   port: number;
   tls: TlsPlan | undefined;
+  /** The endpoint's proxy takes tunneled connections on this port (used only with ISTIO_MUTUAL). */
+  tunnel: { port: number } | undefined;
   /** `address:port`: the endpoint's identity, across configs too. */
   key: string;
   /** Load-balancing weight (> 0: weight-0 endpoints are left out of the plan). */
@@ -92,10 +94,13 @@ export function buildRoutingTable(
         .filter((e) => e.weight > 0)
         .map((e) => {
           const key = endpointKey(e.address, e.port);
+          const tls = e.tls ? tlsPlan(e.tls, c.name, td) : clusterTls;
           return {
             address: e.address,
             port: e.port,
-            tls: e.tls ? tlsPlan(e.tls, c.name, td) : clusterTls,
+            tls,
+            // The endpoint's tunnel carries only mesh mTLS (ISTIO_MUTUAL) connections.
+            tunnel: e.tunnel && tls?.mode === "ISTIO_MUTUAL" ? { port: e.tunnel.port } : undefined,
             key,
             weight: e.weight,
             state: kept.get(key) ?? newEndpointState(),
