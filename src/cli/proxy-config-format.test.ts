@@ -90,3 +90,30 @@ test("endpoints list each cluster's addresses; secrets say when the proxy report
     /^default\s+Cert Chain\s+ACTIVE\s+true\s+ab12\s+y\s+x$/m,
   );
 });
+
+test("endpoints reached through the tunnel say HBONE in a TUNNEL column; the others show -", () => {
+  const plain = goldenConfig("s1-tcp-authz", "curl");
+  assert.doesNotMatch(formatEndpoints(plain), /TUNNEL|HBONE/, "no tunnel, no column");
+  const first = plain.clusters.find((c) => c.endpoints.length > 0)!;
+  const tunneled: ProxyConfig = {
+    ...plain,
+    clusters: plain.clusters.map((c) =>
+      c === first
+        ? { ...c, endpoints: c.endpoints.map((e, i) => (i === 0 ? { ...e, tunnel: { port: 15008 } } : e)) }
+        : c,
+    ),
+  };
+  const out = formatEndpoints(tunneled);
+  assert.match(out, /^ENDPOINT\s+STATUS\s+OUTLIER CHECK\s+CLUSTER\s+TUNNEL$/m);
+  const ep = first.endpoints[0]!;
+  const row = out
+    .split("\n")
+    .find((l) => l.startsWith(`${ep.address}:${ep.port} `) && l.includes(first.name));
+  assert.ok(row, out);
+  assert.match(row, /\s+HBONE:15008$/);
+  const others = out
+    .split("\n")
+    .slice(1, -1)
+    .filter((l) => l !== row);
+  assert.ok(others.length > 0 && others.every((l) => / -$/.test(l)), out);
+});

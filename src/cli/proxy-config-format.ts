@@ -100,14 +100,34 @@ export function formatListeners(config: ProxyConfig, port?: number): string {
   return table(["ADDRESSES", "PORT", "MATCH", "DESTINATION"], shown);
 }
 
+/**
+ * istioctl's endpoint table. An endpoint reached through the tunnel (HBONE) gets `HBONE:PORT` in a
+ * trailing TUNNEL column, shown only when some listed endpoint tunnels (the columns before it keep their
+ * places, so tables of configs without tunnels read exactly as before).
+ */
 export function formatEndpoints(config: ProxyConfig, clusterName?: string): string {
   const rows: string[][] = [];
+  let tunneled = false;
   for (const c of config.clusters) {
     if (clusterName && c.name !== clusterName) continue;
-    for (const e of c.endpoints) rows.push([`${e.address}:${e.port}`, "HEALTHY", "OK", c.name]);
+    for (const e of c.endpoints) {
+      if (e.tunnel) tunneled = true;
+      rows.push([
+        `${e.address}:${e.port}`,
+        "HEALTHY",
+        "OK",
+        c.name,
+        e.tunnel ? `HBONE:${e.tunnel.port}` : "-",
+      ]);
+    }
   }
   rows.sort((a, b) => (a[3] ?? "").localeCompare(b[3] ?? "") || (a[0] ?? "").localeCompare(b[0] ?? ""));
-  return table(["ENDPOINT", "STATUS", "OUTLIER CHECK", "CLUSTER"], rows);
+  const header = ["ENDPOINT", "STATUS", "OUTLIER CHECK", "CLUSTER"];
+  if (tunneled) return table([...header, "TUNNEL"], rows);
+  return table(
+    header,
+    rows.map((r) => r.slice(0, 4)),
+  );
 }
 
 export function formatSecrets(secrets: CertificateInfo[] | undefined): string {

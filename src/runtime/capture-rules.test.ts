@@ -37,12 +37,14 @@ test("Istio's default capture: inbound TCP → 15006 but the proxy's ports, outb
       ...HEADER,
       "-A PREROUTING -p tcp -j ISTIO_INBOUND",
       "-A OUTPUT -p tcp -j ISTIO_OUTPUT",
+      "-A ISTIO_INBOUND -p tcp --dport 15008 -j RETURN",
       "-A ISTIO_INBOUND -p tcp --dport 15090 -j RETURN",
       "-A ISTIO_INBOUND -p tcp --dport 15021 -j RETURN",
       "-A ISTIO_INBOUND -p tcp --dport 15020 -j RETURN",
       "-A ISTIO_INBOUND -p tcp -j ISTIO_IN_REDIRECT",
       "-A ISTIO_IN_REDIRECT -p tcp -j REDIRECT --to-ports 15006",
       "-A ISTIO_OUTPUT -o lo -s 127.0.0.6/32 -j RETURN",
+      "-A ISTIO_OUTPUT -o lo -p tcp --dport 15008 -j RETURN",
       ...OWNER_RULES,
       "-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN",
       "-A ISTIO_OUTPUT -j ISTIO_REDIRECT",
@@ -57,6 +59,7 @@ test("excluded inbound ports RETURN before the catch-all; the proxy's ports stay
   const out = lines({ excludeInboundPorts: [15020, 8081, 8081] });
   const inbound = out.filter((l) => l.startsWith("-A ISTIO_INBOUND"));
   assert.deepEqual(inbound, [
+    "-A ISTIO_INBOUND -p tcp --dport 15008 -j RETURN",
     "-A ISTIO_INBOUND -p tcp --dport 15090 -j RETURN",
     "-A ISTIO_INBOUND -p tcp --dport 15021 -j RETURN",
     "-A ISTIO_INBOUND -p tcp --dport 15020 -j RETURN",
@@ -69,6 +72,7 @@ test("a list of inbound ports captures only those; an empty list captures no inb
   const listed = lines({ includeInboundPorts: [9000, 9001] }).filter((l) => /^-A .*ISTIO_INBOUND/.test(l));
   assert.deepEqual(listed, [
     "-A PREROUTING -p tcp -j ISTIO_INBOUND",
+    "-A ISTIO_INBOUND -p tcp --dport 15008 -j RETURN",
     "-A ISTIO_INBOUND -p tcp --dport 9000 -j ISTIO_IN_REDIRECT",
     "-A ISTIO_INBOUND -p tcp --dport 9001 -j ISTIO_IN_REDIRECT",
   ]);
@@ -86,12 +90,33 @@ test("outbound: excluded ports first, then loopback and the proxy, then excluded
   assert.deepEqual(out, [
     "-A ISTIO_OUTPUT -p tcp --dport 3306 -j RETURN",
     "-A ISTIO_OUTPUT -o lo -s 127.0.0.6/32 -j RETURN",
+    "-A ISTIO_OUTPUT -o lo -p tcp --dport 15008 -j RETURN",
     ...OWNER_RULES,
     "-A ISTIO_OUTPUT -d 127.0.0.1/32 -j RETURN",
     "-A ISTIO_OUTPUT -d 10.96.0.0/16 -j RETURN",
     "-A ISTIO_OUTPUT -d 10.0.0.0/8 -j ISTIO_REDIRECT",
     "-A ISTIO_OUTPUT -d 203.0.113.0/24 -j ISTIO_REDIRECT",
   ]);
+});
+
+test("the tunnel port 15008 is never captured inbound: it RETURNs first, even when a list names it", () => {
+  const variants: Array<"*" | number[]> = ["*", [15008, 9000]];
+  for (const includeInboundPorts of variants) {
+    const inbound = lines({ includeInboundPorts }).filter((l) => l.startsWith("-A ISTIO_INBOUND"));
+    assert.equal(inbound[0], "-A ISTIO_INBOUND -p tcp --dport 15008 -j RETURN", String(includeInboundPorts));
+    assert.ok(!inbound.some((l) => l.includes("--dport 15008 -j ISTIO_IN_REDIRECT")));
+  }
+  // No inbound capture: no inbound chain rules at all, the tunnel port included.
+  assert.ok(
+    !lines({ includeInboundPorts: [] }).some(
+      (l) => l.includes("--dport 15008 -j RETURN") && l.includes("INBOUND"),
+    ),
+  );
+  // The proxy's own tunnel to its pod IP (a pod calling its own Service) is not hairpinned to 15006.
+  const out = lines().filter((l) => l.startsWith("-A ISTIO_OUTPUT"));
+  const tunnel = out.indexOf("-A ISTIO_OUTPUT -o lo -p tcp --dport 15008 -j RETURN");
+  const hairpin = out.findIndex((l) => l.endsWith("-j ISTIO_IN_REDIRECT"));
+  assert.ok(tunnel >= 0 && tunnel < hairpin);
 });
 
 test("no included outbound ranges: no outbound capture at all", () => {
@@ -103,8 +128,9 @@ test("no included outbound ranges: no outbound capture at all", () => {
 test("the proxy's loopback connections to its pod IP go inbound (hairpin), after 127.0.0.6 is let through", () => {
   const out = lines().filter((l) => l.startsWith("-A ISTIO_OUTPUT"));
   // The inbound side's own connections to the application (from 127.0.0.6) must not loop back to 15006.
-  assert.deepEqual(out.slice(0, 4), [
+  assert.deepEqual(out.slice(0, 5), [
     "-A ISTIO_OUTPUT -o lo -s 127.0.0.6/32 -j RETURN",
+    "-A ISTIO_OUTPUT -o lo -p tcp --dport 15008 -j RETURN",
     "-A ISTIO_OUTPUT -o lo ! -d 127.0.0.1/32 -m owner --uid-owner 1337 -j ISTIO_IN_REDIRECT",
     "-A ISTIO_OUTPUT -o lo -m owner ! --uid-owner 1337 -j RETURN",
     "-A ISTIO_OUTPUT -m owner --uid-owner 1337 -j RETURN",

@@ -1,6 +1,6 @@
 // Sidecar capture as an iptables-restore document for a pod's nat table (pure): the rules Istio's
 // `istio-iptables` installs in REDIRECT mode, inbound TCP → 15006 and outbound TCP → 15001, with the
-// proxy's own uid/gid, loopback and the excluded ports and ranges left alone.
+// proxy's own uid/gid, loopback, the tunnel port (15008) and the excluded ports and ranges left alone.
 import { PROXY_PORTS, PROXY_UID } from "../proxy/proxy-config.js";
 
 export interface CaptureOptions {
@@ -58,7 +58,9 @@ const unique = <T>(items: readonly T[]): T[] => [...new Set(items)];
 export const INBOUND_PASSTHROUGH_SOURCE = "127.0.0.6/32";
 
 function inboundRules(o: CaptureOptions): string[] {
-  const rules: string[] = [];
+  // Istio: the HBONE port (15008) is never captured inbound, whatever the include and exclude lists say:
+  // the proxy terminates tunnels there itself.
+  const rules: string[] = [`-A ISTIO_INBOUND -p tcp --dport ${PROXY_PORTS.tunnel} -j RETURN`];
   if (o.includeInboundPorts === "*") {
     // includeInboundPorts "*": every port is captured except the excluded ones (which RETURN first).
     for (const port of unique([...PROXY_SERVED_PORTS, ...o.excludeInboundPorts]))
@@ -67,7 +69,8 @@ function inboundRules(o: CaptureOptions): string[] {
   } else {
     // A list: only those ports are captured; everything else reaches the application directly.
     for (const port of unique(o.includeInboundPorts))
-      rules.push(`-A ISTIO_INBOUND -p tcp --dport ${port} -j ISTIO_IN_REDIRECT`);
+      if (port !== PROXY_PORTS.tunnel)
+        rules.push(`-A ISTIO_INBOUND -p tcp --dport ${port} -j ISTIO_IN_REDIRECT`);
   }
   return rules;
 }
@@ -90,6 +93,10 @@ function outboundRules(o: CaptureOptions): string[] {
     rules.push(`-A ISTIO_OUTPUT -p tcp --dport ${port} -j RETURN`);
   // Istio: the proxy's inbound upstream connections (sourced from 127.0.0.6) pass untouched.
   rules.push(`-A ISTIO_OUTPUT -o lo -s ${INBOUND_PASSTHROUGH_SOURCE} -j RETURN`);
+  // A proxy tunneling to its own pod (a pod calling its own Service) reaches its tunnel port directly,
+  // not through the hairpin redirect below, which would hand the tunnel's TLS to the inbound listener.
+  if (o.loopbackInboundRedirect)
+    rules.push(`-A ISTIO_OUTPUT -o lo -p tcp --dport ${PROXY_PORTS.tunnel} -j RETURN`);
   rules.push(...ownerRules(o, "--uid-owner", o.proxyUid));
   rules.push(...ownerRules(o, "--gid-owner", o.proxyGid));
   // Istio: "Don't redirect traffic to localhost" (the proxy's own loopback calls, e.g. admin).

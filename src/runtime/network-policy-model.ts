@@ -16,8 +16,11 @@
 // - ipBlock matches any address, pod IPs included, as Calico does.
 // - A pod reaching itself (through its own service VIP) is always allowed, as Cilium does.
 // - Protocols other than TCP, UDP and SCTP are allowed only by rules without `ports`.
+// - Tunnels: a peer allowed on a TCP port of a pod whose sidecar accepts tunnels is also allowed on its
+//   tunnel port 15008 (network-policy-tunnel.ts says why and what that gives up).
 import { selectorMatches } from "../api/k8s/fields.js";
 import type { LabelSelector } from "../api/k8s/fields.js";
+import { tunnelAllows } from "./network-policy-tunnel.js";
 
 export type PolicyProtocol = "TCP" | "UDP" | "SCTP";
 export type PolicyDirection = "Ingress" | "Egress";
@@ -70,6 +73,8 @@ export interface PolicyPod {
   ip: string;
   labels: Record<string, string>;
   ports?: ContainerPortState[] | undefined;
+  /** The pod's sidecar accepts tunnels (it has one and carries `networking.istio.io/tunnel: http`). */
+  acceptsTunnel?: boolean | undefined;
 }
 
 /** One address the peer side of a connection may have. */
@@ -264,6 +269,12 @@ function directionRules(
         allow.push(a);
       }
     }
+  }
+  for (const a of tunnelAllows(allow, direction, target, input.pods, podAdmitted)) {
+    const k = allowKey(a);
+    if (seen.has(k)) continue;
+    seen.add(k);
+    allow.push(a);
   }
   return { policies: isolating.map((p) => `${p.namespace}/${p.name}`), allow };
 }

@@ -2,6 +2,7 @@
 // container ports; namespaces with labels; NetworkPolicies) to the filter-table rules the node adds to
 // its iptables-restore document. Each node filters the egress of its own pods and the ingress to its
 // own pods, so a connection between two nodes is judged once on each side. Pure.
+import { tunnelLabelled } from "../api/tunnel-label.js";
 import type { ClusterState, PodState } from "./cluster-state.js";
 import { compilePolicies } from "./network-policy-model.js";
 import type { PolicyInput } from "./network-policy-model.js";
@@ -15,6 +16,8 @@ function policyInput(state: ClusterState): PolicyInput {
       ip: p.ip,
       labels: p.labels,
       ports: p.ports,
+      // Only a pod with a sidecar (it has capture rules) serves the tunnel port.
+      acceptsTunnel: p.captureRules !== "" && tunnelLabelled(p.labels),
     })),
     namespaces: state.namespaces ?? [],
     policies: state.networkPolicies ?? [],

@@ -9,6 +9,7 @@ import { endpointTls, tlsSetting, upstreamTlsOf } from "./mtls.js";
 import type { Labels } from "./snapshot-types.js";
 import { selectorMatches } from "../policy/workload.js";
 import { clusterPolicy } from "./traffic-policy.js";
+import { endpointTunnel } from "./tunnel.js";
 
 export const PASSTHROUGH_CLUSTER = "PassthroughCluster";
 export const BLACKHOLE_CLUSTER = "BlackHoleCluster";
@@ -56,6 +57,7 @@ function oneCluster(
     ? view.endpoints.filter((e) => selectorMatches(subset.labels, e.labels))
     : view.endpoints;
   if (view.clusterType === "EDS") {
+    const viewPort = view.ports.find((p) => p.port === port)!;
     cluster.endpoints = members
       .map((e) => {
         const ep: ProxyEndpoint = {
@@ -66,6 +68,8 @@ function oneCluster(
         };
         const tls = endpointTls(index, view, port, e, setting);
         if (tls) ep.tls = tls;
+        const tunnel = endpointTunnel(index, viewPort, e, ep.port, tls);
+        if (tunnel) ep.tunnel = tunnel;
         return ep;
       })
       .sort(byAddress);
