@@ -160,12 +160,12 @@ export async function startSidecar(
   config: unknown,
   side: string,
   dst: [string, number],
-): Promise<{ pid: number; inbound: number; outbound: number }> {
+): Promise<{ pid: number; inbound: number; outbound: number; tunnel: number }> {
   const file = join(dir, `${name}.json`);
   writeFileSync(file, JSON.stringify(config));
   const c = await start(["sidecar", file, join(dir, side), dst[0], String(dst[1])]);
-  const [inbound, outbound] = c.line.split(" ").map(Number) as [number, number];
-  return { pid: c.pid, inbound, outbound };
+  const [inbound, outbound, tunnel] = c.line.split(" ").map(Number) as [number, number, number];
+  return { pid: c.pid, inbound, outbound, tunnel };
 }
 
 /** The mesh root and two workload identities (client: productpage, server: details) written to `dir` as

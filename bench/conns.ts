@@ -5,7 +5,9 @@
 //   churn   wrk with `Connection: close`: every request on a new client connection (connect, one
 //           request, close) at the highest rate the path takes, new connections/s and the pair's CPU per
 //           connection. Through the tcp pairs (each client connection is one sidecar-to-sidecar mTLS
-//           connection, TLS sessions resumed) and the HTTP pairs (Shoal's pooled sidecar-to-sidecar
+//           connection, TLS sessions resumed), the tunneled tcp pair (each client connection is one
+//           HTTP/2 CONNECT stream of a shared sidecar-to-sidecar mTLS connection, Istio's HBONE) and the
+//           HTTP pairs (Shoal's pooled sidecar-to-sidecar
 //           connections; haproxy `mode http` with `http-reuse always`).
 // Several rounds in rotating order, medians, the load average, and ratios taken within each round.
 // Started by bench/conns.sh, which checks the tools and cleans up. Loopback only.
@@ -40,6 +42,12 @@ const SERVER_ID = "spiffe://cluster.local/ns/default/sa/bookinfo-details";
 const children = new Children();
 const nodeChild = (args: string[]) => children.node(child, args, cpuProfFlags(args));
 
+interface Endpoint {
+  address: string;
+  port: number;
+  tunnel?: { port: number };
+}
+
 interface Path {
   name: string;
   port: number;
@@ -68,12 +76,13 @@ async function main(): Promise<void> {
     });
     return { ...cfg, node: { ...cfg.node, labels: { app: "details" }, serviceAccount: "bookinfo-details" } };
   };
-  const cluster = (port: number) => ({
+  // The endpoint: the server sidecar's inbound port, or (tunneled) the app behind the server's tunnel.
+  const cluster = (to: Endpoint) => ({
     name: "outbound|9080||details",
     type: "EDS",
-    endpoints: [{ address: "127.0.0.1", port, tls: { mode: "ISTIO_MUTUAL", subjectAltNames: [SERVER_ID] } }],
+    endpoints: [{ ...to, tls: { mode: "ISTIO_MUTUAL", subjectAltNames: [SERVER_ID] } }],
   });
-  const clientConfig = (serverInbound: number, protocol: "tcp" | "http") =>
+  const clientConfig = (to: Endpoint, protocol: "tcp" | "http") =>
     testConfig({
       namespace: "default",
       listeners: [
@@ -99,18 +108,21 @@ async function main(): Promise<void> {
               ],
             },
       ],
-      clusters: [cluster(serverInbound)],
+      clusters: [cluster(to)],
     });
-  const pair = async (protocol: "tcp" | "http", upstream: number) => {
+  const pair = async (protocol: "tcp" | "http", upstream: number, tunneled = false) => {
     const server = await sidecar(
       `${protocol}-${upstream}-server`,
       serverConfig(upstream, protocol),
       "server",
       upstream,
     );
+    const to: Endpoint = tunneled
+      ? { address: "127.0.0.1", port: upstream, tunnel: { port: server.tunnel } }
+      : { address: "127.0.0.1", port: server.inbound };
     const client = await sidecar(
-      `${protocol}-${upstream}-client`,
-      clientConfig(server.inbound, protocol),
+      `${protocol}-${upstream}-${tunneled ? "tunnel-" : ""}client`,
+      clientConfig(to, protocol),
       "client",
       9080,
     );
@@ -146,12 +158,14 @@ async function main(): Promise<void> {
   const bulkPaths: Path[] = [
     { name: "direct", port: sinkPort, pids: [] },
     { name: "shoal", ...(await pair("tcp", sinkPort)) },
+    { name: "shoal tunnel", ...(await pair("tcp", sinkPort, true)) },
     { name: "haproxy", ...(await hap("tcp", sinkPort)) },
     { name: "node-floor", ...(await pipe(sinkPort)) },
   ];
   const churnPaths: Path[] = [
     { name: "direct", port: appPort, pids: [] },
     { name: "shoal tcp", ...(await pair("tcp", appPort)) },
+    { name: "shoal tcp tunnel", ...(await pair("tcp", appPort, true)) },
     { name: "haproxy tcp", ...(await hap("tcp", appPort)) },
     { name: "node-floor tcp", ...(await pipe(appPort)) },
     { name: "shoal http", ...(await pair("http", appPort)) },
@@ -198,6 +212,7 @@ async function main(): Promise<void> {
     console.log(
       `bulk shoal/haproxy: MB/s ${within(b("shoal"), b("haproxy"))}, CPU per MiB ${within(cpu("shoal"), cpu("haproxy"))}; ` +
         `shoal/direct MB/s ${within(b("shoal"), b("direct"))}; ` +
+        `shoal tunnel/haproxy: MB/s ${within(b("shoal tunnel"), b("haproxy"))}, CPU per MiB ${within(cpu("shoal tunnel"), cpu("haproxy"))}; ` +
         `node-floor/haproxy: MB/s ${within(b("node-floor"), b("haproxy"))}, CPU per MiB ${within(cpu("node-floor"), cpu("haproxy"))}`,
     );
   }
@@ -220,6 +235,7 @@ async function main(): Promise<void> {
     const cpuConn = (n: string) => c(n).map((r) => r.cpuUsPerConn);
     console.log(
       `churn shoal/haproxy: tcp ${within(cps("shoal tcp"), cps("haproxy tcp"))}, ` +
+        `tcp tunnel ${within(cps("shoal tcp tunnel"), cps("haproxy tcp"))} (CPU per connection ${within(cpuConn("shoal tcp tunnel"), cpuConn("haproxy tcp"))}), ` +
         `http ${within(cps("shoal http"), cps("haproxy http"))}; ` +
         `node-floor/haproxy tcp: conn/s ${within(cps("node-floor tcp"), cps("haproxy tcp"))}, ` +
         `CPU per connection ${within(cpuConn("node-floor tcp"), cpuConn("haproxy tcp"))}`,

@@ -7,6 +7,10 @@
 //            once per set of Node flags, so flags are measured rather than assumed.
 //   per-conn N mTLS connections (mesh client certificate) to one sidecar's inbound port, each proxied
 //            to the app and left idle; (private after − private before) / N.
+//   pair     N plain connections to a client sidecar's outbound port, each carried to a server sidecar
+//            and on to the app, left idle: once with one mTLS connection per client connection (what
+//            a mesh endpoint gets by default) and once through the tunnel (HBONE: HTTP/2 CONNECT
+//            streams over shared mTLS connections); both sidecars' private growth / N.
 // Loopback only. Started by bench/sidecar-memory.sh, which raises the file limit and cleans up.
 //   usage: node dist/bench/sidecar-memory.js [CONNECTIONS=10000] [FLAG_SETS=all|default]
 import { spawn } from "node:child_process";
@@ -15,6 +19,7 @@ import { once } from "node:events";
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import net from "node:net";
 import tls from "node:tls";
 import { fileURLToPath } from "node:url";
 import { createCaService } from "../src/ca/ca-service.js";
@@ -53,6 +58,45 @@ const policy = (name: string, spec: unknown) => ({
   spec,
 });
 
+/** The client sidecar of the pair: port 9000 goes to the server sidecar, directly or through its tunnel. */
+function pairClientConfig(appPort: number, serverInbound: number, serverTunnel: number | undefined) {
+  const endpoint =
+    serverTunnel === undefined
+      ? { address: "127.0.0.1", port: serverInbound }
+      : { address: "127.0.0.1", port: appPort, tunnel: { port: serverTunnel } };
+  return testConfig({
+    version: "bench-1",
+    namespace: NS,
+    listeners: [
+      {
+        name: "0.0.0.0_9000",
+        address: "0.0.0.0",
+        port: 9000,
+        protocol: "tcp",
+        cluster: "outbound|9000||server",
+      },
+    ],
+    clusters: [
+      {
+        name: "outbound|9000||server",
+        type: "EDS",
+        endpoints: [
+          {
+            ...endpoint,
+            tls: {
+              mode: "ISTIO_MUTUAL",
+              subjectAltNames: [`spiffe://cluster.local/ns/${NS}/sa/pair-server`],
+            },
+          },
+        ],
+      },
+    ],
+  });
+}
+
+/** Pod name → the pair's client config, for the pods the benchmark starts as pair clients. */
+const pairClients = new Map<string, ProxyConfig>();
+
 function configFor(appPort: number) {
   const services = Array.from({ length: 20 }, (_, i) => `svc-${i}.${NS}.svc.cluster.local`);
   return (node: PushNode): ProxyConfig => {
@@ -84,7 +128,11 @@ function configFor(appPort: number) {
         endpoints: [{ address: `10.244.1.${i + 1}`, port: 8080 }],
       })),
     });
-    return { ...c, node: { ...c.node, id: node.id, podName: node.podName, namespace: node.namespace } };
+    const chosen = pairClients.get(node.podName) ?? c;
+    return {
+      ...chosen,
+      node: { ...chosen.node, id: node.id, podName: node.podName, namespace: node.namespace },
+    };
   };
 }
 
@@ -117,6 +165,8 @@ interface Sidecar {
   heap(): Promise<Heap>;
 }
 
+/** PORT_BASE: inbound; +1 outbound, +2 admin, +3 Prometheus, +4 health, +5 tunnel. DST_PORT: where every
+ *  accepted connection was going (no iptables on loopback). */
 async function startSidecar(pod: string, portBase: number, appPort: number, target: string, flags: string[]) {
   const tokenFile = join(dir, `${pod}.token`);
   writeFileSync(tokenFile, tokenFor(NS, pod, { serviceAccount: pod }));
@@ -171,24 +221,26 @@ function describeHeap(h: Heap): string {
   return `used/committed KiB ${k(h.heapUsed)}/${k(h.heapTotal)} (${spaces.join(", ")}); external ${k(h.external)} (array buffers ${k(h.arrayBuffers)})`;
 }
 
-/** Opens `n` mTLS connections (at most 50 handshakes at a time) and keeps them open. */
+/** Opens `n` connections, mTLS with PEM or else plain (at most 50 set-ups at a time), and keeps them open. */
 async function openConnections(
   n: number,
   port: number,
-  pem: { key: string; cert: string; ca: string },
-): Promise<tls.TLSSocket[]> {
-  const out: tls.TLSSocket[] = [];
+  pem: { key: string; cert: string; ca: string } | undefined,
+): Promise<net.Socket[]> {
+  const out: net.Socket[] = [];
   let failed = 0;
-  const context = tls.createSecureContext({ key: pem.key, cert: pem.cert, ca: pem.ca });
+  const context = pem && tls.createSecureContext({ key: pem.key, cert: pem.cert, ca: pem.ca });
   const one = () =>
     new Promise<void>((resolve) => {
-      const s = tls.connect({
-        host: "127.0.0.1",
-        port,
-        secureContext: context,
-        checkServerIdentity: () => undefined,
-      });
-      s.once("secureConnect", () => {
+      const s = context
+        ? tls.connect({
+            host: "127.0.0.1",
+            port,
+            secureContext: context,
+            checkServerIdentity: () => undefined,
+          })
+        : net.connect({ host: "127.0.0.1", port });
+      s.once(context ? "secureConnect" : "connect", () => {
         out.push(s);
         resolve();
       });
@@ -207,6 +259,38 @@ async function openConnections(
   await Promise.all(Array.from({ length: 50 }, worker));
   if (failed > 0) console.error(`${failed} of ${n} connections failed to open`);
   return out;
+}
+
+/** One row of the pair table: N idle plain connections into a client sidecar, carried to a server sidecar
+ *  one mTLS connection each, or as streams of the server's tunnel. */
+async function measurePair(
+  tunneled: boolean,
+  base: number,
+  appPort: number,
+  target: string,
+  held: { size: number },
+): Promise<string> {
+  const server = await startSidecar("pair-server", base + 20, appPort, target, []);
+  pairClients.set("pair-client", pairClientConfig(appPort, base + 20, tunneled ? base + 25 : undefined));
+  const client = await startSidecar("pair-client", base + 30, 9000, target, []);
+  await sleep(3000);
+  const c0 = memory(client.pid);
+  const s0 = memory(server.pid);
+  const sockets = await openConnections(CONNECTIONS, base + 31, undefined);
+  for (let i = 0; i < 600 && held.size < sockets.length; i++) await sleep(100);
+  await sleep(3000);
+  const reached = held.size;
+  const n = sockets.length;
+  const grow = (after: { privateKiB: number }, before: { privateKiB: number }) =>
+    ((after.privateKiB - before.privateKiB) * 1024) / n / 1000;
+  const c = grow(memory(client.pid), c0);
+  const s = grow(memory(server.pid), s0);
+  for (const x of sockets) x.destroy();
+  await stop(client);
+  await stop(server);
+  for (let i = 0; i < 100 && held.size > 0; i++) await sleep(100);
+  const how = tunneled ? "tunnel (HTTP/2 CONNECT streams, shared mTLS)" : "one mTLS connection each";
+  return `| ${how} | ${n} (${reached}) | ${c.toFixed(1)} | ${s.toFixed(1)} | ${(c + s).toFixed(1)} |`;
 }
 
 async function main(): Promise<void> {
@@ -285,6 +369,16 @@ async function main(): Promise<void> {
     for (const s of sockets) s.destroy();
     await stop(a);
     await stop(b);
+    lines.push("");
+    lines.push(`per idle connection through a sidecar pair (client sidecar → server sidecar → app)`);
+    lines.push(
+      `| sidecar to sidecar | connections (reached the app) | client KB | server KB | pair KB per connection |`,
+    );
+    lines.push(`|---|---|---|---|---|`);
+    for (const tunneled of [false, true]) {
+      lines.push(await measurePair(tunneled, base, appPort, target, held));
+      console.error(lines.at(-1));
+    }
   } finally {
     for (const p of procs) if (p.exitCode === null) p.kill("SIGKILL");
     await server.close();
