@@ -119,7 +119,7 @@ test("S1 through the tunnel: every row of the table, the denial logged, a Networ
 
   // NetworkPolicy: tcp-echo admits only curl on 9000 (step 4's policy denies 9000; remove the mesh policy).
   await c.ok(["delete", "-f", join(SAMPLES, "policies", "s1-step4-deny-get-9000.yaml")]);
-  version = await c.waitNewVersion(server, "foo", version);
+  await c.waitNewVersion(server, "foo", version);
   await c.ok(["apply", "-f", "-"], { stdin: ONLY_CURL_ON_9000 });
   const admitted = await waitFor(
     "9000 admitted through the tunnel",
