@@ -2,13 +2,12 @@
 // client connections ride one mTLS session, each as its own stream; refusals, a wrong server identity and
 // a server that is gone are logged as the direct path logs them.
 import assert from "node:assert/strict";
-import { once } from "node:events";
-import net from "node:net";
 import { after, test } from "node:test";
 import { testRoot } from "../ca/test-support.js";
 import {
   eventually,
   exchange,
+  resetsCrossBothWays,
   freePort,
   startApp,
   startTestProxy,
@@ -155,21 +154,8 @@ test("a reset on either side of the tunnel takes the other side with it", async 
   const endpoint = config.clusters.find((c) => c.name === CLUSTER)?.endpoints[0];
   if (endpoint) endpoint.port = echo.port;
   const cp = await clientProxy(config);
-  // Client resets: the stream is reset and the app's socket goes away.
-  const c1 = net.connect(cp.proxy.ports.outbound, "127.0.0.1");
-  c1.on("error", () => undefined);
-  c1.write("ping");
-  await once(c1, "data");
-  assert.equal(echo.sockets.size, 1);
-  c1.resetAndDestroy();
-  await eventually("app socket closed", () => echo.sockets.size === 0);
-  // App resets: the client's connection ends.
-  const c2 = net.connect(cp.proxy.ports.outbound, "127.0.0.1");
-  c2.on("error", () => undefined);
-  c2.write("ping");
-  await once(c2, "data");
-  for (const s of echo.sockets) s.resetAndDestroy();
-  await once(c2, "close");
+  // A client reset resets the stream and the app's socket goes away; an app reset ends the client's.
+  await resetsCrossBothWays(cp.proxy.ports.outbound, echo);
   await eventually("two log lines", () => cp.lines.length === 2);
   assert.equal(ts.sessions, 1, "the session outlives its streams");
 });

@@ -9,6 +9,7 @@ import { testRoot } from "../ca/test-support.js";
 import {
   eventually,
   exchange,
+  resetsCrossBothWays,
   inboundChain,
   startApp,
   startTestProxy,
@@ -115,21 +116,7 @@ test("a reset on either side destroys the other; nothing is left open", async ()
   after(() => echo.close());
   const cp = await clientProxy();
   cp.dst.current = { address: "127.0.0.1", port: echo.port, family: "IPv4" };
-  // Client resets: the app's socket goes away.
-  const c1 = net.connect(cp.proxy.ports.outbound, "127.0.0.1");
-  c1.on("error", () => undefined);
-  c1.write("ping");
-  await once(c1, "data");
-  assert.equal(echo.sockets.size, 1);
-  c1.resetAndDestroy();
-  await eventually("app socket closed", () => echo.sockets.size === 0);
-  // App resets: the client sees its connection end.
-  const c2 = net.connect(cp.proxy.ports.outbound, "127.0.0.1");
-  c2.on("error", () => undefined);
-  c2.write("ping");
-  await once(c2, "data");
-  for (const s of echo.sockets) s.resetAndDestroy();
-  await once(c2, "close");
+  await resetsCrossBothWays(cp.proxy.ports.outbound, echo);
   await eventually("two log lines", () => cp.lines.length === 2);
 });
 

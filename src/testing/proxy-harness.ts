@@ -220,6 +220,26 @@ export async function freePort(): Promise<number> {
 }
 
 /** Waits until `check` holds (polling), or fails after `ms`. */
+/**
+ * Resets cross a proxied TCP connection both ways: a client reset through PORT takes the echo app's
+ * socket away, and an app reset ends the client's connection (each side sees one "ping" echoed first).
+ */
+export async function resetsCrossBothWays(port: number, echo: TestApp): Promise<void> {
+  const c1 = net.connect(port, "127.0.0.1");
+  c1.on("error", () => undefined);
+  c1.write("ping");
+  await once(c1, "data");
+  if (echo.sockets.size !== 1) throw new Error(`the app holds ${echo.sockets.size} sockets, not 1`);
+  c1.resetAndDestroy();
+  await eventually("app socket closed", () => echo.sockets.size === 0);
+  const c2 = net.connect(port, "127.0.0.1");
+  c2.on("error", () => undefined);
+  c2.write("ping");
+  await once(c2, "data");
+  for (const s of echo.sockets) s.resetAndDestroy();
+  await once(c2, "close");
+}
+
 export async function eventually(what: string, check: () => boolean, ms = 3000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {

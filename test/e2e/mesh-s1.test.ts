@@ -9,16 +9,7 @@ import { test } from "node:test";
 import { DaemonClient } from "../../src/cli/daemon-client.js";
 import { SAMPLES, startMeshCluster } from "../../src/testing/mesh-e2e.js";
 import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
-
-const PORTS = [9000, 9001, 9002] as const;
-/** step → policy file (none for step 0) and whether 9000, 9001, 9002 succeed. */
-const STEPS: Array<{ file?: string; expect: [boolean, boolean, boolean] }> = [
-  { expect: [true, true, true] },
-  { file: "s1-step1-allow-ports.yaml", expect: [true, true, false] },
-  { file: "s1-step2-allow-get-9000.yaml", expect: [false, false, false] },
-  { file: "s1-step3-deny-get.yaml", expect: [false, false, false] },
-  { file: "s1-step4-deny-get-9000.yaml", expect: [false, true, true] },
-];
+import { S1_DENIAL_LOG, S1_STEPS, s1Row } from "../../src/testing/s1-table.js";
 
 test("S1: TCP authorization policies applied live, every row of the table", async (t) => {
   const blocker = runtimeE2eBlocker();
@@ -49,21 +40,14 @@ test("S1: TCP authorization policies applied live, every row of the table", asyn
   );
   assert.equal(health.stdout, "200");
 
-  const check = async (port: number): Promise<boolean> => {
-    const host = port === 9002 ? serverIP : "tcp-echo";
-    const r = await c.sh("curl", "foo", `echo "port ${port}" | nc ${host} ${port}`);
-    if (r.stdout === `hello port ${port}\n`) return true;
-    assert.equal(r.stdout, "", `port ${port}: either the answer or nothing`);
-    return false;
-  };
-  const row = () => Promise.all(PORTS.map(check));
+  const row = s1Row(c, serverIP);
 
   let version: string | undefined = (await c.proxyStatus()).find((r) => r.podName === server)?.versionAcked;
   // The policies select tcp-echo only: curl's sidecar must not be sent anything while they change.
   const client = (await c.pod("curl", "foo")).replace("pod/", "");
   const clientBefore = (await c.proxyStatus()).find((r) => r.podName === client);
   assert.equal(clientBefore?.state, "SYNCED");
-  for (const [i, step] of STEPS.entries()) {
+  for (const [i, step] of S1_STEPS.entries()) {
     t0 = performance.now();
     if (step.file) {
       await c.ok(["apply", "-f", join(SAMPLES, "policies", step.file)]);
@@ -89,10 +73,7 @@ test("S1: TCP authorization policies applied live, every row of the table", asyn
 
   // The denial is logged at the server sidecar with the policy and rule that matched.
   const logs = await c.ok(["logs", server, "-n", "foo", "-c", "istio-proxy"]);
-  assert.match(
-    logs,
-    /"- - -" 0 - - rbac_access_denied_matched_policy\[ns\[foo\]-policy\[tcp-policy\]-rule\[0\]\] /,
-  );
+  assert.match(logs, S1_DENIAL_LOG);
   assert.match(logs, /rbac_access_denied_matched_policy\[none\] .* InboundPassthroughCluster /);
   assert.match(logs, / inbound\|9001\|\| /, "allowed connections are logged too");
 

@@ -11,16 +11,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { SAMPLES, startMeshCluster } from "../../src/testing/mesh-e2e.js";
 import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
-
-const PORTS = [9000, 9001, 9002] as const;
-/** step → policy file (none for step 0) and whether 9000, 9001, 9002 succeed (S1's table). */
-const STEPS: Array<{ file?: string; expect: [boolean, boolean, boolean] }> = [
-  { expect: [true, true, true] },
-  { file: "s1-step1-allow-ports.yaml", expect: [true, true, false] },
-  { file: "s1-step2-allow-get-9000.yaml", expect: [false, false, false] },
-  { file: "s1-step3-deny-get.yaml", expect: [false, false, false] },
-  { file: "s1-step4-deny-get-9000.yaml", expect: [false, true, true] },
-];
+import { S1_DENIAL_LOG, S1_STEPS, s1Check, s1Row } from "../../src/testing/s1-table.js";
 
 const ONLY_CURL_ON_9000 = `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -77,17 +68,11 @@ test("S1 through the tunnel: every row of the table, the denial logged, a Networ
     ),
   );
 
-  const check = async (port: number): Promise<boolean> => {
-    const host = port === 9002 ? serverIP : "tcp-echo";
-    const r = await c.sh("curl", "foo", `echo "port ${port}" | nc ${host} ${port}`);
-    if (r.stdout === `hello port ${port}\n`) return true;
-    assert.equal(r.stdout, "", `port ${port}: either the answer or nothing`);
-    return false;
-  };
-  const row = () => Promise.all(PORTS.map(check));
+  const check = s1Check(c, serverIP);
+  const row = s1Row(c, serverIP);
 
   let version: string | undefined = (await c.proxyStatus()).find((r) => r.podName === server)?.versionAcked;
-  for (const [i, step] of STEPS.entries()) {
+  for (const [i, step] of S1_STEPS.entries()) {
     if (step.file) {
       await c.ok(["apply", "-f", join(SAMPLES, "policies", step.file)]);
       version = await c.waitNewVersion(server, "foo", version);
@@ -111,10 +96,7 @@ test("S1 through the tunnel: every row of the table, the denial logged, a Networ
 
   // A tunneled connection's denial is logged at the server sidecar like a direct one's.
   const logs = await c.ok(["logs", server, "-n", "foo", "-c", "istio-proxy"]);
-  assert.match(
-    logs,
-    /"- - -" 0 - - rbac_access_denied_matched_policy\[ns\[foo\]-policy\[tcp-policy\]-rule\[0\]\] /,
-  );
+  assert.match(logs, S1_DENIAL_LOG);
   assert.match(logs, / inbound\|9001\|\| /, "allowed connections are logged too");
 
   // NetworkPolicy: tcp-echo admits only curl on 9000 (step 4's policy denies 9000; remove the mesh policy).
