@@ -37,13 +37,16 @@ export interface ProxyConfigFragment {
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** The parser's first line, without a trailing colon (the source excerpt it introduces is left out). */
+const firstLine = (err: unknown) => ((err as Error).message.split("\n")[0] ?? "").replace(/:\s*$/, "");
+
 /** Reads a `proxy.istio.io/config` value. */
 export function readProxyConfigAnnotation(text: string): ProxyConfigFragment {
   let doc: unknown;
   try {
     doc = parse(text);
   } catch (err) {
-    return { error: `not YAML or JSON: ${(err as Error).message.split("\n")[0]}`, ignored: [] };
+    return { error: `not YAML or JSON: ${firstLine(err)}`, ignored: [] };
   }
   if (doc === null || doc === undefined) return { ignored: [] };
   if (!isRecord(doc)) return { error: "must be a mapping of ProxyConfig fields", ignored: [] };
