@@ -68,6 +68,7 @@ test("proxy annotations Shoal does not act on are warned about, by name", () => 
       key,
     );
   assert.equal(v.warnings.length, 3);
+  assert.match(v.warnings[0]!, /proxyCPU; ignored \(the local cluster sets no CPU or memory/);
 });
 
 test("proxy.istio.io/config fields other than concurrency are warned about, each by name", () => {

@@ -25,6 +25,24 @@ const ACTED_ON = new Set<string>([
 ]);
 const PROXY_PREFIXES = ["sidecar.istio.io/", "traffic.sidecar.istio.io/", "proxy.istio.io/"];
 
+/** What happens instead, for the ignored annotations users set most; others get the plain reason. */
+const RESOURCES = "the local cluster sets no CPU or memory requests or limits on the proxy";
+const STATS = "the proxy keeps all its statistics, unfiltered";
+const LOG_LEVEL = "the proxy's log level is fixed";
+const INSTEAD: Record<string, string> = {
+  "sidecar.istio.io/proxyCPU": RESOURCES,
+  "sidecar.istio.io/proxyCPULimit": RESOURCES,
+  "sidecar.istio.io/proxyMemory": RESOURCES,
+  "sidecar.istio.io/proxyMemoryLimit": RESOURCES,
+  "sidecar.istio.io/proxyImage": "the proxy is always Shoal's own",
+  "sidecar.istio.io/statsInclusionPrefixes": STATS,
+  "sidecar.istio.io/statsInclusionSuffixes": STATS,
+  "sidecar.istio.io/statsInclusionRegexps": STATS,
+  "sidecar.istio.io/logLevel": LOG_LEVEL,
+  "sidecar.istio.io/componentLogLevel": LOG_LEVEL,
+  "sidecar.istio.io/agentLogLevel": LOG_LEVEL,
+};
+
 export interface ProxyConfigFragment {
   /** Absent when the fragment does not set it (or cannot be read). */
   concurrency?: number | undefined;
@@ -102,7 +120,7 @@ export function proxyAnnotationFindings(resource: AnyResource): Finding[] {
         severity: "warning",
         code: NOT_IMPLEMENTED_CODE,
         path,
-        message: `not implemented: Shoal does not act on the annotation ${key}; ignored`,
+        message: `not implemented: Shoal does not act on the annotation ${key}; ignored${INSTEAD[key] ? ` (${INSTEAD[key]})` : ""}`,
       });
       continue;
     }

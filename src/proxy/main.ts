@@ -57,7 +57,7 @@ async function main(): Promise<void> {
     try {
       workers = gatewayWorkerCount(values.workers, availableParallelism());
     } catch (err) {
-      throw new Error(`${(err as Error).message}\n${USAGE}`);
+      throw new Error(`${(err as Error).message}\n${USAGE}`, { cause: err });
     }
     const running = await runXdsMode({
       xds: values.xds,
