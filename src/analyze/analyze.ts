@@ -6,6 +6,7 @@ import type { LoadedDocument } from "../api/load.js";
 import type { AnyResource } from "../api/meta.js";
 import { asApplied } from "../api/meta.js";
 import { NOT_IMPLEMENTED_CODE, notImplementedFindings } from "../api/not-implemented.js";
+import { proxyAnnotationFindings } from "../api/proxy-annotations.js";
 import { validateDocument } from "../api/validate.js";
 import { caCertificates } from "./analyzers/ca-certificates.js";
 import { conflictingMeshHosts } from "./analyzers/conflicting-mesh-hosts.js";
@@ -73,14 +74,15 @@ export function analyzeDocuments(
 }
 
 /** Analyzes resources already stored (validated on apply), e.g. from the live cluster. Validation's
- *  warnings were shown at apply time; what Shoal does not implement is reported again here. */
+ *  warnings were shown at apply time; what Shoal does not implement, and Istio proxy annotations it
+ *  ignores or cannot read, are reported again here. */
 export function analyzeStored(resources: AnyResource[], options: AnalyzeOptions = {}): AnalysisMessage[] {
   const stored = resources.flatMap((r) =>
-    notImplementedFindings(r).map((f) =>
+    [...notImplementedFindings(r), ...proxyAnnotationFindings(r)].map((f) =>
       messageAbout(
         r,
-        "Warning",
-        f.code ?? NOT_IMPLEMENTED_CODE,
+        f.severity === "error" ? "Error" : f.severity === "info" ? "Info" : "Warning",
+        f.code ?? (f.severity === "error" ? "IST0106" : NOT_IMPLEMENTED_CODE),
         f.path.length > 0 ? `${formatPath(f.path)}: ${f.message}` : f.message,
       ),
     ),

@@ -7,6 +7,7 @@ import { apiVersionsOf } from "./kind.js";
 import type { LoadedDocument } from "./load.js";
 import type { AnyResource } from "./meta.js";
 import { notImplementedFindings } from "./not-implemented.js";
+import { proxyAnnotationFindings } from "./proxy-annotations.js";
 import { kindByName } from "./registry.js";
 
 export interface ValidateOptions {
@@ -110,5 +111,7 @@ export function validateDocument(doc: LoadedDocument, options: ValidateOptions =
   for (const f of def.check?.(resource) ?? []) report(f.severity, f.path, f.message, f.code);
   // Nothing accepted silently: fields Shoal stores but does not act on are warnings (apply still succeeds).
   for (const f of notImplementedFindings(resource)) report(f.severity, f.path, f.message, f.code);
+  // Istio's proxy annotations: a bad proxy.istio.io/config is an error, ones Shoal ignores are warnings.
+  for (const f of proxyAnnotationFindings(resource)) report(f.severity, f.path, f.message, f.code);
   return errors.length > 0 ? { ref, errors, warnings } : { resource, ref, errors, warnings };
 }

@@ -7,6 +7,7 @@ import { existsSync } from "node:fs";
 import type { PodState } from "../runtime/cluster-state.js";
 import { podRunFiles, xdsSocketPath } from "../runtime/run-dir.js";
 import { trustFiles } from "../runtime/trust-store.js";
+import { workersArg } from "./concurrency.js";
 
 export interface ProxyLaunch {
   argv: string[];
@@ -38,6 +39,8 @@ export function proxyContainerArgv(
   paths: ProxyPaths = defaultProxyPaths(),
   /** `gateway`: the proxy runs as the pod's gateway (router node id, Gateway server ports, no capture). */
   mode: "sidecar" | "gateway" = "sidecar",
+  /** A gateway's Istio `concurrency` (gatewayConcurrency); unset = the proxy's default, no `--workers`. */
+  concurrency?: number,
 ): ProxyLaunch {
   const files = podRunFiles(clusterId, pod.namespace, pod.name);
   return {
@@ -59,7 +62,7 @@ export function proxyContainerArgv(
       pod.ip,
       "--admin-socket",
       files.adminSocket,
-      ...(mode === "gateway" ? ["--gateway"] : []),
+      ...(mode === "gateway" ? ["--gateway", ...workersArg(concurrency)] : []),
     ],
     env: {
       SHOAL_POD_NAME: pod.name,

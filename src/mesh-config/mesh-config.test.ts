@@ -71,6 +71,20 @@ test("fields not acted on are warned about by name, never accepted silently", ()
   );
 });
 
+test("defaultConfig.concurrency is said to apply to gateways only, not to be ignored", () => {
+  const two = readMeshConfig({ defaultConfig: { concurrency: 2 } });
+  assert.deepEqual(two.errors, []);
+  assert.deepEqual(two.warnings, [
+    "meshConfig.defaultConfig.concurrency: applies to gateways only (2 worker processes); sidecars stay one process",
+  ]);
+  const zero = readMeshConfig({ defaultConfig: { concurrency: 0 } });
+  assert.deepEqual(zero.warnings, [
+    "meshConfig.defaultConfig.concurrency: applies to gateways only (one worker process per CPU); sidecars stay one process",
+  ]);
+  assert.ok(!two.warnings.some((w) => /not acted on/.test(w)));
+  assert.deepEqual(two.document["defaultConfig"], { concurrency: 2 }, "the value is kept");
+});
+
 test('accessLogFile "" turns the access log off; a JSON format must be a JSON object', () => {
   assert.equal(readMeshConfig({ accessLogFile: "" }).mesh.accessLogFile, "");
   const bad = readMeshConfig({ accessLogEncoding: "JSON", accessLogFormat: "%START_TIME%" });

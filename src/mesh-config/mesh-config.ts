@@ -90,7 +90,6 @@ const PROXY_DEFAULTS_KNOWN = new Set([
   "drainDuration",
   "terminationDrainDuration",
   "parentShutdownDuration",
-  "concurrency",
   "discoveryAddress",
   "tracing",
   "proxyStatsMatcher",
@@ -141,6 +140,11 @@ function readDefaultConfig(v: unknown, at: string, errors: string[], warnings: s
       errors.push(`${f}: ${JSON.stringify(val)} is not a duration (e.g. 5s)`);
     else if (k === "concurrency" && !(typeof val === "number" && Number.isInteger(val) && val >= 0))
       errors.push(`${f}: ${JSON.stringify(val)} is not a non-negative integer`);
+    // Sidecars stay one small process: the value sets gateway proxies' worker processes only.
+    else if (k === "concurrency")
+      warnings.push(
+        `${f}: applies to gateways only (${val === 0 ? "one worker process per CPU" : `${val} worker process${val === 1 ? "" : "es"}`}); sidecars stay one process`,
+      );
     else if (
       k === "proxyMetadata" &&
       !(isRecord(val) && Object.values(val).every((x) => typeof x === "string"))

@@ -3,7 +3,7 @@
 // (SIGHUP reloads the config file and the certificates). Sidecar mode: `--xds unix:PATH --token-file F
 // --pod-name P --pod-namespace NS --pod-ip IP [--admin-socket S]` (config and certificate from the
 // control plane). Either refuses to start without the original-destination addon. `--gateway` runs a
-// primary and `--workers N` worker processes (default: the CPUs, at most 4) that share the gateway ports;
+// primary and `--workers N` worker processes (default: the CPUs, at most 4; 0: one per CPU) that share the gateway ports;
 // a worker re-runs this file and is told everything else by its primary.
 import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
@@ -14,14 +14,12 @@ import { loadOriginalDst } from "../native/original-dst.js";
 import { fileIdentity, noIdentity } from "./file-identity.js";
 import { parseProxyConfig } from "./proxy-config.js";
 import { startProxy } from "./proxy.js";
+import { gatewayWorkerCount } from "./workers/count.js";
 import { runXdsMode } from "./xds-mode.js";
 
 const USAGE =
   "usage: main.js --config FILE [--cert-dir DIR] [--idle-timeout-ms N] [--max-connections N] [--inbound-port N] [--outbound-port N] [--admin-port N] [--tunnel-port N]\n" +
   "       main.js --xds unix:PATH --token-file FILE --pod-name P --pod-namespace NS --pod-ip IP [--admin-socket PATH] [--gateway [--workers N]]";
-
-/** Gateway workers by default: one per CPU, at most 4 (beyond that the app and the clients need them). */
-const DEFAULT_GATEWAY_WORKERS = Math.min(availableParallelism(), 4);
 
 async function main(): Promise<void> {
   if (cluster.isWorker) {
@@ -55,9 +53,12 @@ async function main(): Promise<void> {
     const { "token-file": tokenFile, "pod-name": podName, "pod-namespace": podNamespace } = values;
     const podIp = values["pod-ip"];
     if (!tokenFile || !podName || !podNamespace || !podIp) throw new Error(USAGE);
-    const workers = num(values.workers) ?? DEFAULT_GATEWAY_WORKERS;
-    if (!Number.isInteger(workers) || workers < 1 || workers > 64)
-      throw new Error(`--workers: "${values.workers}" is not a number of workers (1-64)\n${USAGE}`);
+    let workers: number;
+    try {
+      workers = gatewayWorkerCount(values.workers, availableParallelism());
+    } catch (err) {
+      throw new Error(`${(err as Error).message}\n${USAGE}`, { cause: err });
+    }
     const running = await runXdsMode({
       xds: values.xds,
       tokenFile,

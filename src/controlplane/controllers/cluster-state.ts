@@ -3,11 +3,13 @@
 // containers as processes.
 import type { AnyResource } from "../../api/meta.js";
 import { captureOptionsFromPod } from "../../inject/capture-options.js";
+import { gatewayConcurrency } from "../../inject/concurrency.js";
 import type { ProxyLaunch } from "../../inject/proxy-argv.js";
 import { proxyContainerArgv } from "../../inject/proxy-argv.js";
 import type { PodTemplateLike } from "../../inject/sidecar.js";
 import { INIT_CONTAINER, PROXY_CONTAINER, hasSidecar } from "../../inject/sidecar.js";
 import { isGatewayProxy } from "../../inject/gateway.js";
+import { meshFromResources } from "../../mesh-config/sources.js";
 import { PROXY_UID } from "../../proxy/proxy-config.js";
 import { captureRules } from "../../runtime/capture-rules.js";
 import type {
@@ -124,15 +126,20 @@ export type ProxyLauncher = (
   clusterId: string,
 ) => ProxyLaunch;
 
-/** The gateway proxy's process: like a sidecar's, in gateway mode. */
-const launchGateway: ProxyLauncher = (pod, clusterId) =>
-  proxyContainerArgv(pod, clusterId, undefined, "gateway");
+/** The gateway proxy's process: like a sidecar's, in gateway mode, with its Istio `concurrency`. */
+const launchGateway = (
+  pod: Pick<PodState, "namespace" | "name" | "ip" | "serviceAccount">,
+  clusterId: string,
+  concurrency: number | undefined,
+) => proxyContainerArgv(pod, clusterId, undefined, "gateway", concurrency);
 
 export function buildPodState(
   pod: AnyResource,
   clusterId: string,
   resolve: ContainerResolver,
   launchProxy: ProxyLauncher = proxyContainerArgv,
+  /** The mesh's `defaultConfig` (ProxyConfig defaults); a gateway reads its concurrency from it. */
+  meshDefaultConfig?: unknown,
 ): PodState {
   const ns = pod.metadata.namespace ?? "default";
   const spec = (pod["spec"] ?? {}) as PodSpecShape;
@@ -159,7 +166,10 @@ export function buildPodState(
   let next = 0;
   for (const { c, init } of all) {
     if ((capture || gateway) && c.name === PROXY_CONTAINER) {
-      const launch = gateway ? launchGateway(identity, clusterId) : launchProxy(identity, clusterId);
+      // Sidecars stay one process; a gateway's pod annotation wins over the mesh's default.
+      const launch = gateway
+        ? launchGateway(identity, clusterId, gatewayConcurrency(pod.metadata.annotations, meshDefaultConfig))
+        : launchProxy(identity, clusterId);
       containers.push({
         name: c.name,
         argv: launch.argv,
@@ -210,6 +220,8 @@ export function buildClusterState(
   const problems: PodProblem[] = [];
   const podStates: PodState[] = [];
   const nodes = nodeStates(clusterId, config);
+  // The mesh config the cluster keeps (the `istio` ConfigMap), for the proxies' defaults.
+  const meshDefaultConfig = meshFromResources(resources).document["defaultConfig"];
   for (const pod of pods) {
     if (!podIP(pod)) continue;
     const nodeName = (pod["spec"] as { nodeName?: string } | undefined)?.nodeName;
@@ -217,7 +229,7 @@ export function buildClusterState(
     if (nodes !== undefined && !nodes.some((n) => n.name === nodeName)) continue;
     try {
       podStates.push({
-        ...buildPodState(pod, clusterId, resolve),
+        ...buildPodState(pod, clusterId, resolve, undefined, meshDefaultConfig),
         ...(nodes !== undefined ? { node: nodeName } : {}),
       });
     } catch (err) {
