@@ -3,6 +3,7 @@
 // Shared by the e2e tests that run the table, directly and through the tunnel.
 import assert from "node:assert/strict";
 import type { MeshCluster } from "./mesh-e2e.js";
+import { waitFor } from "./runtime-root.js";
 
 export const S1_PORTS = [9000, 9001, 9002] as const;
 
@@ -34,4 +35,22 @@ export function s1Check(c: MeshCluster, serverIP: string): (port: number) => Pro
 export function s1Row(c: MeshCluster, serverIP: string): () => Promise<boolean[]> {
   const check = s1Check(c, serverIP);
   return () => Promise.all(S1_PORTS.map(check));
+}
+
+/** Step I's row must come out as the table says: polled briefly (a push may still be on its way), then
+ *  asserted. No restart: a new config applies to the next connection. */
+export async function expectS1Row(
+  row: () => Promise<boolean[]>,
+  i: number,
+  step: (typeof S1_STEPS)[number],
+): Promise<void> {
+  const got = await waitFor(
+    `step ${i}: ${JSON.stringify(step.expect)}`,
+    async () => {
+      const r = await row();
+      return JSON.stringify(r) === JSON.stringify(step.expect) ? r : undefined;
+    },
+    8000,
+  ).catch(async () => row());
+  assert.deepEqual(got, step.expect, `step ${i} (${step.file ?? "no policy"}): 9000, 9001, 9002`);
 }

@@ -8,8 +8,8 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { DaemonClient } from "../../src/cli/daemon-client.js";
 import { SAMPLES, startMeshCluster } from "../../src/testing/mesh-e2e.js";
-import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
-import { S1_DENIAL_LOG, S1_STEPS, s1Row } from "../../src/testing/s1-table.js";
+import { runtimeE2eBlocker } from "../../src/testing/runtime-root.js";
+import { S1_DENIAL_LOG, S1_STEPS, expectS1Row, s1Row } from "../../src/testing/s1-table.js";
 
 test("S1: TCP authorization policies applied live, every row of the table", async (t) => {
   const blocker = runtimeE2eBlocker();
@@ -57,17 +57,8 @@ test("S1: TCP authorization policies applied live, every row of the table", asyn
         `step ${i} apply→ACK ${Math.round(performance.now() - t0)} ms (after the CLI returned: ${Math.round(performance.now() - applied)} ms)`,
       );
     }
-    // No restart: the new config applies to the next connection (poll briefly in case of a slow push).
     const polled = performance.now();
-    const got = await waitFor(
-      `step ${i}: ${JSON.stringify(step.expect)}`,
-      async () => {
-        const r = await row();
-        return JSON.stringify(r) === JSON.stringify(step.expect) ? r : undefined;
-      },
-      8000,
-    ).catch(async () => row());
-    assert.deepEqual(got, step.expect, `step ${i} (${step.file ?? "no policy"}): 9000, 9001, 9002`);
+    await expectS1Row(row, i, step);
     timings.push(`step ${i} row checked in ${Math.round(performance.now() - polled)} ms`);
   }
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { SAMPLES, startMeshCluster } from "../../src/testing/mesh-e2e.js";
 import { runtimeE2eBlocker, waitFor } from "../../src/testing/runtime-root.js";
-import { S1_DENIAL_LOG, S1_STEPS, s1Check, s1Row } from "../../src/testing/s1-table.js";
+import { S1_DENIAL_LOG, S1_STEPS, expectS1Row, s1Check, s1Row } from "../../src/testing/s1-table.js";
 
 const ONLY_CURL_ON_9000 = `apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -77,18 +77,10 @@ test("S1 through the tunnel: every row of the table, the denial logged, a Networ
       await c.ok(["apply", "-f", join(SAMPLES, "policies", step.file)]);
       version = await c.waitNewVersion(server, "foo", version);
     }
-    const got = await waitFor(
-      `step ${i}: ${JSON.stringify(step.expect)}`,
-      async () => {
-        const r = await row();
-        return JSON.stringify(r) === JSON.stringify(step.expect) ? r : undefined;
-      },
-      8000,
-    ).catch(async () => row());
-    assert.deepEqual(got, step.expect, `step ${i} (${step.file ?? "no policy"}): 9000, 9001, 9002`);
+    await expectS1Row(row, i, step);
     if (i === 0) {
       // The connections went through the tunnel: curl's pod holds an mTLS session to tcp-echo's 15008
-      // (kept for reuse), and none to the Service port's own mTLS path.
+      // (kept for reuse after the connections ended).
       const sockets = await c.sh("curl", "foo", "ss -Htn state established");
       assert.match(sockets.stdout, new RegExp(`${serverIP.replace(/\./g, "\\.")}:15008\\b`));
     }
