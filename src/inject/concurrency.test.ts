@@ -4,7 +4,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { PROXY_CONFIG_ANNOTATION } from "../api/proxy-annotations.js";
-import { MAX_GATEWAY_WORKERS, gatewayConcurrency, workersArg } from "./concurrency.js";
+import { MAX_WORKERS } from "../proxy/workers/count.js";
+import { gatewayConcurrency, workersArg } from "./concurrency.js";
 import { proxyContainerArgv } from "./proxy-argv.js";
 
 const POD = { namespace: "istio-system", name: "ingressgateway-1", ip: "10.244.0.9", serviceAccount: "gw" };
@@ -39,7 +40,7 @@ test("0 (Istio: all cores) is passed as --workers 0 for the proxy to size by its
 });
 
 test("a large value is capped at the proxy's maximum", () => {
-  assert.deepEqual(workersArg(1000), ["--workers", String(MAX_GATEWAY_WORKERS)]);
+  assert.deepEqual(workersArg(1000), ["--workers", String(MAX_WORKERS)]);
 });
 
 test("without concurrency the gateway's argv is unchanged: no --workers", () => {

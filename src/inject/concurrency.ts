@@ -2,9 +2,7 @@
 // mesh's `defaultConfig`, else unset (the proxy's own default). Sidecars are always one process; this is
 // read for gateway pods only.
 import { PROXY_CONFIG_ANNOTATION, readProxyConfigAnnotation } from "../api/proxy-annotations.js";
-
-/** The most workers a gateway runs (the proxy refuses more). */
-export const MAX_GATEWAY_WORKERS = 64;
+import { MAX_WORKERS } from "../proxy/workers/count.js";
 
 const isConcurrency = (v: unknown): v is number => typeof v === "number" && Number.isInteger(v) && v >= 0;
 
@@ -34,5 +32,5 @@ export function gatewayConcurrency(
  */
 export function workersArg(concurrency: number | undefined): string[] {
   if (concurrency === undefined) return [];
-  return ["--workers", String(Math.min(concurrency, MAX_GATEWAY_WORKERS))];
+  return ["--workers", String(Math.min(concurrency, MAX_WORKERS))];
 }

@@ -3,8 +3,8 @@
 // (SIGHUP reloads the config file and the certificates). Sidecar mode: `--xds unix:PATH --token-file F
 // --pod-name P --pod-namespace NS --pod-ip IP [--admin-socket S]` (config and certificate from the
 // control plane). Either refuses to start without the original-destination addon. `--gateway` runs a
-// primary and `--workers N` worker processes (default: the CPUs, at most 4; 0: one per CPU) that share the gateway ports;
-// a worker re-runs this file and is told everything else by its primary.
+// primary and `--workers N` worker processes (default: the CPUs, at most 4; 0: one per CPU) that share
+// the gateway ports; a worker re-runs this file and is told everything else by its primary.
 import cluster from "node:cluster";
 import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
