@@ -144,7 +144,7 @@ test("an authorization DENY answers 403 and nothing reaches the application", as
   assert.equal(tp.proxy.stats.snapshot()[`inbound|${app.port}||`]?.denied, 1);
 });
 
-test("503 for a port with no chain, an HTTP chain, an unreachable app and a DISABLE port; 400 and 405", async () => {
+test("503 for a port with no chain, an HTTP chain, an unreachable app, another pod's address and a DISABLE port; 400 and 405", async () => {
   const tp = await proxyWith();
   const session = tunnelSession(tp.port);
   const unknownPort = await freePort();
@@ -153,16 +153,21 @@ test("503 for a port with no chain, an HTTP chain, an unreachable app and a DISA
   assert.equal((await connect(session, at(deadPort), "x")).status, 503);
   assert.equal((await connect(session, "127.0.0.1", "x")).status, 400);
   assert.equal((await connect(session, "", "x", "GET")).status, 405);
-  await eventually("five log lines", () => tp.lines.length === 5);
+  // Another address than the pod's own (the config's node IP), with a port the pod serves: refused.
+  const before = app.connections;
+  assert.equal((await connect(session, tunnelAuthority("10.0.0.9", app.port), "x")).status, 503);
+  assert.equal(app.connections, before, "nothing reached the application");
+  await eventually("six log lines", () => tp.lines.length === 6);
   assert.match(tp.lines[0] ?? "", / NR - filter_chain_not_found /);
   assert.match(tp.lines[1] ?? "", / NR - filter_chain_not_found /);
   assert.match(tp.lines[2] ?? "", / UF /);
+  assert.match(tp.lines[5] ?? "", / NR - destination_not_this_pod /);
   // The session outlives its refused streams: the next connection on it is served.
   assert.equal((await connect(session, at(app.port), "again")).data, "got again");
   const disabled = await proxyWith({ mode: "DISABLE" });
-  const before = app.connections;
+  const served = app.connections;
   assert.equal((await connect(tunnelSession(disabled.port), at(app.port), "x")).status, 503);
-  assert.equal(app.connections, before);
+  assert.equal(app.connections, served);
 });
 
 test("the authority's form: ADDRESS:PORT, IPv6 in brackets", () => {

@@ -136,6 +136,10 @@ export function tunnelHandler(rt: ProxyRuntime): TunnelHandler {
     const dst = parseAuthority(headers[":authority"]);
     if (!dst) return refuse(400, { details: "invalid_authority" });
     rec.entry.downstreamLocal = hostPort(dst.address, dst.port);
+    // Istio's HBONE: a tunnel delivers only to workloads behind its own proxy; for a sidecar, its pod's IP.
+    // (Else a peer could name any `destination.ip` an AuthorizationPolicy checks.)
+    if (dst.address !== table.config.node.ip)
+      return refuse(503, { flag: "NR", details: "destination_not_this_pod" });
     // The chain of the destination port, else the passthrough chain (ports no Service declares).
     const chain = table.inbound.get(dst.port) ?? table.passthrough;
     if (!chain) return refuse(503, { flag: "NR", details: "filter_chain_not_found" });
