@@ -166,3 +166,24 @@ test("other kinds and resources without annotations have no findings", () => {
   assert.deepEqual(proxyAnnotationFindings(svc as AnyResource), []);
   assert.deepEqual(readProxyConfigAnnotation(""), { ignored: [] });
 });
+
+test("the tunnel label turns tunnels on only with http; any other value is warned about", () => {
+  const pod = (value: string) => `apiVersion: v1
+kind: Pod
+metadata:
+  name: web
+  namespace: foo
+  labels:
+    networking.istio.io/tunnel: "${value}"
+spec:
+  containers: [{name: web, image: httpbin}]
+`;
+  assert.deepEqual(validate(pod("http")).warnings, []);
+  const v = validate(pod("true"));
+  assert.equal(v.stored, true, "a warning does not refuse the write");
+  assert.equal(v.warnings.length, 1);
+  assert.match(
+    v.warnings[0] ?? "",
+    /metadata\.labels\.networking\.istio\.io\/tunnel: not implemented: "true" is not a tunnel protocol; only "http"/,
+  );
+});

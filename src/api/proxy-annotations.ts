@@ -2,6 +2,7 @@
 // `proxy.istio.io/config` ProxyConfig fragment Shoal acts on (`concurrency` for gateways) and a finding for
 // every `sidecar.istio.io/*`, `traffic.sidecar.istio.io/*` and `proxy.istio.io/*` annotation or fragment
 // field Shoal does not act on, so nothing is accepted silently. A fragment that cannot be read is an error.
+// Also Istio's tunnel label: a value other than `http` turns nothing on, and says so.
 import { parse } from "yaml";
 import { TEMPLATES_ANNOTATION, isGatewayProxy, wantsGatewayTemplate } from "../inject/gateway.js";
 import { INJECT_KEY } from "../inject/policy.js";
@@ -10,6 +11,7 @@ import { CAPTURE_ANNOTATIONS, INTERCEPTION_MODE_ANNOTATION, STATUS_ANNOTATION } 
 import type { Finding } from "./kind.js";
 import type { AnyResource } from "./meta.js";
 import { NOT_IMPLEMENTED_CODE } from "./not-implemented.js";
+import { TUNNEL_HTTP, TUNNEL_LABEL } from "./tunnel-label.js";
 
 /** Istio's per-pod override of the mesh's `defaultConfig` (a ProxyConfig fragment, YAML or JSON). */
 export const PROXY_CONFIG_ANNOTATION = "proxy.istio.io/config";
@@ -109,9 +111,19 @@ export function isGatewayTemplate(template: PodTemplateLike): boolean {
 /** Errors and warnings for Istio's proxy annotations on a Pod or a Deployment's pod template. */
 export function proxyAnnotationFindings(resource: AnyResource): Finding[] {
   const found = podTemplateOf(resource);
-  const annotations = found?.template.metadata?.annotations;
-  if (!found || !isRecord(annotations)) return [];
+  if (!found) return [];
   const out: Finding[] = [];
+  const tunnel = found.template.metadata?.labels?.[TUNNEL_LABEL];
+  // Istio: only `networking.istio.io/tunnel: http` marks a workload that accepts HBONE.
+  if (tunnel !== undefined && tunnel !== TUNNEL_HTTP)
+    out.push({
+      severity: "warning",
+      code: NOT_IMPLEMENTED_CODE,
+      path: [...found.at, "metadata", "labels", TUNNEL_LABEL],
+      message: `not implemented: ${JSON.stringify(tunnel)} is not a tunnel protocol; only "${TUNNEL_HTTP}" makes the pod accept tunneled connections; ignored`,
+    });
+  const annotations = found.template.metadata?.annotations;
+  if (!isRecord(annotations)) return out;
   for (const [key, value] of Object.entries(annotations)) {
     const path = [...found.at, "metadata", "annotations", key];
     if (!PROXY_PREFIXES.some((p) => key.startsWith(p))) continue;
