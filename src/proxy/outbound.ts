@@ -13,12 +13,15 @@ import { detectProtocol } from "./protocol-detect.js";
 import { clientHelloServerName } from "./client-hello.js";
 import type { RoutingTable } from "./routing-table.js";
 import { clusterFor, findListener } from "./routing-table.js";
-import type { ClusterPlan, EndpointPlan } from "./routing-table.js";
+import type { EndpointPlan } from "./routing-table.js";
 import { admit, pickEndpoint, reportOutcome } from "./upstream-policy.js";
 import type { UpstreamTarget } from "./upstream-connect.js";
 import { connectUpstream } from "./upstream-connect.js";
 import { acceptCaptured } from "./capture-accept.js";
 import { tunnelsFor } from "./tunnel-pool.js";
+import type { TunnelFailure, TunnelLocal } from "./tunnel-pool.js";
+import type { ByteStream } from "./tcp-bridge.js";
+import type { TlsPlan } from "./upstream-tls.js";
 
 /** A connection bound for one cluster (outbound listeners and gateway TCP/TLS ports): an endpoint, a
  *  slot, the endpoint's TLS, then the bytes; refused (and logged) when any of those is missing. */
@@ -54,90 +57,77 @@ export function routeToCluster(
     else down.once("close", () => slot.release());
     rec.entry.upstreamHost = hostPort(target.address, target.port);
     // The endpoint's proxy takes tunneled connections: a CONNECT stream on a shared mTLS session.
-    if (endpoint?.tunnel) return viaTunnel(rt, table, rec, down, cluster, endpoint, endpoint.tunnel.port);
+    const open = endpoint?.tunnel
+      ? tunnelOpener(rt, endpoint, endpoint.tunnel.port, cluster.connectTimeoutMs)
+      : directOpener(rt, target, cluster.connectTimeoutMs);
     let clientGone = false;
-    const up = connectUpstream(
-      target,
-      () => rt.identity.getSecureContext(),
-      cluster.connectTimeoutMs,
-      (failure, upSock) => {
-        down.removeListener("close", onDownClose);
-        // Connect failures (and timeouts) count against the endpoint; a connection made clears its record.
-        // A setup the client abandoned says nothing about the endpoint.
-        if (endpoint && !clientGone)
-          reportOutcome(cluster, endpoint, failure ? { connectFailure: true } : { connected: true });
-        if (failure || down.destroyed) {
-          upSock.destroy();
-          return rec.refuse(down, failure ? { flag: failure.flag, failure: failure.reason } : {});
-        }
-        rec.bridge(down, upSock);
-        trackOutboundTcp(rt.stats.mesh, table, clusterName, target, down);
-      },
-      rt.sessions,
-    );
+    const abandon = open((failure, up, local) => {
+      down.removeListener("close", onDownClose);
+      // Connect failures (and timeouts) count against the endpoint; a connection made clears its record.
+      // A tunnel's refusal (403, 503, ...) is the remote's answer, not a connect failure: outlier
+      // detection sees its status as for an HTTP response. A setup the client abandoned says nothing
+      // about the endpoint.
+      if (endpoint && !clientGone) reportOutcome(cluster, endpoint, outcomeOf(failure));
+      if (failure || !up || down.destroyed) {
+        up?.destroy();
+        return rec.refuse(down, failure ? { flag: failure.flag, failure: failure.reason } : {});
+      }
+      rec.bridge(down, up, local);
+      trackOutboundTcp(rt.stats.mesh, table, clusterName, target, down);
+    });
     const onDownClose = () => {
       clientGone = true;
-      up.destroy();
+      abandon();
     };
     down.once("close", onDownClose);
   }
 }
 
-/** The connection as one CONNECT stream through the endpoint's tunnel (its slot is already taken). */
-function viaTunnel(
+/** What the endpoint's outlier detection learns from an attempt. */
+function outcomeOf(failure: UpstreamFailure | undefined) {
+  if (!failure) return { connected: true };
+  return failure.status ? { status: failure.status } : { connectFailure: true };
+}
+
+type UpstreamFailure = TunnelFailure;
+type Opened = (failure: UpstreamFailure | undefined, up: ByteStream | undefined, local?: TunnelLocal) => void;
+/** Opens a connection's upstream; `done` runs once. The returned function abandons the attempt. */
+type UpstreamOpener = (done: Opened) => () => void;
+
+/** Its own TCP (or TLS) connection to the target. */
+function directOpener(rt: ProxyRuntime, target: UpstreamTarget, timeoutMs: number): UpstreamOpener {
+  return (done) => {
+    const up = connectUpstream(
+      target,
+      () => rt.identity.getSecureContext(),
+      timeoutMs,
+      (failure, socket) => done(failure, socket),
+      rt.sessions,
+    );
+    return () => up.destroy();
+  };
+}
+
+/** One CONNECT stream through the endpoint's tunnel, with the workload certificate of this moment. */
+function tunnelOpener(
   rt: ProxyRuntime,
-  table: RoutingTable,
-  rec: ConnectionRecord,
-  down: Socket,
-  cluster: ClusterPlan,
   endpoint: EndpointPlan,
   tunnelPort: number,
-): void {
-  const plan = endpoint.tls;
-  let context: SecureContext | undefined;
-  try {
-    context = plan && (plan.context ?? rt.identity.getSecureContext());
-  } catch (err) {
-    // No workload certificate (yet): a TLS setup failure, as on the direct path.
-    reportOutcome(cluster, endpoint, { connectFailure: true });
-    return rec.refuse(down, { flag: "UF", failure: `TLS_error:${(err as Error).message}` });
-  }
-  if (!plan || !context) return rec.refuse(down, { flag: "UF", failure: "TLS_error:no mesh TLS" });
-  let clientGone = false;
-  const abandon = tunnelsFor(rt).open(
-    endpoint,
-    tunnelPort,
-    plan,
-    context,
-    cluster.connectTimeoutMs,
-    (failure, stream, local) => {
-      down.removeListener("close", onDownClose);
-      // A refusal (the tunnel server answered 403, 503, ...) is the remote's answer, not a connect
-      // failure: outlier detection sees its status as for an HTTP response. A setup the client abandoned
-      // says nothing about the endpoint.
-      if (!clientGone)
-        reportOutcome(
-          cluster,
-          endpoint,
-          failure
-            ? failure.status
-              ? { status: failure.status }
-              : { connectFailure: true }
-            : { connected: true },
-        );
-      if (failure || !stream || down.destroyed) {
-        stream?.close();
-        return rec.refuse(down, failure ? { flag: failure.flag, failure: failure.reason } : {});
-      }
-      rec.bridge(down, stream, local);
-      trackOutboundTcp(rt.stats.mesh, table, cluster.name, endpoint, down);
-    },
-  );
-  const onDownClose = () => {
-    clientGone = true;
-    abandon();
+  timeoutMs: number,
+): UpstreamOpener {
+  return (done) => {
+    // The routing table gives a tunnel only to ISTIO_MUTUAL endpoints, so the plan is there.
+    const plan = endpoint.tls as TlsPlan;
+    let context: SecureContext;
+    try {
+      context = plan.context ?? rt.identity.getSecureContext();
+    } catch (err) {
+      // No workload certificate (yet): a TLS setup failure, as on the direct path.
+      process.nextTick(done, { flag: "UF", reason: `TLS_error:${(err as Error).message}` }, undefined);
+      return () => undefined;
+    }
+    return tunnelsFor(rt).open(endpoint, tunnelPort, plan, context, timeoutMs, done);
   };
-  down.once("close", onDownClose);
 }
 
 export function outboundHandler(rt: ProxyRuntime): (down: Socket) => void {
