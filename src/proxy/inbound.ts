@@ -11,7 +11,7 @@ import { isMeshTls, parseClientHello } from "./client-hello.js";
 import { httpFor } from "./http-runtime.js";
 import { sniffPreface } from "./http2-preface.js";
 import { authorizeAndConnectTcp } from "./inbound-tcp.js";
-import { handshakeContexts, meshServerTlsOptions, verifiedSpiffeId } from "./mesh-tls-server.js";
+import { HandshakeHandoff, meshServerTlsOptions, verifiedSpiffeId } from "./mesh-tls-server.js";
 import { detectProtocol } from "./protocol-detect.js";
 import type { InboundChain } from "./proxy-config.js";
 import type { RoutingTable } from "./routing-table.js";
@@ -27,8 +27,6 @@ interface Pending {
   dst: { address: string; port: number };
 }
 
-const endpointKey = (s: Socket) => `${s.remoteAddress}|${s.remotePort}`;
-
 export interface InboundHandler {
   onConnection(raw: Socket): void;
   close(): void;
@@ -38,17 +36,11 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
   // Terminates mesh mTLS (mesh-tls-server.ts): client certificates required and verified against the
   // mesh roots, the current workload certificate presented with or without SNI.
   const terminator = tls.createServer({ ...meshServerTlsOptions(rt), allowHalfOpen: true });
-  const startingContext = handshakeContexts(terminator);
-  // The TLS server wraps our raw socket; its TLSSocket is found again by the peer's address and port.
-  const handshaking = new Map<string, Pending>();
-  const take = (s: TLSSocket) => {
-    const key = endpointKey(s);
-    const p = handshaking.get(key);
-    handshaking.delete(key);
-    return p;
-  };
+  const handshakes = new HandshakeHandoff<Pending>(terminator, rt.identity, (raw, p) =>
+    p.rec.refuse(raw, { failure: "TLS_error:handshake failed (client certificate missing or not trusted)" }),
+  );
   terminator.on("secureConnection", (s: TLSSocket) => {
-    const p = take(s);
+    const p = handshakes.take(s);
     if (!p) return void s.destroy();
     s.on("error", noop);
     s.allowHalfOpen = true;
@@ -64,7 +56,7 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
     authorize(p, s, spiffeId.slice("spiffe://".length));
   });
   terminator.on("tlsClientError", (err: NodeJS.ErrnoException, s: TLSSocket) => {
-    const p = take(s);
+    const p = handshakes.take(s);
     s.destroy();
     // Envoy logs a failed downstream handshake with no flag and the TLS error as failure reason.
     p?.rec.refuse(s, { failure: `TLS_error:${err.code ?? ""}:${err.message}` });
@@ -138,35 +130,22 @@ export function inboundHandler(rt: ProxyRuntime): InboundHandler {
       }
       // DISABLE accepts plaintext only: a mesh mTLS handshake is refused.
       if (mode === "DISABLE") return rec.refuse(raw, { flag: "NR", details: "filter_chain_not_found" });
-      const key = endpointKey(raw);
-      handshaking.set(key, p);
-      // A handshake that fails after verification (an untrusted client certificate) reaches no handler
-      // with the peer's address any more; the raw socket's close reports it.
-      raw.once("close", () => {
-        if (handshaking.get(key) !== p) return;
-        handshaking.delete(key);
-        rec.refuse(raw, {
-          failure: "TLS_error:handshake failed (client certificate missing or not trusted)",
-        });
-      });
       // Half-open only once secure: a client that gives up mid-handshake (FIN) must close the socket.
       raw.allowHalfOpen = false;
       try {
-        startingContext(detectedHello?.serverName !== undefined, rt.identity);
+        handshakes.handOff(raw, p, detectedHello?.serverName !== undefined);
       } catch (err) {
         // No workload certificate yet: nothing to present, the handshake cannot happen.
-        handshaking.delete(key);
         raw.destroy();
         return rec.refuse(raw, { failure: `TLS_error:${(err as Error).message}` });
       }
-      terminator.emit("connection", raw);
     });
   }
 
   return {
     onConnection,
     close: () => {
-      handshaking.clear();
+      handshakes.clear();
       terminator.close();
     },
   };

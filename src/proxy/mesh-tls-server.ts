@@ -1,7 +1,8 @@
 // Terminating mesh mTLS, shared by the inbound listener (15006) and the tunnel listener (15008): the
 // server options (client certificate required and verified against the mesh roots, the current workload
-// certificate on every handshake), the context a handshake starts from with or without SNI, and the
-// verified peer's SPIFFE id.
+// certificate on every handshake), the context a handshake starts from with or without SNI, the hand-off
+// of raw connections to the TLS server, and the verified peer's SPIFFE id.
+import type { Socket } from "node:net";
 import type tls from "node:tls";
 import type { TLSSocket } from "node:tls";
 import { spiffeIdOf } from "../ca/peer-identity.js";
@@ -53,7 +54,7 @@ const resumable = new WeakSet<tls.SecureContext>();
  * Call it right before handing the raw socket to the server (`server.emit("connection", raw)`); it
  * throws when the workload has no certificate yet.
  */
-export function handshakeContexts(server: tls.Server): (sni: boolean, identity: ProxyIdentity) => void {
+function handshakeContexts(server: tls.Server): (sni: boolean, identity: ProxyIdentity) => void {
   const slot = server as unknown as { _sharedCreds: tls.SecureContext };
   const own = slot._sharedCreds;
   return (sni, identity) => {
@@ -69,4 +70,59 @@ export function handshakeContexts(server: tls.Server): (sni: boolean, identity: 
     }
     slot._sharedCreds = context;
   };
+}
+
+/** A socket's peer, as the key of a handshake in progress. */
+type Peer = { remoteAddress?: string | undefined; remotePort?: number | undefined };
+const peerKey = (s: Peer) => `${s.remoteAddress}|${s.remotePort}`;
+
+/**
+ * Raw connections handed to a TLS server terminating mesh mTLS, each with what its listener knows about
+ * it (T). The server reports on the TLSSocket it wraps around the raw socket, which is found again by the
+ * peer's address and port. A handshake that fails after verification (an untrusted client certificate)
+ * reaches no handler with the peer's address any more: a raw socket that closes while its entry is still
+ * here is reported to `unfinished`.
+ */
+export class HandshakeHandoff<T> {
+  readonly #pending = new Map<string, T>();
+  readonly #startingContext: (sni: boolean, identity: ProxyIdentity) => void;
+
+  constructor(
+    private readonly server: tls.Server,
+    private readonly identity: ProxyIdentity,
+    private readonly unfinished: (raw: Socket, entry: T) => void,
+  ) {
+    this.#startingContext = handshakeContexts(server);
+  }
+
+  /** Hands RAW to the server. Throws, keeping nothing, when the workload has no certificate yet (nothing
+   *  to present: the handshake cannot happen). */
+  handOff(raw: Socket, entry: T, sni: boolean): void {
+    this.#startingContext(sni, this.identity);
+    const key = peerKey(raw);
+    this.#pending.set(key, entry);
+    raw.once("close", () => {
+      if (this.#pending.get(key) !== entry) return;
+      this.#pending.delete(key);
+      this.unfinished(raw, entry);
+    });
+    this.server.emit("connection", raw);
+  }
+
+  /** The entry of the socket's handshake, left in place. */
+  peek(s: Peer): T | undefined {
+    return this.#pending.get(peerKey(s));
+  }
+
+  /** The entry of the socket's handshake, which is now the caller's. */
+  take(s: Peer): T | undefined {
+    const key = peerKey(s);
+    const entry = this.#pending.get(key);
+    this.#pending.delete(key);
+    return entry;
+  }
+
+  clear(): void {
+    this.#pending.clear();
+  }
 }

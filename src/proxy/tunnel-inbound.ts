@@ -15,7 +15,7 @@ import type { ProxyRuntime } from "./connection-record.js";
 import { mtlsModeFor } from "./inbound.js";
 import { stripMapped } from "./inbound-connection.js";
 import { authorizeAndConnectTcp } from "./inbound-tcp.js";
-import { handshakeContexts, meshServerTlsOptions, verifiedSpiffeId } from "./mesh-tls-server.js";
+import { HandshakeHandoff, meshServerTlsOptions, verifiedSpiffeId } from "./mesh-tls-server.js";
 import { TUNNEL_CONNECTION_WINDOW, TUNNEL_MAX_SESSION_MEMORY_MB, TUNNEL_SETTINGS } from "./tunnel-pool.js";
 
 const noop = () => undefined;
@@ -41,9 +41,6 @@ interface Handshaking {
   failure: string;
 }
 
-const endpointKey = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }) =>
-  `${s.remoteAddress}|${s.remotePort}`;
-
 /** `ADDRESS:PORT` (an IPv6 address in brackets) → the destination; undefined when malformed. */
 export function parseAuthority(authority: string | undefined): { address: string; port: number } | undefined {
   if (!authority) return undefined;
@@ -68,31 +65,25 @@ export function tunnelHandler(rt: ProxyRuntime): TunnelHandler {
     maxSessionMemory: TUNNEL_MAX_SESSION_MEMORY_MB,
     settings: TUNNEL_SETTINGS,
   });
-  const startingContext = handshakeContexts(server);
-  // The TLS server wraps our raw socket; its TLSSocket is found again by the peer's address and port.
-  const handshaking = new Map<string, Handshaking>();
-  const take = (s: { remoteAddress?: string | undefined; remotePort?: number | undefined }) => {
-    const key = endpointKey(s);
-    const h = handshaking.get(key);
-    handshaking.delete(key);
-    return h;
-  };
+  const handshakes = new HandshakeHandoff<Handshaking>(server, rt.identity, (raw, h) =>
+    refuseHandshake(raw, h.failure),
+  );
 
   server.on("tlsClientError", (err: NodeJS.ErrnoException, s: TLSSocket) => {
-    const h = handshaking.get(endpointKey(s));
+    const h = handshakes.peek(s);
     if (h) h.failure = `TLS_error:${err.code ?? ""}:${err.message}`;
     s.destroy();
   });
   // A TLS client that did not choose h2: nothing to serve on this port.
   server.on("unknownProtocol", (s: TLSSocket) => {
-    const h = handshaking.get(endpointKey(s));
+    const h = handshakes.peek(s);
     if (h) h.failure = "TLS_error:ALPN h2 not negotiated";
     s.destroy();
   });
   server.on("session", (session: ServerHttp2Session) => {
     session.on("error", noop);
     const s = session.socket as TLSSocket;
-    const h = take(s);
+    const h = handshakes.take(s);
     const spiffeId = verifiedSpiffeId(s);
     if (!h || !spiffeId || parseSpiffeId(spiffeId)?.trustDomain !== rt.identity.trustDomain) {
       // Refused for the whole session: no stream of it is served.
@@ -166,35 +157,25 @@ export function tunnelHandler(rt: ProxyRuntime): TunnelHandler {
   function onConnection(raw: Socket): void {
     raw.on("error", noop);
     raw.setNoDelay(true);
+    const h: Handshaking = {
+      raw,
+      failure: "TLS_error:handshake failed (client certificate missing or not trusted)",
+    };
     try {
       // Every handshake starts from the current workload context: the certificate is presented with
       // or without SNI (the SNI callback answers with the same current context).
-      startingContext(false, rt.identity);
+      handshakes.handOff(raw, h, false);
     } catch (err) {
       // No workload certificate yet: nothing to present, the handshake cannot happen.
       raw.destroy();
       return refuseHandshake(raw, `TLS_error:${(err as Error).message}`);
     }
-    const key = endpointKey(raw);
-    const h: Handshaking = {
-      raw,
-      failure: "TLS_error:handshake failed (client certificate missing or not trusted)",
-    };
-    handshaking.set(key, h);
-    // A handshake that fails after verification reaches no handler with the peer's address any more;
-    // the raw socket's close reports it.
-    raw.once("close", () => {
-      if (handshaking.get(key) !== h) return;
-      handshaking.delete(key);
-      refuseHandshake(raw, h.failure);
-    });
-    server.emit("connection", raw);
   }
 
   return {
     onConnection,
     close: () => {
-      handshaking.clear();
+      handshakes.clear();
       server.close();
     },
   };
